@@ -1,0 +1,260 @@
+#include "media/probe.h"
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavutil/display.h>
+#include <libavutil/pixdesc.h>
+}
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <string_view>
+#include <system_error>
+
+#include "media/av_util.h"
+#include "media/sniff.h"
+#include "media/vips_util.h"
+
+namespace pixvault::media {
+namespace {
+
+Status CheckPixels(std::int64_t width, std::int64_t height, std::int64_t max_pixels,
+                   std::string_view what) {
+  const std::int64_t pixels = width * height;
+  if (pixels <= max_pixels) return Ok();
+  return Fail(ErrorCode::kInvalidArgument,
+              std::string(what) + " is " + std::to_string(width) + "x" + std::to_string(height) +
+                  " (" + std::to_string(pixels) + " pixels), more than the limit of " +
+                  std::to_string(max_pixels) + " pixels");
+}
+
+// Clockwise degrees (0, 90, 180, 270) from a quarter-turn count in any range.
+std::int64_t QuarterTurns(double clockwise_degrees) {
+  if (!std::isfinite(clockwise_degrees)) return 0;
+  const long quarters = std::lround(clockwise_degrees / 90.0) % 4;
+  return static_cast<std::int64_t>((quarters + 4) % 4) * 90;
+}
+
+// ---- Video and audio (libavformat) ----
+
+std::int64_t DisplayRotation(const AVStream& stream) {
+  std::size_t size = 0;
+  const std::uint8_t* side_data =
+      av_stream_get_side_data(&stream, AV_PKT_DATA_DISPLAYMATRIX, &size);
+  if (side_data != nullptr && size >= 9 * sizeof(std::int32_t)) {
+    std::array<std::int32_t, 9> matrix{};
+    std::memcpy(matrix.data(), side_data, sizeof(matrix));  // side data may be unaligned
+    // av_display_rotation_get is counter-clockwise; players rotate clockwise by its negation.
+    return QuarterTurns(-av_display_rotation_get(matrix.data()));
+  }
+  if (const AVDictionaryEntry* tag = av_dict_get(stream.metadata, "rotate", nullptr, 0)) {
+    return QuarterTurns(std::strtod(tag->value, nullptr));
+  }
+  return 0;
+}
+
+// The first stream of `type`; cover art (an attached picture) is not a video stream.
+const AVStream* FindStream(const AVFormatContext& context, AVMediaType type) {
+  for (unsigned i = 0; i < context.nb_streams; ++i) {
+    const AVStream* stream = context.streams[i];
+    if (stream->codecpar->codec_type != type) continue;
+    if ((stream->disposition & AV_DISPOSITION_ATTACHED_PIC) != 0) continue;
+    return stream;
+  }
+  return nullptr;
+}
+
+// Refuses oversized pictures from the header alone, before stream analysis decodes frames.
+Status CheckFrameSizes(const AVFormatContext& context, std::int64_t max_pixels) {
+  for (unsigned i = 0; i < context.nb_streams; ++i) {
+    const AVCodecParameters& par = *context.streams[i]->codecpar;
+    if (par.codec_type == AVMEDIA_TYPE_VIDEO && par.width > 0 && par.height > 0) {
+      PV_RETURN_IF_ERROR(CheckPixels(par.width, par.height, max_pixels, "video frame"));
+    }
+  }
+  return Ok();
+}
+
+double ToSeconds(std::int64_t value, AVRational time_base) {
+  return static_cast<double>(value) * av_q2d(time_base);
+}
+
+Result<ProbeResult> ProbeAv(const std::filesystem::path& path, MediaType type,
+                            const ProbeOptions& options) {
+  EnsureLibavInitialised();
+  const AvLogCapture capture;  // FFmpeg's own explanation goes into the error message
+  PV_ASSIGN_OR_RETURN(
+      const AvFormatContextPtr context,
+      OpenAvInput(path, AvInputLimits{options.probe_size_bytes, options.analyze_duration_us}));
+  PV_RETURN_IF_ERROR(CheckFrameSizes(*context, options.max_pixels));
+  PV_RETURN_IF_ERROR(FindAvStreamInfo(*context));
+  PV_RETURN_IF_ERROR(CheckFrameSizes(*context, options.max_pixels));
+
+  const AVStream* video = FindStream(*context, AVMEDIA_TYPE_VIDEO);
+  const AVStream* audio = FindStream(*context, AVMEDIA_TYPE_AUDIO);
+  if (type == MediaType::kVideo && video == nullptr) {
+    return Fail(ErrorCode::kCorrupt, "no video stream");
+  }
+  if (type == MediaType::kAudio && audio == nullptr) {
+    return Fail(ErrorCode::kCorrupt, "no audio stream");
+  }
+
+  ProbeResult result;
+  result.container = context->iformat->name;
+  if (context->duration != AV_NOPTS_VALUE && context->duration > 0) {
+    result.duration_sec = ToSeconds(context->duration, AVRational{1, AV_TIME_BASE});
+  } else if (const AVStream* main = video ? video : audio;
+             main != nullptr && main->duration != AV_NOPTS_VALUE && main->duration > 0) {
+    result.duration_sec = ToSeconds(main->duration, main->time_base);
+  }
+  if (context->bit_rate > 0) result.bitrate = context->bit_rate;
+
+  if (video != nullptr) {
+    const AVCodecParameters& par = *video->codecpar;
+    if (par.width <= 0 || par.height <= 0) {
+      return Fail(ErrorCode::kCorrupt, "video stream has no picture size");
+    }
+    result.width = par.width;
+    result.height = par.height;
+    result.video_codec = avcodec_get_name(par.codec_id);
+    AVRational rate = video->avg_frame_rate;
+    if (rate.num <= 0 || rate.den <= 0) rate = video->r_frame_rate;
+    if (rate.num > 0 && rate.den > 0) result.fps = av_q2d(rate);
+    if (const char* name = av_get_pix_fmt_name(static_cast<AVPixelFormat>(par.format))) {
+      result.pixel_format = name;
+    }
+    result.rotation = DisplayRotation(*video);
+  }
+  if (audio != nullptr) {
+    const AVCodecParameters& par = *audio->codecpar;
+    result.audio_codec = avcodec_get_name(par.codec_id);
+    if (par.sample_rate > 0) result.sample_rate = par.sample_rate;
+    if (par.ch_layout.nb_channels > 0) result.channels = par.ch_layout.nb_channels;
+  }
+  return result;
+}
+
+// ---- Images (libvips) ----
+
+// libvips loaders (nicknames) accepted for untrusted uploads.
+constexpr auto kImageLoaders = std::to_array<std::string_view>(
+    {"pngload_source", "jpegload_source", "gifload_source", "webpload_source", "tiffload_source",
+     "heifload_source", "jxlload_source"});
+
+std::string ImagePixelFormat(VipsImage* image) {
+  const int bands = vips_image_get_bands(image);
+  std::string name;
+  if (vips_image_get_interpretation(image) == VIPS_INTERPRETATION_CMYK) {
+    name = bands > 4 ? "cmyka" : "cmyk";
+  } else if (bands >= 1 && bands <= 4) {
+    static constexpr std::array<std::string_view, 4> kNames = {"gray", "graya", "rgb", "rgba"};
+    name = kNames[static_cast<std::size_t>(bands - 1)];
+  } else {
+    name = std::to_string(bands) + "band";
+  }
+  switch (vips_image_get_format(image)) {
+    case VIPS_FORMAT_USHORT:
+    case VIPS_FORMAT_SHORT:
+      return name + "16";
+    case VIPS_FORMAT_UINT:
+    case VIPS_FORMAT_INT:
+      return name + "32";
+    case VIPS_FORMAT_FLOAT:
+    case VIPS_FORMAT_DOUBLE:
+      return name + "f";
+    default:
+      return name;
+  }
+}
+
+// EXIF orientation (1..8) to a clockwise display rotation; mirrored variants keep theirs.
+std::int64_t OrientationRotation(int orientation) {
+  switch (orientation) {
+    case 3:
+    case 4:
+      return 180;
+    case 5:
+    case 6:
+      return 90;
+    case 7:
+    case 8:
+      return 270;
+    default:
+      return 0;
+  }
+}
+
+Result<ProbeResult> ProbeImage(const std::filesystem::path& path, const ProbeOptions& options) {
+  PV_RETURN_IF_ERROR(EnsureVipsInitialised());
+  // A source, not vips_image_new_from_file: that one parses "name.png[options]" from the path.
+  const VipsSourcePtr source(vips_source_new_from_file(path.c_str()));
+  if (source == nullptr) {
+    std::error_code ignored;
+    const bool exists = std::filesystem::exists(path, ignored);
+    return Fail(
+        VipsError(exists ? ErrorCode::kUnavailable : ErrorCode::kNotFound, "cannot open file"));
+  }
+  const char* loader_class = vips_foreign_find_load_source(source.get());
+  if (loader_class == nullptr) return Fail(VipsError(ErrorCode::kCorrupt, "not a readable image"));
+  const char* nickname = vips_nickname_find(g_type_from_name(loader_class));
+  const std::string_view loader = nickname != nullptr ? nickname : loader_class;
+  if (std::find(kImageLoaders.begin(), kImageLoaders.end(), loader) == kImageLoaders.end()) {
+    vips_error_clear();
+    return Fail(ErrorCode::kUnsupported,
+                "image format '" + std::string(loader) + "' is not a supported media type");
+  }
+
+  // Header only: with sequential access nothing is decoded until pixels are requested.
+  const VipsImagePtr image(
+      vips_image_new_from_source(source.get(), "", "access", VIPS_ACCESS_SEQUENTIAL, nullptr));
+  if (image == nullptr) return Fail(VipsError(ErrorCode::kCorrupt, "cannot read image header"));
+  const int width = vips_image_get_width(image.get());
+  const int height = vips_image_get_height(image.get());
+  PV_RETURN_IF_ERROR(CheckPixels(width, height, options.max_pixels, "image"));
+
+  ProbeResult result;
+  result.width = width;
+  result.height = height;
+  result.container = std::string(loader.substr(0, loader.find("load")));
+  result.pixel_format = ImagePixelFormat(image.get());
+  result.rotation = OrientationRotation(vips_image_get_orientation(image.get()));
+  return result;
+}
+
+// ---- 3D models (not parsed yet) ----
+
+Result<ProbeResult> ProbeModel(const std::filesystem::path& path, const ProbeOptions& options) {
+  ProbeResult result;
+  if (!options.format_hint.empty()) {
+    result.container = options.format_hint;
+    return result;
+  }
+  PV_ASSIGN_OR_RETURN(const Sniffed sniffed, SniffFile(path));
+  if (sniffed.type != MediaType::kModel3d) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "file content is " + sniffed.mime_type + ", not a 3D model");
+  }
+  result.container = sniffed.format;
+  return result;
+}
+
+}  // namespace
+
+Result<ProbeResult> ProbeFile(const std::filesystem::path& path, MediaType type,
+                              const ProbeOptions& options) {
+  switch (type) {
+    case MediaType::kVideo:
+    case MediaType::kAudio:
+      return ProbeAv(path, type, options);
+    case MediaType::kImage:
+      return ProbeImage(path, options);
+    case MediaType::kModel3d:
+      return ProbeModel(path, options);
+  }
+  return Fail(ErrorCode::kInternal, "unknown media type");
+}
+
+}  // namespace pixvault::media

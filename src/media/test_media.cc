@@ -1,0 +1,126 @@
+#include "media/test_media.h"
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "testing/temp_dir.h"
+
+namespace pixvault::media::testing {
+namespace {
+
+constexpr std::string_view kFfmpegFlags = " -hide_banner -loglevel error -nostdin -y ";
+
+struct Recipe {
+  std::string_view name;
+  std::string_view encoder;  // must be listed by `ffmpeg -encoders`; empty for "always there"
+  std::string_view fallback_encoder;
+  std::string_view args;  // "{enc}" is replaced by the chosen encoder
+};
+
+constexpr auto kRecipes = std::to_array<Recipe>({
+    {"video.mp4", "libx264", "mpeg4",
+     "-f lavfi -i testsrc2=size=320x240:rate=25:duration=2 -c:v {enc} -pix_fmt yuv420p"},
+    {"video_audio.mp4", "libx264", "mpeg4",
+     "-f lavfi -i testsrc2=size=320x240:rate=25:duration=2 -f lavfi "
+     "-i sine=frequency=440:duration=2 -c:v {enc} -pix_fmt yuv420p -c:a aac -shortest"},
+    {"video.webm", "libvpx-vp9", "libvpx",
+     "-f lavfi -i testsrc2=size=320x240:rate=25:duration=1 -c:v {enc} -deadline realtime "
+     "-cpu-used 8"},
+    {"audio.wav", "pcm_s16le", "", "-f lavfi -i sine=frequency=440:duration=1 -c:a {enc}"},
+    {"audio.mp3", "libmp3lame", "", "-f lavfi -i sine=frequency=440:duration=1 -c:a {enc}"},
+    {"audio.ogg", "libvorbis", "", "-f lavfi -i sine=frequency=440:duration=1 -c:a {enc}"},
+    {"audio.flac", "flac", "", "-f lavfi -i sine=frequency=440:duration=1 -c:a {enc}"},
+    {"image.png", "png", "", "-f lavfi -i testsrc2=size=320x240 -frames:v 1 -c:v {enc}"},
+    {"image.jpeg", "mjpeg", "",
+     "-f lavfi -i testsrc2=size=320x240 -frames:v 1 -c:v {enc} -pix_fmt yuvj420p -f image2"},
+    {"image.webp", "libwebp", "", "-f lavfi -i testsrc2=size=320x240 -frames:v 1 -c:v {enc}"},
+    {"image.gif", "gif", "", "-f lavfi -i testsrc2=size=320x240 -frames:v 1 -c:v {enc}"},
+});
+
+std::string Quote(const std::filesystem::path& path) { return "'" + path.string() + "'"; }
+
+bool Run(const std::string& command) { return std::system(command.c_str()) == 0; }
+
+const std::string& EncoderList() {
+  static const std::string list = [] {
+    std::string out;
+    const std::string command = std::string(PIXVAULT_FFMPEG) + " -hide_banner -encoders";
+    std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), &pclose);
+    if (pipe == nullptr) return out;
+    std::array<char, 4096> buffer{};
+    std::size_t n = 0;
+    while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe.get())) > 0) {
+      out.append(buffer.data(), n);
+    }
+    return out;
+  }();
+  return list;
+}
+
+bool HasEncoder(std::string_view encoder) {
+  return EncoderList().find(" " + std::string(encoder) + " ") != std::string::npos;
+}
+
+std::optional<std::string> PickEncoder(const Recipe& recipe) {
+  if (HasEncoder(recipe.encoder)) return std::string(recipe.encoder);
+  if (!recipe.fallback_encoder.empty() && HasEncoder(recipe.fallback_encoder)) {
+    return std::string(recipe.fallback_encoder);
+  }
+  return std::nullopt;
+}
+
+std::filesystem::path Generate(std::string_view name) {
+  if (name == "rotated.mp4") {
+    const std::filesystem::path source = MediaFile("video.mp4");
+    if (source.empty()) return {};
+    const std::filesystem::path out = ScratchDir() / "rotated.mp4";
+    const bool ok = Run(std::string(PIXVAULT_FFMPEG) + std::string(kFfmpegFlags) + "-i " +
+                        Quote(source) + " -c copy -metadata:s:v:0 rotate=90 " + Quote(out));
+    return ok ? out : std::filesystem::path();
+  }
+  for (const Recipe& recipe : kRecipes) {
+    if (recipe.name != name) continue;
+    const std::optional<std::string> encoder = PickEncoder(recipe);
+    if (!encoder) return {};
+    std::string args(recipe.args);
+    args.replace(args.find("{enc}"), 5, *encoder);
+    const std::filesystem::path out = ScratchDir() / std::string(name);
+    const bool ok =
+        Run(std::string(PIXVAULT_FFMPEG) + std::string(kFfmpegFlags) + args + " " + Quote(out));
+    return ok ? out : std::filesystem::path();
+  }
+  std::fprintf(stderr, "test_media: no recipe for %.*s\n", static_cast<int>(name.size()),
+               name.data());
+  std::abort();
+}
+
+}  // namespace
+
+const std::filesystem::path& ScratchDir() {
+  static const pixvault::testing::TempDir dir;
+  return dir.path();
+}
+
+std::filesystem::path MediaFile(std::string_view name) {
+  static std::map<std::string, std::filesystem::path, std::less<>> cache;
+  if (const auto it = cache.find(name); it != cache.end()) return it->second;
+  std::filesystem::path path = Generate(name);
+  cache.emplace(std::string(name), path);
+  return path;
+}
+
+std::uint32_t Crc32(std::string_view bytes) {
+  std::uint32_t crc = 0xFFFFFFFFu;
+  for (const char c : bytes) {
+    crc ^= static_cast<unsigned char>(c);
+    for (int bit = 0; bit < 8; ++bit) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+  }
+  return ~crc;
+}
+
+}  // namespace pixvault::media::testing

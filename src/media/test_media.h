@@ -1,0 +1,27 @@
+// Test-only: media files generated on demand with the ffmpeg command line (lavfi sources),
+// cached for the life of the test binary. Not thread-safe for first generation of a file;
+// tests call it from the main thread before fanning out.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace pixvault::media::testing {
+
+// Path of the generated file `name`, or an empty path when ffmpeg or the encoder it needs is
+// missing (the test should GTEST_SKIP). Names: "video.mp4" (testsrc2 320x240, 25 fps, 2 s,
+// moov at the end), "video_audio.mp4" (same plus a 440 Hz AAC track), "video.webm",
+// "rotated.mp4" (video.mp4 remuxed with `-metadata:s:v:0 rotate=90`), "audio.wav" (440 Hz
+// mono, 44.1 kHz, 1 s), "audio.mp3", "audio.ogg", "audio.flac", "image.png", "image.jpeg",
+// "image.webp", "image.gif" (single 320x240 testsrc2 frames).
+std::filesystem::path MediaFile(std::string_view name);
+
+// A folder for a test's own files, removed when the test binary exits.
+const std::filesystem::path& ScratchDir();
+
+// CRC-32 as used by PNG chunks (and zlib).
+std::uint32_t Crc32(std::string_view bytes);
+
+}  // namespace pixvault::media::testing

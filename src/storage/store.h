@@ -1,0 +1,236 @@
+// Persistent catalogue of users, assets and everything attached to them, plus the durable
+// job queue. One implementation (SqlStore) runs on SQLite and on PostgreSQL.
+//
+// Every read or write of user-owned rows takes a Viewer and is filtered by it: a
+// non-admin sees only their own rows; `age_restricted` assets are invisible without
+// `allow_adult`. Rows a viewer may not see answer kNotFound, exactly like missing rows.
+// Implementations are safe for concurrent use from many threads and processes.
+// Errors: kNotFound, kAlreadyExists, kInvalidArgument, kUnavailable, kCorrupt, kInternal.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/model.h"
+
+namespace pixvault::storage {
+
+// --- Queries ---------------------------------------------------------------------------
+
+struct AssetFilter {
+  std::optional<MediaType> media_type;
+  std::optional<ContentDomain> content_domain;
+  std::optional<std::string> content_category;
+  std::optional<ContentRating> content_rating;
+  std::vector<std::string> tags;        // all must be present
+  std::vector<std::string> style_tags;  // all must be present
+  // Taxonomy leaves: path "sport.type" equal to value "football" (all must match).
+  std::vector<std::pair<std::string, std::string>> taxonomy;
+  std::optional<std::string> provider_id;
+  std::optional<SyncStatus> sync_status;
+  std::optional<std::string> sha256;
+  std::optional<Timestamp> created_after;   // exclusive
+  std::optional<Timestamp> created_before;  // exclusive
+  std::optional<std::string> text;          // substring of description or a tag
+  // Metadata tables.
+  std::optional<double> bpm_min, bpm_max;
+  std::optional<std::string> audio_key;
+  std::optional<bool> is_speech;
+  std::optional<std::int64_t> polygons_min, polygons_max;
+  std::optional<std::string> model_format;
+  std::optional<std::string> intensity_level;
+  std::optional<std::string> mood;
+  // Lists leave out searchable=false assets unless this is set (owner views).
+  bool include_unsearchable = false;
+};
+
+// Keyset page over (created_at DESC, id DESC). `cursor` is the opaque next_cursor of the
+// previous page; an invalid cursor is kInvalidArgument.
+struct PageRequest {
+  std::int64_t limit = 50;
+  std::optional<std::string> cursor;
+};
+
+template <class T>
+struct Page {
+  std::vector<T> items;
+  std::optional<std::string> next_cursor;
+};
+
+struct CreatedAsset {
+  Asset asset;
+  bool duplicate = false;  // an existing asset of the same user with the same bytes
+};
+
+// Bytes that a new asset points at. `publish` runs inside the transaction after the blob row
+// is locked and before commit (the blob store renames its temp file there), so a concurrent
+// garbage collection of the same bytes cannot interleave.
+struct BlobRef {
+  std::string sha256;
+  std::int64_t size_bytes = 0;
+  std::string location = "local";
+  std::function<Status()> publish;
+};
+
+struct JobClaim {
+  std::string owner;        // worker identity
+  Timestamp lease_micros = 30 * kMicrosPerSecond;
+  std::vector<std::string> kinds;  // empty = any kind
+};
+
+struct JobFilter {
+  std::optional<JobStatus> status;
+  std::optional<std::string> kind;
+  std::optional<UserId> user_id;
+};
+
+// --- The store -------------------------------------------------------------------------
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Users.
+  virtual Result<User> CreateUser(const User& user) = 0;  // id/created_at assigned
+  virtual Result<User> GetUser(UserId id) = 0;
+  virtual Result<User> GetUserByName(std::string_view name) = 0;
+  virtual Result<std::vector<User>> ListUsers() = 0;
+  virtual Result<User> UpdateUser(const User& user) = 0;
+
+  // Blobs (global, not user-owned; used by ingest, deletion and fsck).
+  virtual Result<Blob> GetBlob(std::string_view sha256) = 0;
+  // Blobs with sha256 > after, in order.
+  virtual Result<std::vector<Blob>> ListBlobs(std::string_view after, std::int64_t limit) = 0;
+  // Recomputes every blob's refcount from the assets that point at it; returns how many
+  // rows changed.
+  virtual Result<std::int64_t> RepairBlobRefcounts() = 0;
+  // Deletes the blob row if its refcount is zero, running `unlink` inside the same
+  // transaction. Returns whether the row was deleted.
+  virtual Result<bool> DeleteUnreferencedBlob(std::string_view sha256,
+                                              const std::function<Status()>& unlink) = 0;
+  // sha256 values referenced by assets that have no blobs row or whose blob is missing
+  // from `present` — used by fsck.
+  virtual Result<std::vector<std::string>> ListReferencedSha256(std::string_view after,
+                                                                std::int64_t limit) = 0;
+
+  // Assets.
+  // Creates an asset owned by asset.user_id. With `blob`, the blob row is upserted and its
+  // refcount raised in the same transaction. If the user already has an upload of the same
+  // bytes, returns that asset with duplicate=true and changes nothing.
+  virtual Result<CreatedAsset> CreateAsset(const Asset& asset, const std::optional<BlobRef>& blob) = 0;
+  virtual Result<Asset> GetAsset(const Viewer& viewer, AssetId id) = 0;
+  virtual Result<std::vector<Asset>> GetAssets(const Viewer& viewer,
+                                               const std::vector<AssetId>& ids) = 0;
+  virtual Result<Page<Asset>> ListAssets(const Viewer& viewer, const AssetFilter& filter,
+                                         const PageRequest& page) = 0;
+  virtual Result<std::int64_t> CountAssets(const Viewer& viewer, const AssetFilter& filter) = 0;
+  virtual Result<Asset> UpdateAsset(const Viewer& viewer, AssetId id, const AssetPatch& patch) = 0;
+  // Deletes the asset and everything attached; lowers its blob's refcount. Returns the
+  // deleted asset (its sha256 tells the caller which bytes may now be unreferenced).
+  virtual Result<Asset> DeleteAsset(const Viewer& viewer, AssetId id) = 0;
+  virtual Status TouchAsset(AssetId id, Timestamp when) = 0;
+
+  // Metadata tables (upsert by asset id).
+  virtual Result<Asset3dMetadata> Put3dMetadata(const Viewer& v, const Asset3dMetadata& m) = 0;
+  virtual Result<Asset3dMetadata> Get3dMetadata(const Viewer& v, AssetId id) = 0;
+  virtual Result<AssetAudioMetadata> PutAudioMetadata(const Viewer& v,
+                                                      const AssetAudioMetadata& m) = 0;
+  virtual Result<AssetAudioMetadata> GetAudioMetadata(const Viewer& v, AssetId id) = 0;
+  virtual Result<AssetAdultMetadata> PutAdultMetadata(const Viewer& v,
+                                                      const AssetAdultMetadata& m) = 0;
+  virtual Result<AssetAdultMetadata> GetAdultMetadata(const Viewer& v, AssetId id) = 0;
+
+  // Temporal segments.
+  virtual Result<TemporalSegment> AddSegment(const Viewer& v, const TemporalSegment& s) = 0;
+  virtual Result<std::vector<TemporalSegment>> ListSegments(const Viewer& v, AssetId id) = 0;
+  // Replaces every segment of one type (an analyzer's output) atomically.
+  virtual Result<std::vector<TemporalSegment>> ReplaceSegments(
+      const Viewer& v, AssetId id, std::string_view segment_type,
+      const std::vector<TemporalSegment>& segments) = 0;
+  virtual Status DeleteSegment(const Viewer& v, std::int64_t segment_id) = 0;
+
+  // Lineage. Edges are validated (both assets visible to the viewer, no self edge, no
+  // cycle) and inserted atomically: all or none.
+  virtual Result<std::vector<LineageEdge>> AddLineage(const Viewer& v,
+                                                      const std::vector<LineageEdge>& edges) = 0;
+  virtual Result<std::vector<LineageEdge>> ListParents(const Viewer& v, AssetId child) = 0;
+  virtual Result<std::vector<LineageEdge>> ListChildren(const Viewer& v, AssetId parent) = 0;
+  // Every edge reachable from `start` within `max_depth` steps, one recursive query; each
+  // edge carries its smallest depth.
+  virtual Result<std::vector<LineageEdge>> WalkLineage(const Viewer& v, AssetId start,
+                                                       LineageDirection direction,
+                                                       std::int64_t max_depth) = 0;
+  virtual Status DeleteLineageEdge(const Viewer& v, std::int64_t edge_id) = 0;
+
+  // Branch points, variants, clips.
+  virtual Result<Branch> CreateBranch(const Viewer& v, const Branch& b) = 0;
+  virtual Result<Branch> GetBranch(const Viewer& v, std::int64_t id) = 0;
+  virtual Result<std::vector<Branch>> ListBranches(const Viewer& v, AssetId source) = 0;
+  virtual Result<Branch> UpdateBranch(const Viewer& v, const Branch& b) = 0;
+  virtual Status DeleteBranch(const Viewer& v, std::int64_t id) = 0;
+  virtual Result<BranchVariant> CreateVariant(const Viewer& v, const BranchVariant& var) = 0;
+  virtual Result<std::vector<BranchVariant>> ListVariants(const Viewer& v,
+                                                          std::int64_t branch_id) = 0;
+  virtual Result<BranchVariant> UpdateVariant(const Viewer& v, const BranchVariant& var) = 0;
+  virtual Status DeleteVariant(const Viewer& v, std::int64_t id) = 0;
+  virtual Result<Clip> CreateClip(const Viewer& v, const Clip& c) = 0;
+  virtual Result<std::vector<Clip>> ListClips(const Viewer& v, AssetId source) = 0;
+  virtual Result<Clip> UpdateClip(const Viewer& v, const Clip& c) = 0;
+  virtual Status DeleteClip(const Viewer& v, std::int64_t id) = 0;
+
+  // Provider accounts and uploads.
+  virtual Result<ProviderAccount> CreateProviderAccount(const ProviderAccount& a) = 0;
+  virtual Result<ProviderAccount> GetProviderAccount(const Viewer& v, std::int64_t id) = 0;
+  virtual Result<std::vector<ProviderAccount>> ListProviderAccounts(const Viewer& v) = 0;
+  virtual Status DeleteProviderAccount(const Viewer& v, std::int64_t id) = 0;
+  // Insert or replace the row for (asset, provider, account).
+  virtual Result<ProviderUpload> PutProviderUpload(const ProviderUpload& u) = 0;
+  virtual Result<ProviderUpload> GetProviderUpload(AssetId asset, std::string_view provider,
+                                                   std::int64_t account) = 0;
+  virtual Result<std::vector<ProviderUpload>> ListProviderUploads(AssetId asset) = 0;
+  virtual Status DeleteProviderUpload(AssetId asset, std::string_view provider,
+                                      std::int64_t account) = 0;
+
+  // Jobs: a durable queue with leases.
+  // Enqueues a job. With an idempotency key that already exists, returns the existing job
+  // and `existed = true` instead.
+  struct Enqueued {
+    Job job;
+    bool existed = false;
+  };
+  virtual Result<Enqueued> EnqueueJob(const Job& job) = 0;
+  // Claims the next runnable job: queued with run_after <= now, or running with an expired
+  // lease (its previous worker died). Claiming increments attempts. A job whose attempts
+  // are exhausted when its lease expires goes to `dead` instead of being claimed.
+  virtual Result<std::optional<Job>> ClaimJob(const JobClaim& claim) = 0;
+  // Extends the lease; kPermissionDenied if `owner` no longer holds it.
+  virtual Status HeartbeatJob(JobId id, std::string_view owner, Timestamp lease_micros) = 0;
+  virtual Status CompleteJob(JobId id, std::string_view owner, std::string_view result_json) = 0;
+  // Records a failure: back to queued after `retry_delay` while attempts remain (and
+  // `retryable`), otherwise `dead` (or `failed` when not retryable).
+  virtual Status FailJob(JobId id, std::string_view owner, std::string_view error,
+                         bool retryable, Timestamp retry_delay) = 0;
+  virtual Status CancelJob(const Viewer& v, JobId id) = 0;
+  virtual Result<Job> GetJob(JobId id) = 0;
+  virtual Result<std::vector<Job>> ListJobs(const JobFilter& filter, std::int64_t limit) = 0;
+  virtual Result<std::vector<std::pair<JobStatus, std::int64_t>>> CountJobsByStatus() = 0;
+};
+
+struct StoreOptions {
+  bool migrate = true;  // apply pending migrations on open
+  int pool_size = 4;
+};
+
+// "sqlite:///abs/path.db", "sqlite://relative/path.db", "sqlite::memory:",
+// "postgresql://..." / "postgres://...". The clock must outlive the store.
+Result<std::unique_ptr<Store>> OpenStore(std::string_view url, const Clock& clock,
+                                         const StoreOptions& options = {});
+
+}  // namespace pixvault::storage

@@ -1,0 +1,440 @@
+// Store contract, part 2: lineage, branches, variants, clips, provider rows, jobs and
+// migrations. Runs against SQLite and PostgreSQL.
+#include <atomic>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "core/sha256.h"
+#include "storage/migrations/migrator.h"
+#include "storage/sql/database.h"
+#include "testing/store_fixture.h"
+
+namespace pixvault::testing {
+namespace {
+
+using storage::BlobRef;
+using storage::JobClaim;
+
+class StoreGraph : public StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    PV_ASSERT_OK_AND_ASSIGN(alice_, store_->CreateUser(User{0, "alice", false, false, 0}));
+    PV_ASSERT_OK_AND_ASSIGN(bob_, store_->CreateUser(User{0, "bob", false, false, 0}));
+  }
+  AssetId Make(const User& owner, const std::string& seed, double duration = 10) {
+    Asset a;
+    a.user_id = owner.id;
+    a.media_type = MediaType::kVideo;
+    a.duration_sec = duration;
+    a.sha256 = Sha256Hex(seed);
+    clock_.Advance(1000);
+    auto created = store_->CreateAsset(a, BlobRef{*a.sha256, 1, "local", {}});
+    EXPECT_TRUE(created.has_value()) << created.error().message;
+    return created ? created->asset.id : 0;
+  }
+  LineageEdge Edge(AssetId child, AssetId parent, std::int64_t order = 0) {
+    LineageEdge e;
+    e.child_asset_id = child;
+    e.parent_asset_id = parent;
+    e.parent_role = "source";
+    e.operation_type = OperationType::kVideoExtend;
+    e.sequence_order = order;
+    return e;
+  }
+  Viewer A() { return Viewer::For(alice_); }
+  Viewer B() { return Viewer::For(bob_); }
+  User alice_, bob_;
+};
+
+TEST_P(StoreGraph, LineageParentsChildrenAndBoundedWalks) {
+  // chain: a0 <- a1 <- a2 <- a3 <- a4, plus a storyboard a4 <- {k1, k2} as keyframes.
+  std::vector<AssetId> chain;
+  for (int i = 0; i < 5; ++i) chain.push_back(Make(alice_, "c" + std::to_string(i)));
+  for (int i = 1; i < 5; ++i) PV_ASSERT_OK(store_->AddLineage(A(), {Edge(chain[i], chain[i - 1])}));
+  AssetId k1 = Make(alice_, "k1"), k2 = Make(alice_, "k2");
+  LineageEdge e1 = Edge(chain[4], k1, 0), e2 = Edge(chain[4], k2, 1);
+  e1.parent_role = e2.parent_role = "keyframe";
+  e1.parent_frame = 48;
+  e2.parent_frame = 132;
+  e1.transformation = R"({"action":"zoom_in"})";
+  PV_ASSERT_OK_AND_ASSIGN(auto added, store_->AddLineage(A(), {e1, e2}));
+  EXPECT_EQ(added.size(), 2u);
+
+  PV_ASSERT_OK_AND_ASSIGN(auto parents, store_->ListParents(A(), chain[4]));
+  ASSERT_EQ(parents.size(), 3u);
+  PV_ASSERT_OK_AND_ASSIGN(auto children, store_->ListChildren(A(), chain[0]));
+  ASSERT_EQ(children.size(), 1u);
+  EXPECT_EQ(children[0].child_asset_id, chain[1]);
+
+  PV_ASSERT_OK_AND_ASSIGN(auto anc2, store_->WalkLineage(A(), chain[4], LineageDirection::kAncestors, 2));
+  std::set<AssetId> parents2;
+  for (const auto& e : anc2) parents2.insert(e.parent_asset_id);
+  EXPECT_EQ(parents2, (std::set<AssetId>{chain[3], chain[2], k1, k2}));
+  PV_ASSERT_OK_AND_ASSIGN(auto all, store_->WalkLineage(A(), chain[4], LineageDirection::kAncestors, 100));
+  EXPECT_EQ(all.size(), 6u);
+  EXPECT_EQ(all.back().depth, 4);
+  PV_ASSERT_OK_AND_ASSIGN(auto desc, store_->WalkLineage(A(), chain[0], LineageDirection::kDescendants, 10));
+  EXPECT_EQ(desc.size(), 4u);
+  // Keyframe metadata survives the round trip.
+  bool found = false;
+  for (const auto& e : all) {
+    if (e.parent_asset_id == k1) {
+      found = true;
+      EXPECT_EQ(e.parent_frame, 48);
+      EXPECT_EQ(e.parent_role, "keyframe");
+      EXPECT_EQ(e.operation_type, OperationType::kVideoExtend);
+    }
+  }
+  EXPECT_TRUE(found);
+  PV_EXPECT_ERROR(store_->WalkLineage(B(), chain[4], LineageDirection::kAncestors, 3), ErrorCode::kNotFound);
+}
+
+TEST_P(StoreGraph, LineageRejectsCyclesSelfEdgesAndForeignAssets) {
+  std::vector<AssetId> n;
+  for (int i = 0; i < 30; ++i) n.push_back(Make(alice_, "n" + std::to_string(i)));
+  for (int i = 1; i < 30; ++i) PV_ASSERT_OK(store_->AddLineage(A(), {Edge(n[i], n[i - 1])}));
+  // Direct cycle.
+  PV_EXPECT_ERROR(store_->AddLineage(A(), {Edge(n[0], n[1])}), ErrorCode::kInvalidArgument);
+  // Through a long path.
+  PV_EXPECT_ERROR(store_->AddLineage(A(), {Edge(n[0], n[29])}), ErrorCode::kInvalidArgument);
+  PV_EXPECT_ERROR(store_->AddLineage(A(), {Edge(n[3], n[3])}), ErrorCode::kInvalidArgument);
+  // A batch whose second edge closes a cycle with its first inserts nothing.
+  AssetId x = Make(alice_, "x"), y = Make(alice_, "y");
+  PV_EXPECT_ERROR(store_->AddLineage(A(), {Edge(x, y), Edge(y, x)}), ErrorCode::kInvalidArgument);
+  PV_ASSERT_OK_AND_ASSIGN(auto px, store_->ListParents(A(), x));
+  EXPECT_TRUE(px.empty());
+  AssetId theirs = Make(bob_, "theirs");
+  PV_EXPECT_ERROR(store_->AddLineage(A(), {Edge(x, theirs)}), ErrorCode::kNotFound);
+  PV_ASSERT_OK(store_->AddLineage(A(), {Edge(x, y)}));
+  PV_EXPECT_ERROR(store_->AddLineage(A(), {Edge(x, y)}), ErrorCode::kAlreadyExists);
+  LineageEdge bad = Edge(y, n[5]);
+  bad.parent_start_time = 5;
+  bad.parent_end_time = 2;
+  PV_EXPECT_ERROR(store_->AddLineage(A(), {bad}), ErrorCode::kInvalidArgument);
+}
+
+TEST_P(StoreGraph, ConcurrentOppositeEdgesNeverFormACycle) {
+  AssetId x = Make(alice_, "x"), y = Make(alice_, "y");
+  auto other = OpenAnother(clock_);
+  ASSERT_TRUE(other);
+  for (int round = 0; round < 5; ++round) {
+    std::atomic<int> ok{0};
+    std::thread t1([&] { ok += store_->AddLineage(A(), {Edge(x, y)}).has_value(); });
+    std::thread t2([&] { ok += other->AddLineage(A(), {Edge(y, x)}).has_value(); });
+    t1.join();
+    t2.join();
+    EXPECT_EQ(ok.load(), 1);
+    PV_ASSERT_OK_AND_ASSIGN(auto edges, store_->WalkLineage(A(), x, LineageDirection::kAncestors, 5));
+    PV_ASSERT_OK_AND_ASSIGN(auto edges2, store_->WalkLineage(A(), x, LineageDirection::kDescendants, 5));
+    for (const auto& e : edges) PV_ASSERT_OK(store_->DeleteLineageEdge(A(), e.id));
+    for (const auto& e : edges2) PV_ASSERT_OK(store_->DeleteLineageEdge(A(), e.id));
+  }
+}
+
+TEST_P(StoreGraph, BranchesVariantsClipsCrudAndValidation) {
+  AssetId src = Make(alice_, "src", 20);
+  AssetId forest = Make(alice_, "forest"), cave = Make(alice_, "cave");
+  AssetId bobs = Make(bob_, "bobs");
+  Branch b;
+  b.source_asset_id = src;
+  b.branch_time = 10.5;
+  b.branch_frame = 315;
+  b.branch_name = "Fork in the Road";
+  b.branch_tag = "path_choice_01";
+  PV_ASSERT_OK_AND_ASSIGN(Branch br, store_->CreateBranch(A(), b));
+  EXPECT_EQ(br.user_id, alice_.id);
+  b.branch_time = 25;
+  PV_EXPECT_ERROR(store_->CreateBranch(A(), b), ErrorCode::kInvalidArgument);
+  b.branch_time = -1;
+  PV_EXPECT_ERROR(store_->CreateBranch(A(), b), ErrorCode::kInvalidArgument);
+  b.branch_time = 1;
+  PV_EXPECT_ERROR(store_->CreateBranch(B(), b), ErrorCode::kNotFound);
+
+  BranchVariant v;
+  v.branch_id = br.id;
+  v.variant_asset_id = forest;
+  v.variant_name = "Forest Path";
+  v.variant_tag = "path_forest";
+  v.weight = 2;
+  v.conditions = R"({"eq":["has_key",true]})";
+  PV_ASSERT_OK_AND_ASSIGN(auto v1, store_->CreateVariant(A(), v));
+  v.variant_asset_id = cave;
+  v.variant_name = "Cave";
+  PV_ASSERT_OK(store_->CreateVariant(A(), v));
+  v.weight = -1;
+  PV_EXPECT_ERROR(store_->CreateVariant(A(), v), ErrorCode::kInvalidArgument);
+  v.weight = std::nan("");
+  PV_EXPECT_ERROR(store_->CreateVariant(A(), v), ErrorCode::kInvalidArgument);
+  v.weight = 1;
+  v.variant_asset_id = bobs;  // not owned by the branch's owner
+  PV_EXPECT_ERROR(store_->CreateVariant(A(), v), ErrorCode::kNotFound);
+  PV_ASSERT_OK_AND_ASSIGN(auto variants, store_->ListVariants(A(), br.id));
+  ASSERT_EQ(variants.size(), 2u);
+  EXPECT_EQ(variants[0].variant_tag, "path_forest");
+  v1.weight = 0;
+  PV_ASSERT_OK_AND_ASSIGN(auto v1b, store_->UpdateVariant(A(), v1));
+  EXPECT_DOUBLE_EQ(v1b.weight, 0);
+  PV_EXPECT_ERROR(store_->ListVariants(B(), br.id), ErrorCode::kNotFound);
+
+  PV_ASSERT_OK_AND_ASSIGN(auto branches, store_->ListBranches(A(), src));
+  ASSERT_EQ(branches.size(), 1u);
+  br.branch_name = "Renamed";
+  PV_ASSERT_OK_AND_ASSIGN(auto renamed, store_->UpdateBranch(A(), br));
+  EXPECT_EQ(renamed.branch_name, "Renamed");
+
+  Clip c;
+  c.source_asset_id = src;
+  c.start_time = 10;
+  c.end_time = 15;
+  c.clip_tag = "boss_intro";
+  PV_ASSERT_OK(store_->CreateClip(A(), c));
+  PV_EXPECT_ERROR(store_->CreateClip(A(), c), ErrorCode::kAlreadyExists);
+  c.clip_tag = "late";
+  c.end_time = 30;
+  PV_EXPECT_ERROR(store_->CreateClip(A(), c), ErrorCode::kInvalidArgument);
+  c.start_time = 5;
+  c.end_time = 5;
+  PV_EXPECT_ERROR(store_->CreateClip(A(), c), ErrorCode::kInvalidArgument);
+  PV_ASSERT_OK_AND_ASSIGN(auto clips, store_->ListClips(A(), src));
+  ASSERT_EQ(clips.size(), 1u);
+
+  PV_ASSERT_OK(store_->DeleteBranch(A(), br.id));
+  PV_EXPECT_ERROR(store_->GetBranch(A(), br.id), ErrorCode::kNotFound);
+  // Deleting the source removes its clips.
+  PV_ASSERT_OK(store_->DeleteAsset(A(), src));
+  PV_EXPECT_ERROR(store_->DeleteClip(A(), clips[0].id), ErrorCode::kNotFound);
+}
+
+TEST_P(StoreGraph, ProviderAccountsAndUploads) {
+  ProviderAccount acc;
+  acc.user_id = alice_.id;
+  acc.provider_id = "sora";
+  acc.label = "main";
+  acc.credentials_encrypted = std::string("\x00\x01secret", 8);
+  PV_ASSERT_OK_AND_ASSIGN(auto a, store_->CreateProviderAccount(acc));
+  EXPECT_EQ(a.credentials_encrypted, acc.credentials_encrypted);
+  PV_EXPECT_ERROR(store_->CreateProviderAccount(acc), ErrorCode::kAlreadyExists);
+  PV_EXPECT_ERROR(store_->GetProviderAccount(B(), a.id), ErrorCode::kNotFound);
+  AssetId asset = Make(alice_, "up");
+  ProviderUpload u;
+  u.asset_id = asset;
+  u.provider_id = "sora";
+  u.account_id = a.id;
+  u.status = UploadStatus::kUploaded;
+  u.provider_ref = "media_01";
+  u.attempts = 1;
+  PV_ASSERT_OK(store_->PutProviderUpload(u));
+  u.provider_ref = "media_02";
+  u.attempts = 2;
+  PV_ASSERT_OK(store_->PutProviderUpload(u));
+  PV_ASSERT_OK_AND_ASSIGN(auto got, store_->GetProviderUpload(asset, "sora", a.id));
+  EXPECT_EQ(got.provider_ref, "media_02");
+  PV_ASSERT_OK_AND_ASSIGN(auto all, store_->ListProviderUploads(asset));
+  EXPECT_EQ(all.size(), 1u);
+  PV_ASSERT_OK(store_->DeleteProviderAccount(A(), a.id));
+  PV_EXPECT_ERROR(store_->GetProviderUpload(asset, "sora", a.id), ErrorCode::kNotFound);
+}
+
+// --- Jobs ------------------------------------------------------------------------------
+
+TEST_P(StoreGraph, EnqueueIsIdempotentByKey) {
+  Job j;
+  j.kind = "analyze";
+  j.idempotency_key = "analyze:1";
+  j.payload = R"({"asset_id":1})";
+  PV_ASSERT_OK_AND_ASSIGN(auto first, store_->EnqueueJob(j));
+  PV_ASSERT_OK_AND_ASSIGN(auto second, store_->EnqueueJob(j));
+  EXPECT_FALSE(first.existed);
+  EXPECT_TRUE(second.existed);
+  EXPECT_EQ(first.job.id, second.job.id);
+  j.payload = "{oops";
+  j.idempotency_key = "other";
+  PV_EXPECT_ERROR(store_->EnqueueJob(j), ErrorCode::kInvalidArgument);
+}
+
+TEST_P(StoreGraph, ClaimHeartbeatCompleteAndLostLease) {
+  Job j;
+  j.kind = "k";
+  PV_ASSERT_OK_AND_ASSIGN(auto q, store_->EnqueueJob(j));
+  PV_ASSERT_OK_AND_ASSIGN(auto claimed, store_->ClaimJob(JobClaim{"w1", 10 * kMicrosPerSecond, {}}));
+  ASSERT_TRUE(claimed);
+  EXPECT_EQ(claimed->id, q.job.id);
+  EXPECT_EQ(claimed->attempts, 1);
+  PV_ASSERT_OK_AND_ASSIGN(auto none, store_->ClaimJob(JobClaim{"w2", 10 * kMicrosPerSecond, {}}));
+  EXPECT_FALSE(none);
+  PV_ASSERT_OK(store_->HeartbeatJob(q.job.id, "w1", 10 * kMicrosPerSecond));
+  PV_EXPECT_ERROR(store_->HeartbeatJob(q.job.id, "w2", 10), ErrorCode::kPermissionDenied);
+  // w1 dies; after the lease expires w2 reclaims the job and w1 can no longer finish it.
+  clock_.Advance(11 * kMicrosPerSecond);
+  PV_ASSERT_OK_AND_ASSIGN(auto re, store_->ClaimJob(JobClaim{"w2", 10 * kMicrosPerSecond, {}}));
+  ASSERT_TRUE(re);
+  EXPECT_EQ(re->id, q.job.id);
+  EXPECT_EQ(re->attempts, 2);
+  PV_EXPECT_ERROR(store_->CompleteJob(q.job.id, "w1", "{}"), ErrorCode::kPermissionDenied);
+  PV_ASSERT_OK(store_->CompleteJob(q.job.id, "w2", R"({"ok":true})"));
+  PV_ASSERT_OK_AND_ASSIGN(auto done, store_->GetJob(q.job.id));
+  EXPECT_EQ(done.status, JobStatus::kSucceeded);
+}
+
+TEST_P(StoreGraph, FailuresRetryWithDelayThenDie) {
+  Job j;
+  j.kind = "k";
+  j.max_attempts = 2;
+  PV_ASSERT_OK_AND_ASSIGN(auto q, store_->EnqueueJob(j));
+  PV_ASSERT_OK_AND_ASSIGN(auto c1, store_->ClaimJob(JobClaim{"w", kMicrosPerSecond, {}}));
+  ASSERT_TRUE(c1);
+  PV_ASSERT_OK(store_->FailJob(q.job.id, "w", "boom", true, 5 * kMicrosPerSecond));
+  PV_ASSERT_OK_AND_ASSIGN(auto early, store_->ClaimJob(JobClaim{"w", kMicrosPerSecond, {}}));
+  EXPECT_FALSE(early);  // backoff not over
+  clock_.Advance(6 * kMicrosPerSecond);
+  PV_ASSERT_OK_AND_ASSIGN(auto c2, store_->ClaimJob(JobClaim{"w", kMicrosPerSecond, {}}));
+  ASSERT_TRUE(c2);
+  PV_ASSERT_OK(store_->FailJob(q.job.id, "w", "boom again", true, 0));
+  PV_ASSERT_OK_AND_ASSIGN(auto dead, store_->GetJob(q.job.id));
+  EXPECT_EQ(dead.status, JobStatus::kDead);
+  EXPECT_EQ(dead.last_error, "boom again");
+  // A non-retryable failure ends `failed` at once.
+  PV_ASSERT_OK_AND_ASSIGN(auto q2, store_->EnqueueJob(j));
+  PV_ASSERT_OK(store_->ClaimJob(JobClaim{"w", kMicrosPerSecond, {}}));
+  PV_ASSERT_OK(store_->FailJob(q2.job.id, "w", "bad input", false, 0));
+  PV_ASSERT_OK_AND_ASSIGN(auto failed, store_->GetJob(q2.job.id));
+  EXPECT_EQ(failed.status, JobStatus::kFailed);
+}
+
+TEST_P(StoreGraph, ExpiredLeaseWithNoAttemptsLeftGoesDead) {
+  Job j;
+  j.kind = "k";
+  j.max_attempts = 1;
+  PV_ASSERT_OK_AND_ASSIGN(auto q, store_->EnqueueJob(j));
+  PV_ASSERT_OK(store_->ClaimJob(JobClaim{"w", kMicrosPerSecond, {}}));
+  clock_.Advance(2 * kMicrosPerSecond);
+  PV_ASSERT_OK_AND_ASSIGN(auto none, store_->ClaimJob(JobClaim{"w2", kMicrosPerSecond, {}}));
+  EXPECT_FALSE(none);
+  PV_ASSERT_OK_AND_ASSIGN(auto dead, store_->GetJob(q.job.id));
+  EXPECT_EQ(dead.status, JobStatus::kDead);
+}
+
+TEST_P(StoreGraph, ClaimFiltersByKindAndPriority) {
+  Job low, high, other;
+  low.kind = high.kind = "a";
+  other.kind = "b";
+  high.priority = 10;
+  PV_ASSERT_OK(store_->EnqueueJob(low));
+  PV_ASSERT_OK_AND_ASSIGN(auto h, store_->EnqueueJob(high));
+  PV_ASSERT_OK_AND_ASSIGN(auto o, store_->EnqueueJob(other));
+  PV_ASSERT_OK_AND_ASSIGN(auto first, store_->ClaimJob(JobClaim{"w", kMicrosPerSecond, {"a"}}));
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->id, h.job.id);
+  PV_ASSERT_OK_AND_ASSIGN(auto b, store_->ClaimJob(JobClaim{"w", kMicrosPerSecond, {"b"}}));
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->id, o.job.id);
+}
+
+TEST_P(StoreGraph, ConcurrentClaimersNeverShareAJob) {
+  constexpr int kJobs = 60;
+  for (int i = 0; i < kJobs; ++i) {
+    Job j;
+    j.kind = "k";
+    PV_ASSERT_OK(store_->EnqueueJob(j));
+  }
+  auto other = OpenAnother(clock_);
+  ASSERT_TRUE(other);
+  std::mutex mu;
+  std::map<JobId, int> claims;
+  auto worker = [&](storage::Store* s, std::string name) {
+    for (;;) {
+      auto c = s->ClaimJob(JobClaim{name, 60 * kMicrosPerSecond, {}});
+      ASSERT_TRUE(c.has_value()) << c.error().message;
+      if (!*c) return;
+      {
+        std::lock_guard lock(mu);
+        ++claims[(*c)->id];
+      }
+      ASSERT_TRUE(s->CompleteJob((*c)->id, name, "{}").has_value());
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back(worker, i % 2 ? other.get() : store_.get(), "w" + std::to_string(i));
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(claims.size(), static_cast<std::size_t>(kJobs));
+  for (const auto& [id, n] : claims) EXPECT_EQ(n, 1) << "job " << id;
+}
+
+TEST_P(StoreGraph, CancelOnlyOwnOpenJobs) {
+  Job j;
+  j.kind = "k";
+  j.user_id = alice_.id;
+  PV_ASSERT_OK_AND_ASSIGN(auto q, store_->EnqueueJob(j));
+  PV_EXPECT_ERROR(store_->CancelJob(B(), q.job.id), ErrorCode::kNotFound);
+  PV_ASSERT_OK(store_->CancelJob(A(), q.job.id));
+  PV_EXPECT_ERROR(store_->CancelJob(A(), q.job.id), ErrorCode::kInvalidArgument);
+  PV_ASSERT_OK_AND_ASSIGN(auto counts, store_->CountJobsByStatus());
+  ASSERT_EQ(counts.size(), 1u);
+  EXPECT_EQ(counts[0].first, JobStatus::kCancelled);
+}
+
+// --- Migrations ------------------------------------------------------------------------
+
+TEST_P(StoreGraph, MigrationsGoUpDownToZeroAndUpAgain) {
+  std::string url = FreshUrl();
+  auto db = storage::sql::OpenDatabase(url);
+  ASSERT_TRUE(db.has_value()) << db.error().message;
+  storage::Migrator m(**db, clock_);
+  PV_ASSERT_OK_AND_ASSIGN(auto v0, m.CurrentVersion());
+  EXPECT_EQ(v0, 0);
+  PV_ASSERT_OK_AND_ASSIGN(auto up, m.Upgrade());
+  EXPECT_EQ(static_cast<std::int64_t>(up.size()), m.LatestVersion());
+  PV_ASSERT_OK_AND_ASSIGN(auto again, m.Upgrade());
+  EXPECT_TRUE(again.empty());
+  PV_ASSERT_OK_AND_ASSIGN(auto one, m.Downgrade(m.LatestVersion() - 1));
+  EXPECT_EQ(one.size(), 1u);
+  PV_ASSERT_OK_AND_ASSIGN(auto down, m.Downgrade(0));
+  EXPECT_EQ(static_cast<std::int64_t>(down.size()), m.LatestVersion() - 1);
+  PV_ASSERT_OK_AND_ASSIGN(auto v, m.CurrentVersion());
+  EXPECT_EQ(v, 0);
+  PV_EXPECT_ERROR(m.Downgrade(-1), ErrorCode::kInvalidArgument);
+  // No table of the schema remains.
+  Status gone = (*db)->Read([](storage::sql::Connection& c) -> Status {
+    auto r = c.Query("SELECT count(*) FROM assets");
+    if (r) return Fail(ErrorCode::kInternal, "assets table still exists");
+    return Ok();
+  });
+  EXPECT_TRUE(gone.has_value()) << gone.error().message;
+  PV_ASSERT_OK_AND_ASSIGN(auto up2, m.Upgrade());
+  EXPECT_EQ(static_cast<std::int64_t>(up2.size()), m.LatestVersion());
+  PV_ASSERT_OK_AND_ASSIGN(auto states, m.List());
+  for (const auto& s : states) EXPECT_TRUE(s.applied) << s.name;
+}
+
+TEST_P(StoreGraph, StoreRefusesAnOutdatedSchemaWithoutMigrate) {
+  std::string url = FreshUrl();
+  auto db = storage::sql::OpenDatabase(url);
+  ASSERT_TRUE(db.has_value());
+  storage::Migrator m(**db, clock_);
+  PV_ASSERT_OK(m.Upgrade(1));
+  storage::StoreOptions options;
+  options.migrate = false;
+  PV_EXPECT_ERROR(storage::OpenStore(url, clock_, options), ErrorCode::kUnavailable);
+}
+
+PV_INSTANTIATE_STORE_TEST(StoreGraph);
+
+TEST(OpenStore, UnreachableOrUnknownUrlsFailClearly) {
+  ManualClock clock;
+  PV_EXPECT_ERROR(storage::OpenStore("mysql://x", clock), ErrorCode::kInvalidArgument);
+  PV_EXPECT_ERROR(storage::OpenStore("sqlite:///nonexistent-dir/x/db.sqlite", clock),
+                  ErrorCode::kUnavailable);
+  PV_EXPECT_ERROR(storage::OpenStore("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2", clock),
+                  ErrorCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace pixvault::testing
