@@ -70,10 +70,20 @@ cleanup() {
   rm -rf "$tmp"
   exit "$rc"
 }
+# On a signal, stop CMD first (it runs in the background so the signal is handled at once,
+# not when CMD happens to finish), then clean up through the EXIT trap.
+cmd_pid=
+on_signal() {
+  if [[ -n $cmd_pid ]]; then
+    kill -TERM "$cmd_pid" 2>/dev/null || true
+    wait "$cmd_pid" 2>/dev/null || true
+  fi
+  exit "$1"
+}
 trap cleanup EXIT
-trap 'exit 129' HUP
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'on_signal 129' HUP
+trap 'on_signal 130' INT
+trap 'on_signal 143' TERM
 
 password=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
 printf '%s\n' "$password" >"$tmp/pwfile"
@@ -134,7 +144,10 @@ log "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:
   "socket $tmp, PIXVAULT_TEST_PG_URL=$PIXVAULT_TEST_PG_URL"
 
 set +e
-"$@"
+"$@" <&0 &  # explicit <&0: a background job would otherwise read /dev/null
+cmd_pid=$!
+wait "$cmd_pid"
 rc=$?
+cmd_pid=
 set -e
 exit "$rc"

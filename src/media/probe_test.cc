@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "media/sniff.h"
-#include "media/test_media.h"
+#include "testing/test_media.h"
 #include "testing/temp_dir.h"
 
 namespace pixvault::media {

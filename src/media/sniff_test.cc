@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "media/test_media.h"
+#include "testing/test_media.h"
 #include "testing/temp_dir.h"
 
 namespace pixvault::media {

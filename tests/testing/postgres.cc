@@ -37,7 +37,8 @@ Result<ConnPtr> ConnectAdmin(const std::string& url) {
     return Fail(ErrorCode::kUnavailable,
                 "test PostgreSQL: " + Trimmed(conn ? PQerrorMessage(conn.get()) : "no memory"));
   }
-  PQsetNoticeProcessor(conn.get(), [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn.get(), [](void*, const char*) {}, nullptr);
   return conn;
 }
 
@@ -58,8 +59,8 @@ std::string PercentEncode(std::string_view text) {
   std::string out;
   for (char c : text) {
     auto u = static_cast<unsigned char>(c);
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-        c == '-' || c == '.' || c == '_' || c == '~') {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '.' || c == '_' || c == '~') {
       out += c;
     } else {
       out += '%';
@@ -125,8 +126,8 @@ ScratchPostgresDatabase::~ScratchPostgresDatabase() {
   Result<std::string> dropped =
       conn ? Exec(conn->get(), "DROP DATABASE IF EXISTS \"" + name_ + "\" WITH (FORCE)")
            : Result<std::string>(Fail(conn.error()));
-  if (!dropped) ADD_FAILURE() << "dropping scratch database " << name_ << ": "
-                              << dropped.error().message;
+  if (!dropped)
+    ADD_FAILURE() << "dropping scratch database " << name_ << ": " << dropped.error().message;
 }
 
 Result<std::string> ScratchPostgresDatabase::AdminQuery(const std::string& sql) {

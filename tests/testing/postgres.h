@@ -51,13 +51,13 @@ class ScratchPostgresDatabase {
 
 // Skips the current test when no PostgreSQL server is configured, or fails it when
 // PIXVAULT_REQUIRE_PG=1. Usable in TEST bodies and in SetUp().
-#define PV_REQUIRE_POSTGRES_OR_SKIP()                                                    \
-  do {                                                                                   \
-    if (!::pixvault::testing::TestPostgresUrl()) {                                       \
-      if (::pixvault::testing::PostgresRequired()) {                                     \
-        GTEST_FAIL() << "PIXVAULT_REQUIRE_PG=1 but PIXVAULT_TEST_PG_URL is not set; "    \
-                        "run the tests under scripts/with-postgres.sh";                  \
-      }                                                                                  \
+#define PV_REQUIRE_POSTGRES_OR_SKIP()                                                         \
+  do {                                                                                        \
+    if (!::pixvault::testing::TestPostgresUrl()) {                                            \
+      if (::pixvault::testing::PostgresRequired()) {                                          \
+        GTEST_FAIL() << "PIXVAULT_REQUIRE_PG=1 but PIXVAULT_TEST_PG_URL is not set; "         \
+                        "run the tests under scripts/with-postgres.sh";                       \
+      }                                                                                       \
       GTEST_SKIP() << "PIXVAULT_TEST_PG_URL is not set (run under scripts/with-postgres.sh)"; \
-    }                                                                                    \
+    }                                                                                         \
   } while (0)

@@ -49,9 +49,7 @@ class PgConnection final : public Connection {
 
   // True once the session is unusable (connection lost, stuck in COPY): drop it.
   bool broken() const { return broken_ || PQstatus(conn_.get()) != CONNECTION_OK; }
-  PGTransactionStatusType transaction_status() const {
-    return PQtransactionStatus(conn_.get());
-  }
+  PGTransactionStatusType transaction_status() const { return PQtransactionStatus(conn_.get()); }
   // Set when a statement failed with a serialization failure or deadlock (the Transaction
   // that owns the session may re-run its work); cleared by ClearRetryable().
   bool saw_retryable() const { return saw_retryable_; }

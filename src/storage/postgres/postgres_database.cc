@@ -49,8 +49,9 @@ std::string UrlPassword(const std::string& url) {
 
 // The connection parameters of `url`, as libpq parses them. kInvalidArgument if malformed.
 struct Target {
-  std::string password;  // kept only to redact it from messages
-  std::string where;     // "host:port/dbname", for messages
+  std::string password;      // kept only to redact it from messages
+  std::string raw_password;  // as spelled in the URL (maybe percent-encoded), likewise
+  std::string where;         // "host:port/dbname", for messages
 };
 
 Result<Target> ParseTarget(const std::string& url) {
@@ -75,6 +76,7 @@ Result<Target> ParseTarget(const std::string& url) {
     if (key == "user") user = val;
     if (key == "password") t.password = val;
   }
+  t.raw_password = UrlPassword(url);
   if (host.empty()) host = hostaddr;
   t.where = (user.empty() ? "" : user + "@") + (host.empty() ? "(default socket)" : host) + ":" +
             (port.empty() ? "(default port)" : port) + "/" + dbname;
@@ -106,6 +108,7 @@ class PostgresDatabase final : public Database {
         if (c == '\n' || c == '\t') c = ' ';
       }
       Redact(msg, target_.password);
+      Redact(msg, target_.raw_password);
       return Fail(ErrorCode::kUnavailable,
                   "cannot connect to PostgreSQL at " + target_.where + ": " + msg);
     }
@@ -219,10 +222,9 @@ class PostgresDatabase final : public Database {
       }
       if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
           open_ >= options_.pool_size) {
-        return Fail(ErrorCode::kUnavailable,
-                    "all " + std::to_string(options_.pool_size) +
-                        " PostgreSQL connections stayed busy for " +
-                        std::to_string(options_.busy_timeout_ms) + " ms");
+        return Fail(ErrorCode::kUnavailable, "all " + std::to_string(options_.pool_size) +
+                                                 " PostgreSQL connections stayed busy for " +
+                                                 std::to_string(options_.busy_timeout_ms) + " ms");
       }
     }
   }

@@ -1,4 +1,4 @@
-#include "media/test_media.h"
+#include "testing/test_media.h"
 
 #include <array>
 #include <cstdio>

@@ -1,0 +1,20 @@
+// JSON shapes of domain objects, shared by the CLI and the HTTP API. Field names are the
+// seed's snake_case names; timestamps are RFC 3339 strings in UTC; JSON-valued columns are
+// embedded as JSON, not as strings.
+#pragma once
+
+#include <vector>
+
+#include <boost/json/value.hpp>
+
+#include "core/error.h"
+#include "core/model.h"
+
+namespace pixvault::service {
+
+// `uploads` become the seed's `provider_uploads` map: {"<provider>": {"<account>": {...}}}.
+boost::json::object AssetToJson(const Asset& asset,
+                                const std::vector<ProviderUpload>& uploads = {});
+boost::json::object ErrorToJson(const Error& error);
+
+}  // namespace pixvault::service

@@ -1,0 +1,158 @@
+#include "service/ingest.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/sha256.h"
+#include "media/probe.h"
+#include "media/sniff.h"
+
+namespace pixvault::service {
+namespace {
+
+constexpr std::size_t kChunk = 1 << 20;
+
+// Closes a file descriptor on scope exit.
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+Error ErrnoError(const std::string& what, int err) {
+  ErrorCode code = ErrorCode::kUnavailable;
+  if (err == ENOENT || err == ENOTDIR) code = ErrorCode::kNotFound;
+  if (err == EACCES || err == EPERM) code = ErrorCode::kPermissionDenied;
+  if (err == ELOOP) code = ErrorCode::kInvalidArgument;
+  return Error{code, what + ": " + std::strerror(err)};
+}
+
+std::string MediaMetadataJson(const media::Sniffed& sniffed, const media::ProbeResult& probe) {
+  boost::json::object o;
+  o["format"] = sniffed.format;
+  if (probe.container) o["container"] = *probe.container;
+  if (probe.video_codec) o["video_codec"] = *probe.video_codec;
+  if (probe.audio_codec) o["audio_codec"] = *probe.audio_codec;
+  if (probe.pixel_format) o["pixel_format"] = *probe.pixel_format;
+  if (probe.sample_rate) o["sample_rate"] = *probe.sample_rate;
+  if (probe.channels) o["channels"] = *probe.channels;
+  if (probe.bitrate) o["bitrate"] = *probe.bitrate;
+  if (probe.rotation) o["rotation"] = probe.rotation;
+  return boost::json::serialize(o);
+}
+
+}  // namespace
+
+Result<IngestResult> Ingestor::IngestFile(const User& owner, const std::filesystem::path& path,
+                                          IngestRequest request) {
+  Fd f;
+  f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (f.fd < 0) return Fail(ErrnoError("open " + path.string(), errno));
+  struct stat st {};
+  if (::fstat(f.fd, &st) != 0) return Fail(ErrnoError("stat " + path.string(), errno));
+  if (S_ISDIR(st.st_mode)) {
+    return Fail(ErrorCode::kInvalidArgument, path.string() + " is a directory");
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return Fail(ErrorCode::kInvalidArgument, path.string() + " is not a regular file");
+  }
+  ::posix_fadvise(f.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  if (request.filename.empty()) request.filename = path.filename().string();
+  int fd = f.fd;
+  ByteSource source = [fd, &path](std::span<std::byte> buf) -> Result<std::size_t> {
+    for (;;) {
+      ssize_t n = ::read(fd, buf.data(), buf.size());
+      if (n >= 0) return static_cast<std::size_t>(n);
+      if (errno == EINTR) continue;
+      return Fail(ErrnoError("read " + path.string(), errno));
+    }
+  };
+  return IngestStream(owner, source, request);
+}
+
+Result<IngestResult> Ingestor::IngestStream(const User& owner, const ByteSource& source,
+                                            const IngestRequest& request) {
+  if (request.expected_sha256 && !IsSha256Hex(*request.expected_sha256)) {
+    return Fail(ErrorCode::kInvalidArgument, "expected sha256 must be 64 lowercase hex digits");
+  }
+  PV_ASSIGN_OR_RETURN(auto writer, blobs_.BeginWrite(blob::WriteOptions{options_.max_bytes}));
+  // The writer's destructor removes the temp file on every early return below.
+  std::vector<std::byte> buffer(kChunk);
+  std::vector<std::byte> head;
+  head.reserve(media::kSniffHeadBytes);
+  for (;;) {
+    PV_ASSIGN_OR_RETURN(std::size_t n, source(buffer));
+    if (n == 0) break;
+    std::span<const std::byte> chunk(buffer.data(), n);
+    if (head.size() < media::kSniffHeadBytes) {
+      std::size_t take = std::min(n, media::kSniffHeadBytes - head.size());
+      head.insert(head.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(take));
+    }
+    PV_RETURN_IF_ERROR(writer->Append(chunk));
+  }
+  PV_ASSIGN_OR_RETURN(media::Sniffed sniffed, media::SniffType(head, request.filename));
+  PV_ASSIGN_OR_RETURN(std::string sha, writer->Finish());
+  if (request.expected_sha256 && *request.expected_sha256 != sha) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "content sha256 " + sha + " does not match the announced " +
+                    *request.expected_sha256);
+  }
+  media::ProbeOptions probe_options;
+  probe_options.max_pixels = options_.max_pixels;
+  probe_options.format_hint = sniffed.format;
+  auto probed = media::ProbeFile(writer->temp_path(), sniffed.type, probe_options);
+  if (!probed && sniffed.type == MediaType::kVideo && probed.error().code == ErrorCode::kCorrupt) {
+    // Audio-only MP4/WebM containers sniff as video; they probe fine as audio.
+    auto as_audio = media::ProbeFile(writer->temp_path(), MediaType::kAudio, probe_options);
+    if (as_audio) {
+      probed = std::move(as_audio);
+      sniffed.type = MediaType::kAudio;
+      if (sniffed.mime_type.starts_with("video/")) sniffed.mime_type.replace(0, 5, "audio");
+    }
+  }
+  if (!probed) return Fail(probed.error());
+  media::ProbeResult probe = std::move(*probed);
+
+  Asset a;
+  a.user_id = owner.id;
+  a.media_type = sniffed.type;
+  a.provider_id = request.provider_id;
+  a.upload_method = request.upload_method;
+  a.original_filename = request.filename.empty() ? std::nullopt
+                                                 : std::optional<std::string>(request.filename);
+  a.original_source_url = request.original_source_url;
+  a.sync_status = SyncStatus::kDownloaded;
+  a.sha256 = sha;
+  a.file_size_bytes = writer->size();
+  a.mime_type = sniffed.mime_type;
+  if (probe.width) a.width = *probe.width;
+  if (probe.height) a.height = *probe.height;
+  // Rotated video displays with swapped dimensions.
+  if (probe.rotation == 90 || probe.rotation == 270) std::swap(a.width, a.height);
+  a.duration_sec = probe.duration_sec;
+  a.fps = probe.fps;
+  a.description = request.description;
+  a.tags = request.tags;
+  a.style_tags = request.style_tags;
+  if (request.content_domain) a.content_domain = *request.content_domain;
+  a.content_category = request.content_category;
+  if (request.content_rating) a.content_rating = *request.content_rating;
+  a.age_restricted = request.age_restricted.value_or(
+      a.content_rating == ContentRating::kAdult || a.content_rating == ContentRating::kExplicit ||
+      a.content_domain == ContentDomain::kAdult);
+  a.media_metadata = MediaMetadataJson(sniffed, probe);
+  a.last_accessed_at = clock_.Now();
+
+  storage::BlobRef blob_ref{sha, writer->size(), "local", [&] { return writer->Publish(); }};
+  PV_ASSIGN_OR_RETURN(storage::CreatedAsset created, store_.CreateAsset(a, blob_ref));
+  return IngestResult{std::move(created.asset), created.duplicate};
+}
+
+}  // namespace pixvault::service

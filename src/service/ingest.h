@@ -1,0 +1,81 @@
+// Ingest: turns bytes (a local file or a stream) into an asset.
+//
+// The bytes are streamed into the blob store while hashing (memory stays flat in the file
+// size), the type is sniffed from the bytes, the temp file is probed, and only then are the
+// blob published and the asset row created, in one transaction. A failure at any step leaves
+// no blob and no row behind. Bytes the same user already uploaded yield the existing asset
+// with `duplicate = true`.
+//
+// Thread-safe: one Ingestor may serve many concurrent ingests. It borrows the store, blob
+// store and clock, which must outlive it.
+// Errors: kInvalidArgument (empty file, over the size limit, bad metadata), kUnsupported (not
+// a media type pixvault accepts), kCorrupt (media that cannot be probed), kNotFound /
+// kPermissionDenied / kUnavailable (unreadable source), plus store errors.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "blob/blob_store.h"
+#include "core/clock.h"
+#include "core/model.h"
+#include "storage/store.h"
+
+namespace pixvault::service {
+
+struct IngestOptions {
+  std::int64_t max_bytes = std::int64_t{64} << 30;  // 64 GiB
+  std::int64_t max_pixels = 268'402'689;
+};
+
+// What the caller knows about the asset besides its bytes.
+struct IngestRequest {
+  std::string filename;  // original name, a hint for the type of text formats (OBJ)
+  UploadMethod upload_method = UploadMethod::kCli;
+  std::string provider_id = "user_upload";
+  std::optional<std::string> original_source_url;
+  std::optional<std::string> description;
+  std::vector<std::string> tags;
+  std::vector<std::string> style_tags;
+  std::optional<ContentDomain> content_domain;
+  std::optional<std::string> content_category;
+  std::optional<ContentRating> content_rating;
+  std::optional<bool> age_restricted;
+  // Verified against the bytes when given.
+  std::optional<std::string> expected_sha256;
+};
+
+struct IngestResult {
+  Asset asset;
+  bool duplicate = false;
+};
+
+// Reads up to `buffer.size()` bytes; returns 0 at the end of the stream.
+using ByteSource = std::function<Result<std::size_t>(std::span<std::byte> buffer)>;
+
+class Ingestor {
+ public:
+  Ingestor(storage::Store& store, blob::BlobStore& blobs, const Clock& clock,
+           IngestOptions options = {})
+      : store_(store), blobs_(blobs), clock_(clock), options_(options) {}
+
+  // Ingests a regular file (symlinks are followed; directories and devices are refused).
+  Result<IngestResult> IngestFile(const User& owner, const std::filesystem::path& path,
+                                  IngestRequest request);
+  Result<IngestResult> IngestStream(const User& owner, const ByteSource& source,
+                                    const IngestRequest& request);
+
+ private:
+  storage::Store& store_;
+  blob::BlobStore& blobs_;
+  const Clock& clock_;
+  IngestOptions options_;
+};
+
+}  // namespace pixvault::service
