@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -493,6 +494,19 @@ TEST_F(PostgresDriverTest, ConvertsServerTypes) {
   EXPECT_EQ(rows->row(0)[6], Value(0.5));
   EXPECT_TRUE(row.IsNull("nothing"));
   EXPECT_EQ(rows->row(0)[8], I(1));
+}
+
+TEST_F(PostgresDriverTest, SpecialDoublesRoundTrip) {
+  const double inf = std::numeric_limits<double>::infinity();
+  auto rows = t_.Query("SELECT ? AS a, ? AS b, ? AS c, ? AS d, 1e400::numeric AS big",
+                       {Value(inf), Value(-inf), Value(std::nan("")), Value(5e-324)});
+  ASSERT_TRUE(rows) << rows.error().message;
+  RowView row(*rows, 0);
+  EXPECT_EQ(row.Real("a"), inf);
+  EXPECT_EQ(row.Real("b"), -inf);
+  EXPECT_TRUE(std::isnan(row.Real("c")));
+  EXPECT_EQ(row.Real("d"), 5e-324);
+  EXPECT_EQ(row.Real("big"), inf);  // beyond double: rounds, never fails
 }
 
 TEST_F(PostgresDriverTest, TextWithNulByteIsRejectedNotTruncated) {

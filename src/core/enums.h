@@ -44,29 +44,29 @@ enum class UploadStatus { kPending, kUploaded, kFailed, kExpired };
 template <class E>
 struct EnumNames;  // specialised below: static constexpr std::array<std::pair<E, string_view>>
 
-#define PV_ENUM_NAMES(E, ...)                                              \
+#define PV_ENUM_NAMES(E, display, ...)                                     \
   template <>                                                              \
   struct EnumNames<E> {                                                    \
-    static constexpr std::string_view kTypeName = #E;                      \
+    static constexpr std::string_view kTypeName = display;                 \
     static constexpr auto kValues = std::to_array<std::pair<E, std::string_view>>({__VA_ARGS__}); \
   }
 
-PV_ENUM_NAMES(MediaType, {MediaType::kVideo, "video"}, {MediaType::kImage, "image"},
+PV_ENUM_NAMES(MediaType, "media type", {MediaType::kVideo, "video"}, {MediaType::kImage, "image"},
               {MediaType::kAudio, "audio"}, {MediaType::kModel3d, "3d_model"});
-PV_ENUM_NAMES(ContentDomain, {ContentDomain::kGeneral, "general"},
+PV_ENUM_NAMES(ContentDomain, "content domain", {ContentDomain::kGeneral, "general"},
               {ContentDomain::kAdult, "adult"}, {ContentDomain::kMedical, "medical"},
               {ContentDomain::kSports, "sports"}, {ContentDomain::kFashion, "fashion"},
               {ContentDomain::kEducation, "education"});
-PV_ENUM_NAMES(ContentRating, {ContentRating::kGeneral, "general"},
+PV_ENUM_NAMES(ContentRating, "content rating", {ContentRating::kGeneral, "general"},
               {ContentRating::kMature, "mature"}, {ContentRating::kAdult, "adult"},
               {ContentRating::kExplicit, "explicit"});
-PV_ENUM_NAMES(UploadMethod, {UploadMethod::kExtension, "extension"}, {UploadMethod::kApi, "api"},
+PV_ENUM_NAMES(UploadMethod, "upload method", {UploadMethod::kExtension, "extension"}, {UploadMethod::kApi, "api"},
               {UploadMethod::kWeb, "web"}, {UploadMethod::kMobile, "mobile"},
               {UploadMethod::kCli, "cli"}, {UploadMethod::kProvider, "provider"});
-PV_ENUM_NAMES(SyncStatus, {SyncStatus::kRemote, "remote"},
+PV_ENUM_NAMES(SyncStatus, "sync status", {SyncStatus::kRemote, "remote"},
               {SyncStatus::kDownloading, "downloading"}, {SyncStatus::kDownloaded, "downloaded"},
               {SyncStatus::kError, "error"});
-PV_ENUM_NAMES(OperationType, {OperationType::kTextToVideo, "text_to_video"},
+PV_ENUM_NAMES(OperationType, "operation type", {OperationType::kTextToVideo, "text_to_video"},
               {OperationType::kImageToVideo, "image_to_video"},
               {OperationType::kVideoExtend, "video_extend"},
               {OperationType::kVideoTransition, "video_transition"},
@@ -77,12 +77,12 @@ PV_ENUM_NAMES(OperationType, {OperationType::kTextToVideo, "text_to_video"},
               {OperationType::kUpscale, "upscale"}, {OperationType::kClipExtract, "clip_extract"},
               {OperationType::kFrameExtract, "frame_extract"}, {OperationType::kConcat, "concat"},
               {OperationType::kLoopExtract, "loop_extract"}, {OperationType::kUpload, "upload"});
-PV_ENUM_NAMES(BranchType, {BranchType::kManual, "manual"}, {BranchType::kAutomatic, "automatic"},
+PV_ENUM_NAMES(BranchType, "branch type", {BranchType::kManual, "manual"}, {BranchType::kAutomatic, "automatic"},
               {BranchType::kConditional, "conditional"}, {BranchType::kRandom, "random"});
-PV_ENUM_NAMES(JobStatus, {JobStatus::kQueued, "queued"}, {JobStatus::kRunning, "running"},
+PV_ENUM_NAMES(JobStatus, "job status", {JobStatus::kQueued, "queued"}, {JobStatus::kRunning, "running"},
               {JobStatus::kSucceeded, "succeeded"}, {JobStatus::kFailed, "failed"},
               {JobStatus::kDead, "dead"}, {JobStatus::kCancelled, "cancelled"});
-PV_ENUM_NAMES(UploadStatus, {UploadStatus::kPending, "pending"},
+PV_ENUM_NAMES(UploadStatus, "upload status", {UploadStatus::kPending, "pending"},
               {UploadStatus::kUploaded, "uploaded"}, {UploadStatus::kFailed, "failed"},
               {UploadStatus::kExpired, "expired"});
 #undef PV_ENUM_NAMES

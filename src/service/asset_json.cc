@@ -2,6 +2,9 @@
 
 #include <boost/json.hpp>
 
+#include <charconv>
+#include <cmath>
+
 namespace pixvault::service {
 namespace {
 
@@ -86,6 +89,79 @@ boost::json::object AssetToJson(const Asset& a, const std::vector<ProviderUpload
 
 boost::json::object ErrorToJson(const Error& e) {
   return boost::json::object{{"code", ErrorCodeName(e.code)}, {"message", e.message}};
+}
+
+namespace {
+
+void AppendNumber(double d, std::string& out) {
+  if (!std::isfinite(d)) {
+    out += "null";
+    return;
+  }
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
+  out.append(buf, end);
+}
+
+void Write(const boost::json::value& v, std::string& out, bool pretty, int indent) {
+  auto newline = [&](int level) {
+    if (!pretty) return;
+    out += '\n';
+    out.append(static_cast<std::size_t>(level) * 2, ' ');
+  };
+  switch (v.kind()) {
+    case boost::json::kind::object: {
+      const auto& o = v.get_object();
+      if (o.empty()) {
+        out += "{}";
+        return;
+      }
+      out += '{';
+      bool first = true;
+      for (const auto& kv : o) {
+        if (!first) out += ',';
+        first = false;
+        newline(indent + 1);
+        out += boost::json::serialize(boost::json::string(kv.key()));
+        out += pretty ? ": " : ":";
+        Write(kv.value(), out, pretty, indent + 1);
+      }
+      newline(indent);
+      out += '}';
+      return;
+    }
+    case boost::json::kind::array: {
+      const auto& a = v.get_array();
+      if (a.empty()) {
+        out += "[]";
+        return;
+      }
+      out += '[';
+      bool first = true;
+      for (const auto& e : a) {
+        if (!first) out += ',';
+        first = false;
+        newline(indent + 1);
+        Write(e, out, pretty, indent + 1);
+      }
+      newline(indent);
+      out += ']';
+      return;
+    }
+    case boost::json::kind::double_:
+      AppendNumber(v.get_double(), out);
+      return;
+    default:
+      out += boost::json::serialize(v);
+  }
+}
+
+}  // namespace
+
+std::string ToJsonText(const boost::json::value& value, bool pretty) {
+  std::string out;
+  Write(value, out, pretty, 0);
+  return out;
 }
 
 }  // namespace pixvault::service

@@ -3,6 +3,7 @@
 // embedded as JSON, not as strings.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include <boost/json/value.hpp>
@@ -16,5 +17,9 @@ namespace pixvault::service {
 boost::json::object AssetToJson(const Asset& asset,
                                 const std::vector<ProviderUpload>& uploads = {});
 boost::json::object ErrorToJson(const Error& error);
+
+// Serialises JSON with numbers in their shortest round-trip form ("2", "0.5", not "2E0");
+// non-finite numbers become null. `pretty` indents by two spaces.
+std::string ToJsonText(const boost::json::value& value, bool pretty = false);
 
 }  // namespace pixvault::service

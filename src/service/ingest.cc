@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "core/sha256.h"
+#include "core/utf8.h"
 #include "media/probe.h"
 #include "media/sniff.h"
 
@@ -125,8 +126,8 @@ Result<IngestResult> Ingestor::IngestStream(const User& owner, const ByteSource&
   a.media_type = sniffed.type;
   a.provider_id = request.provider_id;
   a.upload_method = request.upload_method;
-  a.original_filename = request.filename.empty() ? std::nullopt
-                                                 : std::optional<std::string>(request.filename);
+  // File names are bytes; the catalogue stores text.
+  if (!request.filename.empty()) a.original_filename = SanitizeUtf8(request.filename);
   a.original_source_url = request.original_source_url;
   a.sync_status = SyncStatus::kDownloaded;
   a.sha256 = sha;

@@ -8,7 +8,6 @@
 namespace pixvault::storage::sql {
 namespace {
 
-
 // Statements kept prepared per session; the least recently used one is deallocated past this.
 constexpr std::size_t kMaxStatements = 256;
 

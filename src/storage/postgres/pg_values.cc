@@ -27,7 +27,6 @@ struct PgMemDeleter {
   void operator()(unsigned char* p) const { PQfreemem(p); }
 };
 
-
 std::string FormatDouble(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
@@ -110,6 +109,8 @@ Result<Value> Decode(ColumnKind kind, std::string_view text) {
   return Value(std::string(text));
 }
 
+}  // namespace
+
 Result<Rows> ToRows(const PGresult* res) {
   int ncol = PQnfields(res);
   int nrow = PQntuples(res);
@@ -148,17 +149,6 @@ std::int64_t AffectedRows(PGresult* res) {
   return n ? *n : 0;
 }
 
-// Parameters in libpq's form. Text values live in `text`; bytea is sent binary.
-struct BoundParams {
-  std::vector<Oid> types;
-  std::vector<std::string> text;
-  std::vector<const char*> values;
-  std::vector<int> lengths;
-  std::vector<int> formats;
-  std::string signature;  // one letter per parameter type, part of the statement cache key
-};
-
-// Fills `b` in place: `values` points into `b.text`, so `b` must not move afterwards.
 void Bind(std::span<const Value> params, BoundParams& b) {
   std::size_t n = params.size();
   b.types.resize(n);
@@ -207,6 +197,5 @@ void Bind(std::span<const Value> params, BoundParams& b) {
     if (sig == 'i' || sig == 'd' || sig == 'b') b.values[i] = b.text[i].c_str();
   }
 }
-
 
 }  // namespace pixvault::storage::sql

@@ -153,13 +153,21 @@ class SqliteConnection final : public Connection {
     auto it = cache_.find(key);
     if (it != cache_.end()) return it->second.get();
     sqlite3_stmt* raw = nullptr;
+    const char* tail = nullptr;
     int rc = sqlite3_prepare_v3(db_, key.data(), static_cast<int>(key.size()),
-                                SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+                                SQLITE_PREPARE_PERSISTENT, &raw, &tail);
     if (rc != SQLITE_OK) {
       sqlite3_finalize(raw);
       return Fail(SqliteError(db_, rc, "prepare"));
     }
     if (raw == nullptr) return Fail(ErrorCode::kInternal, "empty statement");
+    // Query runs exactly one statement; anything after it would be silently ignored.
+    for (const char* p = tail; p && p < key.data() + key.size(); ++p) {
+      if (*p != ' ' && *p != '\n' && *p != '\t' && *p != '\r' && *p != ';') {
+        sqlite3_finalize(raw);
+        return Fail(ErrorCode::kInternal, "Query got several statements; use ExecScript");
+      }
+    }
     sqlite3_stmt* out = raw;
     cache_.emplace(std::move(key), StmtPtr(raw));
     return out;

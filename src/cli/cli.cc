@@ -1,0 +1,124 @@
+#include "cli/cli.h"
+
+#include <CLI/CLI.hpp>
+
+#include <ostream>
+
+#include "cli/commands.h"
+
+namespace pixvault::cli {
+
+int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  CLI::App app{"pixvault: one home for every video, image, audio file and 3D model you generate"};
+  app.name("pixvault");
+  app.require_subcommand(1);
+  // Global options may also follow the command: `pixvault ls --json`.
+  app.fallthrough();
+  GlobalOptions global;
+  app.add_option("--data-dir", global.data_dir, "Data folder (database and blobs)")
+      ->envname("PIXVAULT_DATA_DIR")
+      ->capture_default_str();
+  app.add_option("--db", global.db,
+                 "Database URL: sqlite:///path.db or postgresql://... (default: SQLite in the "
+                 "data folder)")
+      ->envname("PIXVAULT_DB");
+  app.add_option("--user", global.user, "User to act as")
+      ->envname("PIXVAULT_USER")
+      ->capture_default_str();
+  app.add_flag("--json", global.json, "Machine-readable JSON output");
+
+  std::function<int(Context&)> run;
+
+  ImportOptions import;
+  auto* imp = app.add_subcommand("import", "Import files and folders");
+  imp->add_option("paths", import.paths, "Files or folders")->required();
+  imp->add_flag("-r,--recursive", import.recursive, "Descend into folders");
+  imp->add_option("--tag", import.tags, "Tag (repeatable)");
+  imp->add_option("--style-tag", import.style_tags, "Style tag (repeatable)");
+  imp->add_option("--category", import.category, "Content category, e.g. football");
+  imp->add_option("--domain", import.domain, "Content domain: " + EnumChoices<ContentDomain>());
+  imp->add_option("--rating", import.rating, "Content rating: " + EnumChoices<ContentRating>());
+  imp->add_option("--description", import.description, "Description");
+  imp->callback([&] { run = [&](Context& c) { return CmdImport(c, import); }; });
+
+  ListOptions list;
+  auto* ls = app.add_subcommand("ls", "List assets, newest first");
+  ls->add_option("--type", list.type, "Media type: " + EnumChoices<MediaType>());
+  ls->add_option("--category", list.category, "Content category");
+  ls->add_option("--domain", list.domain, "Content domain");
+  ls->add_option("--rating", list.rating, "Content rating");
+  ls->add_option("--tag", list.tags, "Tag (repeatable; all must match)");
+  ls->add_option("-q,--query", list.query, "Text in the description or a tag");
+  ls->add_option("--limit", list.limit, "Page size (1..1000)")->capture_default_str();
+  ls->add_option("--cursor", list.cursor, "Cursor from the previous page");
+  ls->add_flag("--all", list.all, "Include assets marked not searchable");
+  ls->callback([&] { run = [&](Context& c) { return CmdList(c, list); }; });
+
+  std::int64_t show_id = 0;
+  auto* show = app.add_subcommand("show", "Show one asset as JSON");
+  show->add_option("id", show_id, "Asset id")->required();
+  show->callback([&] { run = [&](Context& c) { return CmdShow(c, show_id); }; });
+
+  std::vector<std::int64_t> rm_ids;
+  auto* rm = app.add_subcommand("rm", "Delete assets (bytes go with the last asset using them)");
+  rm->add_option("ids", rm_ids, "Asset ids")->required();
+  rm->callback([&] { run = [&](Context& c) { return CmdRemove(c, rm_ids); }; });
+
+  auto* db = app.add_subcommand("db", "Schema migrations");
+  db->require_subcommand(1);
+  std::optional<std::int64_t> up_target, down_target;
+  auto* up = db->add_subcommand("upgrade", "Apply migrations (up to VERSION, default latest)");
+  up->add_option("version", up_target, "Target version");
+  up->callback([&] { run = [&](Context& c) { return CmdDbUpgrade(c, up_target); }; });
+  auto* down = db->add_subcommand("downgrade", "Revert migrations down to VERSION (default: one)");
+  down->add_option("version", down_target, "Target version (0 = empty schema)");
+  down->callback([&] { run = [&](Context& c) { return CmdDbDowngrade(c, down_target); }; });
+  auto* status = db->add_subcommand("status", "Show applied and pending migrations");
+  status->callback([&] { run = [&](Context& c) { return CmdDbStatus(c); }; });
+
+  FsckCliOptions fsck;
+  auto* fsck_cmd = app.add_subcommand("fsck", "Check that database rows and blob files agree");
+  fsck_cmd->add_flag("--repair", fsck.repair, "Fix what can be fixed");
+  fsck_cmd->add_flag("--verify", fsck.verify, "Re-hash every blob (reads every byte)");
+  fsck_cmd->callback([&] { run = [&](Context& c) { return CmdFsck(c, fsck); }; });
+
+  auto* user = app.add_subcommand("user", "Manage users");
+  user->require_subcommand(1);
+  std::string user_name;
+  bool user_admin = false, user_adult = false;
+  auto* ucreate = user->add_subcommand("create", "Create a user");
+  ucreate->add_option("name", user_name, "User name")->required();
+  ucreate->add_flag("--admin", user_admin, "May see every user's assets");
+  ucreate->add_flag("--allow-adult", user_adult, "May see age-restricted assets");
+  ucreate->callback([&] {
+    run = [&](Context& c) { return CmdUserCreate(c, user_name, user_admin, user_adult); };
+  });
+  auto* ulist = user->add_subcommand("ls", "List users");
+  ulist->callback([&] { run = [&](Context& c) { return CmdUserList(c); }; });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    out << app.help();
+    return 0;
+  } catch (const CLI::CallForAllHelp&) {
+    out << app.help("", CLI::AppFormatMode::All);
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    // Help for a subcommand arrives as a CallForHelp thrown from it; anything else is misuse.
+    if (e.get_exit_code() == 0) {
+      out << app.help();
+      return 0;
+    }
+    err << "pixvault: " << e.what() << "\nRun with --help for usage.\n";
+    return 2;
+  }
+  if (!run) {
+    err << "pixvault: no command given\n";
+    return 2;
+  }
+  Context ctx(global, out, err);
+  return run(ctx);
+}
+
+}  // namespace pixvault::cli

@@ -1,0 +1,54 @@
+// The CLI commands. Each returns the process exit code and prints its own output; parsing
+// of the command line lives in cli.cc.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/context.h"
+
+namespace pixvault::cli {
+
+struct ImportOptions {
+  std::vector<std::string> paths;
+  bool recursive = false;
+  std::vector<std::string> tags;
+  std::vector<std::string> style_tags;
+  std::optional<std::string> category;
+  std::optional<std::string> domain;
+  std::optional<std::string> rating;
+  std::optional<std::string> description;
+};
+int CmdImport(Context& ctx, const ImportOptions& options);
+
+struct ListOptions {
+  std::optional<std::string> type;
+  std::optional<std::string> category;
+  std::optional<std::string> domain;
+  std::optional<std::string> rating;
+  std::vector<std::string> tags;
+  std::optional<std::string> query;
+  std::int64_t limit = 50;
+  std::optional<std::string> cursor;
+  bool all = false;  // include searchable=false assets
+};
+int CmdList(Context& ctx, const ListOptions& options);
+int CmdShow(Context& ctx, std::int64_t id);
+int CmdRemove(Context& ctx, const std::vector<std::int64_t>& ids);
+
+int CmdDbUpgrade(Context& ctx, std::optional<std::int64_t> target);
+int CmdDbDowngrade(Context& ctx, std::optional<std::int64_t> target);
+int CmdDbStatus(Context& ctx);
+
+struct FsckCliOptions {
+  bool repair = false;
+  bool verify = false;
+};
+int CmdFsck(Context& ctx, const FsckCliOptions& options);
+
+int CmdUserCreate(Context& ctx, const std::string& name, bool admin, bool allow_adult);
+int CmdUserList(Context& ctx);
+
+}  // namespace pixvault::cli
