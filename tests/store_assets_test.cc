@@ -138,9 +138,10 @@ TEST_P(StoreAssets, PublishRunsOnlyForNewAssetsAndItsFailureRollsBack) {
 
   std::string sha2 = Sha256Hex("fails");
   a.sha256 = sha2;
-  PV_EXPECT_ERROR(store_->CreateAsset(a, BlobRef{sha2, 5, "local",
-                                                 [] { return Status(Fail(ErrorCode::kUnavailable, "disk")); }}),
-                  ErrorCode::kUnavailable);
+  PV_EXPECT_ERROR(
+      store_->CreateAsset(a, BlobRef{sha2, 5, "local",
+                                     [] { return Status(Fail(ErrorCode::kUnavailable, "disk")); }}),
+      ErrorCode::kUnavailable);
   PV_EXPECT_ERROR(store_->GetBlob(sha2), ErrorCode::kNotFound);
   EXPECT_TRUE(List(alice_).size() == 1);
 }
@@ -188,7 +189,8 @@ TEST_P(StoreAssets, OtherUsersAssetsAreNotFoundAndAdultNeedsPermission) {
   EXPECT_EQ(List(bob_), (std::vector<AssetId>{bobs_adult.id}));
   EXPECT_EQ(List(admin_).size(), 3u);
   PV_EXPECT_ERROR(store_->DeleteAsset(Viewer::For(bob_), mine.id), ErrorCode::kNotFound);
-  PV_EXPECT_ERROR(store_->UpdateAsset(Viewer::For(bob_), mine.id, AssetPatch{}), ErrorCode::kNotFound);
+  PV_EXPECT_ERROR(store_->UpdateAsset(Viewer::For(bob_), mine.id, AssetPatch{}),
+                  ErrorCode::kNotFound);
 }
 
 TEST_P(StoreAssets, UnsearchableAssetsLeaveListsButNotGet) {
@@ -330,8 +332,8 @@ TEST_P(StoreAssets, KeysetPaginationVisitsEveryAssetOnceNewestFirst) {
   std::vector<AssetId> seen;
   std::optional<std::string> cursor;
   do {
-    PV_ASSERT_OK_AND_ASSIGN(auto page, store_->ListAssets(Viewer::For(alice_), {},
-                                                          PageRequest{5, cursor}));
+    PV_ASSERT_OK_AND_ASSIGN(auto page,
+                            store_->ListAssets(Viewer::For(alice_), {}, PageRequest{5, cursor}));
     EXPECT_LE(page.items.size(), 5u);
     for (const auto& a : page.items) seen.push_back(a.id);
     cursor = page.next_cursor;
@@ -341,7 +343,8 @@ TEST_P(StoreAssets, KeysetPaginationVisitsEveryAssetOnceNewestFirst) {
 
   AssetFilter odd;
   odd.content_category = "odd";
-  PV_ASSERT_OK_AND_ASSIGN(auto first, store_->ListAssets(Viewer::For(alice_), odd, PageRequest{10, {}}));
+  PV_ASSERT_OK_AND_ASSIGN(auto first,
+                          store_->ListAssets(Viewer::For(alice_), odd, PageRequest{10, {}}));
   ASSERT_TRUE(first.next_cursor);
   PV_ASSERT_OK_AND_ASSIGN(auto second, store_->ListAssets(Viewer::For(alice_), odd,
                                                           PageRequest{10, first.next_cursor}));
@@ -368,8 +371,8 @@ TEST_P(StoreAssets, SameTimestampPagesByIdWithoutLoss) {
   std::vector<AssetId> seen;
   std::optional<std::string> cursor;
   do {
-    PV_ASSERT_OK_AND_ASSIGN(auto page, store_->ListAssets(Viewer::For(alice_), {},
-                                                          PageRequest{3, cursor}));
+    PV_ASSERT_OK_AND_ASSIGN(auto page,
+                            store_->ListAssets(Viewer::For(alice_), {}, PageRequest{3, cursor}));
     for (const auto& a : page.items) seen.push_back(a.id);
     cursor = page.next_cursor;
   } while (cursor);
@@ -388,8 +391,10 @@ TEST_P(StoreAssets, PatchChangesOnlyNamedFieldsAndValidates) {
   // Two stores (as two processes) patch different fields; neither loses the other's change.
   auto other = OpenAnother(clock_);
   ASSERT_TRUE(other);
-  std::thread t1([&] { EXPECT_TRUE(store_->UpdateAsset(Viewer::For(alice_), a.id, p1).has_value()); });
-  std::thread t2([&] { EXPECT_TRUE(other->UpdateAsset(Viewer::For(alice_), a.id, p2).has_value()); });
+  std::thread t1(
+      [&] { EXPECT_TRUE(store_->UpdateAsset(Viewer::For(alice_), a.id, p1).has_value()); });
+  std::thread t2(
+      [&] { EXPECT_TRUE(other->UpdateAsset(Viewer::For(alice_), a.id, p2).has_value()); });
   t1.join();
   t2.join();
   PV_ASSERT_OK_AND_ASSIGN(Asset got, store_->GetAsset(Viewer::For(alice_), a.id));

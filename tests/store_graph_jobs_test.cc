@@ -72,14 +72,17 @@ TEST_P(StoreGraph, LineageParentsChildrenAndBoundedWalks) {
   ASSERT_EQ(children.size(), 1u);
   EXPECT_EQ(children[0].child_asset_id, chain[1]);
 
-  PV_ASSERT_OK_AND_ASSIGN(auto anc2, store_->WalkLineage(A(), chain[4], LineageDirection::kAncestors, 2));
+  PV_ASSERT_OK_AND_ASSIGN(auto anc2,
+                          store_->WalkLineage(A(), chain[4], LineageDirection::kAncestors, 2));
   std::set<AssetId> parents2;
   for (const auto& e : anc2) parents2.insert(e.parent_asset_id);
   EXPECT_EQ(parents2, (std::set<AssetId>{chain[3], chain[2], k1, k2}));
-  PV_ASSERT_OK_AND_ASSIGN(auto all, store_->WalkLineage(A(), chain[4], LineageDirection::kAncestors, 100));
+  PV_ASSERT_OK_AND_ASSIGN(auto all,
+                          store_->WalkLineage(A(), chain[4], LineageDirection::kAncestors, 100));
   EXPECT_EQ(all.size(), 6u);
   EXPECT_EQ(all.back().depth, 4);
-  PV_ASSERT_OK_AND_ASSIGN(auto desc, store_->WalkLineage(A(), chain[0], LineageDirection::kDescendants, 10));
+  PV_ASSERT_OK_AND_ASSIGN(auto desc,
+                          store_->WalkLineage(A(), chain[0], LineageDirection::kDescendants, 10));
   EXPECT_EQ(desc.size(), 4u);
   // Keyframe metadata survives the round trip.
   bool found = false;
@@ -92,7 +95,8 @@ TEST_P(StoreGraph, LineageParentsChildrenAndBoundedWalks) {
     }
   }
   EXPECT_TRUE(found);
-  PV_EXPECT_ERROR(store_->WalkLineage(B(), chain[4], LineageDirection::kAncestors, 3), ErrorCode::kNotFound);
+  PV_EXPECT_ERROR(store_->WalkLineage(B(), chain[4], LineageDirection::kAncestors, 3),
+                  ErrorCode::kNotFound);
 }
 
 TEST_P(StoreGraph, LineageRejectsCyclesSelfEdgesAndForeignAssets) {
@@ -130,8 +134,10 @@ TEST_P(StoreGraph, ConcurrentOppositeEdgesNeverFormACycle) {
     t1.join();
     t2.join();
     EXPECT_EQ(ok.load(), 1);
-    PV_ASSERT_OK_AND_ASSIGN(auto edges, store_->WalkLineage(A(), x, LineageDirection::kAncestors, 5));
-    PV_ASSERT_OK_AND_ASSIGN(auto edges2, store_->WalkLineage(A(), x, LineageDirection::kDescendants, 5));
+    PV_ASSERT_OK_AND_ASSIGN(auto edges,
+                            store_->WalkLineage(A(), x, LineageDirection::kAncestors, 5));
+    PV_ASSERT_OK_AND_ASSIGN(auto edges2,
+                            store_->WalkLineage(A(), x, LineageDirection::kDescendants, 5));
     for (const auto& e : edges) PV_ASSERT_OK(store_->DeleteLineageEdge(A(), e.id));
     for (const auto& e : edges2) PV_ASSERT_OK(store_->DeleteLineageEdge(A(), e.id));
   }
@@ -262,7 +268,8 @@ TEST_P(StoreGraph, ClaimHeartbeatCompleteAndLostLease) {
   Job j;
   j.kind = "k";
   PV_ASSERT_OK_AND_ASSIGN(auto q, store_->EnqueueJob(j));
-  PV_ASSERT_OK_AND_ASSIGN(auto claimed, store_->ClaimJob(JobClaim{"w1", 10 * kMicrosPerSecond, {}}));
+  PV_ASSERT_OK_AND_ASSIGN(auto claimed,
+                          store_->ClaimJob(JobClaim{"w1", 10 * kMicrosPerSecond, {}}));
   ASSERT_TRUE(claimed);
   EXPECT_EQ(claimed->id, q.job.id);
   EXPECT_EQ(claimed->attempts, 1);
@@ -432,8 +439,9 @@ TEST(OpenStore, UnreachableOrUnknownUrlsFailClearly) {
   PV_EXPECT_ERROR(storage::OpenStore("mysql://x", clock), ErrorCode::kInvalidArgument);
   PV_EXPECT_ERROR(storage::OpenStore("sqlite:///nonexistent-dir/x/db.sqlite", clock),
                   ErrorCode::kUnavailable);
-  PV_EXPECT_ERROR(storage::OpenStore("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2", clock),
-                  ErrorCode::kUnavailable);
+  PV_EXPECT_ERROR(
+      storage::OpenStore("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2", clock),
+      ErrorCode::kUnavailable);
 }
 
 }  // namespace

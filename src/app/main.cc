@@ -3,6 +3,4 @@
 
 #include "cli/cli.h"
 
-int main(int argc, char** argv) {
-  return pixvault::cli::RunCli(argc, argv, std::cout, std::cerr);
-}
+int main(int argc, char** argv) { return pixvault::cli::RunCli(argc, argv, std::cout, std::cerr); }

@@ -82,9 +82,8 @@ int CmdDbStatus(Context& ctx) {
     if (ctx.options().json) {
       boost::json::array a;
       for (const auto& s : *states) {
-        a.push_back(boost::json::object{{"version", s.version},
-                                        {"name", s.name},
-                                        {"applied", s.applied}});
+        a.push_back(
+            boost::json::object{{"version", s.version}, {"name", s.name}, {"applied", s.applied}});
       }
       ctx.out() << service::ToJsonText(boost::json::object{{"migrations", a}}) << "\n";
       return 0;
@@ -116,19 +115,19 @@ int CmdFsck(Context& ctx, const FsckCliOptions& o) {
     return a;
   };
   if (ctx.options().json) {
-    ctx.out() << service::ToJsonText(boost::json::object{
-                     {"clean", report->clean()},
-                     {"blobs_checked", report->blobs_checked},
-                     {"missing_files", list(report->missing_files)},
-                     {"orphan_files", list(report->orphan_files)},
-                     {"corrupt_files", list(report->corrupt_files)},
-                     {"unreferenced_rows", list(report->unreferenced_rows)},
-                     {"stray_paths", list(report->stray_paths)},
-                     {"refcounts_fixed", report->refcounts_fixed},
-                     {"assets_marked_error", report->assets_marked_error},
-                     {"orphans_removed", report->orphans_removed},
-                     {"rows_removed", report->rows_removed},
-                     {"repaired", o.repair}})
+    ctx.out() << service::ToJsonText(
+                     boost::json::object{{"clean", report->clean()},
+                                         {"blobs_checked", report->blobs_checked},
+                                         {"missing_files", list(report->missing_files)},
+                                         {"orphan_files", list(report->orphan_files)},
+                                         {"corrupt_files", list(report->corrupt_files)},
+                                         {"unreferenced_rows", list(report->unreferenced_rows)},
+                                         {"stray_paths", list(report->stray_paths)},
+                                         {"refcounts_fixed", report->refcounts_fixed},
+                                         {"assets_marked_error", report->assets_marked_error},
+                                         {"orphans_removed", report->orphans_removed},
+                                         {"rows_removed", report->rows_removed},
+                                         {"repaired", o.repair}})
               << "\n";
   } else {
     auto& out = ctx.out();
@@ -144,7 +143,8 @@ int CmdFsck(Context& ctx, const FsckCliOptions& o) {
           << report->rows_removed << " unreferenced rows; marked " << report->assets_marked_error
           << " assets with missing bytes as error\n";
     }
-    out << (report->clean() ? "clean\n" : (o.repair ? "repaired\n" : "problems found (run with --repair)\n"));
+    out << (report->clean() ? "clean\n"
+                            : (o.repair ? "repaired\n" : "problems found (run with --repair)\n"));
   }
   return report->clean() || o.repair ? 0 : kExitPartialFailure;
 }
@@ -156,9 +156,9 @@ int CmdUserCreate(Context& ctx, const std::string& name, bool admin, bool allow_
   if (!user) return ctx.ReportError(user.error());
   if (ctx.options().json) {
     ctx.out() << service::ToJsonText(boost::json::object{{"id", user->id},
-                                                            {"name", user->name},
-                                                            {"is_admin", user->is_admin},
-                                                            {"allow_adult", user->allow_adult}})
+                                                         {"name", user->name},
+                                                         {"is_admin", user->is_admin},
+                                                         {"allow_adult", user->allow_adult}})
               << "\n";
   } else {
     ctx.out() << "created user #" << user->id << " " << user->name << "\n";
@@ -183,7 +183,8 @@ int CmdUserList(Context& ctx) {
                 << (u.allow_adult ? " allow-adult" : "") << "\n";
     }
   }
-  if (ctx.options().json) ctx.out() << service::ToJsonText(boost::json::object{{"users", a}}) << "\n";
+  if (ctx.options().json)
+    ctx.out() << service::ToJsonText(boost::json::object{{"users", a}}) << "\n";
   return 0;
 }
 

@@ -62,19 +62,18 @@ int CmdList(Context& ctx, const ListOptions& o) {
     boost::json::array items;
     for (const Asset& a : page->items) items.push_back(service::AssetToJson(a));
     boost::json::object out{{"items", std::move(items)}};
-    out["next_cursor"] = page->next_cursor ? boost::json::value(*page->next_cursor)
-                                           : boost::json::value(nullptr);
+    out["next_cursor"] =
+        page->next_cursor ? boost::json::value(*page->next_cursor) : boost::json::value(nullptr);
     ctx.out() << service::ToJsonText(out) << "\n";
     return 0;
   }
   auto& out = ctx.out();
   out << std::left << std::setw(7) << "ID" << std::setw(9) << "TYPE" << std::setw(11) << "SIZE"
-      << std::setw(11) << "DIMENSIONS" << std::setw(9) << "DURATION" << std::setw(14)
-      << "CATEGORY" << "NAME\n";
+      << std::setw(11) << "DIMENSIONS" << std::setw(9) << "DURATION" << std::setw(14) << "CATEGORY"
+      << "NAME\n";
   for (const Asset& a : page->items) {
-    std::string dims = a.width && a.height
-                           ? std::to_string(*a.width) + "x" + std::to_string(*a.height)
-                           : "-";
+    std::string dims =
+        a.width && a.height ? std::to_string(*a.width) + "x" + std::to_string(*a.height) : "-";
     std::ostringstream dur;
     if (a.duration_sec) {
       dur << std::fixed << std::setprecision(1) << *a.duration_sec << "s";

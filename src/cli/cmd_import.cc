@@ -56,8 +56,8 @@ void Collect(const std::filesystem::path& root, bool recursive, std::vector<Entr
       children.push_back(it->path());
     }
     if (ec) {
-      out.push_back({dir, Error{ErrorCode::kUnavailable,
-                                SanitizeUtf8(dir.string()) + ": " + ec.message()}});
+      out.push_back(
+          {dir, Error{ErrorCode::kUnavailable, SanitizeUtf8(dir.string()) + ": " + ec.message()}});
       continue;
     }
     std::sort(children.begin(), children.end());

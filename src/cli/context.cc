@@ -111,8 +111,6 @@ void Context::PrintJson(const boost::json::value& value) {
   }
 }
 
-std::string PrettyJson(const boost::json::value& value) {
-  return service::ToJsonText(value, true);
-}
+std::string PrettyJson(const boost::json::value& value) { return service::ToJsonText(value, true); }
 
 }  // namespace pixvault::cli

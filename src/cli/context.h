@@ -21,7 +21,7 @@ namespace pixvault::cli {
 
 struct GlobalOptions {
   std::string data_dir = "./pixvault-data";
-  std::string db;          // default: sqlite inside the data dir
+  std::string db;  // default: sqlite inside the data dir
   std::string user = "local";
   bool json = false;
 };

@@ -44,10 +44,10 @@ enum class UploadStatus { kPending, kUploaded, kFailed, kExpired };
 template <class E>
 struct EnumNames;  // specialised below: static constexpr std::array<std::pair<E, string_view>>
 
-#define PV_ENUM_NAMES(E, display, ...)                                     \
-  template <>                                                              \
-  struct EnumNames<E> {                                                    \
-    static constexpr std::string_view kTypeName = display;                 \
+#define PV_ENUM_NAMES(E, display, ...)                                                            \
+  template <>                                                                                     \
+  struct EnumNames<E> {                                                                           \
+    static constexpr std::string_view kTypeName = display;                                        \
     static constexpr auto kValues = std::to_array<std::pair<E, std::string_view>>({__VA_ARGS__}); \
   }
 
@@ -60,9 +60,10 @@ PV_ENUM_NAMES(ContentDomain, "content domain", {ContentDomain::kGeneral, "genera
 PV_ENUM_NAMES(ContentRating, "content rating", {ContentRating::kGeneral, "general"},
               {ContentRating::kMature, "mature"}, {ContentRating::kAdult, "adult"},
               {ContentRating::kExplicit, "explicit"});
-PV_ENUM_NAMES(UploadMethod, "upload method", {UploadMethod::kExtension, "extension"}, {UploadMethod::kApi, "api"},
-              {UploadMethod::kWeb, "web"}, {UploadMethod::kMobile, "mobile"},
-              {UploadMethod::kCli, "cli"}, {UploadMethod::kProvider, "provider"});
+PV_ENUM_NAMES(UploadMethod, "upload method", {UploadMethod::kExtension, "extension"},
+              {UploadMethod::kApi, "api"}, {UploadMethod::kWeb, "web"},
+              {UploadMethod::kMobile, "mobile"}, {UploadMethod::kCli, "cli"},
+              {UploadMethod::kProvider, "provider"});
 PV_ENUM_NAMES(SyncStatus, "sync status", {SyncStatus::kRemote, "remote"},
               {SyncStatus::kDownloading, "downloading"}, {SyncStatus::kDownloaded, "downloaded"},
               {SyncStatus::kError, "error"});
@@ -77,11 +78,13 @@ PV_ENUM_NAMES(OperationType, "operation type", {OperationType::kTextToVideo, "te
               {OperationType::kUpscale, "upscale"}, {OperationType::kClipExtract, "clip_extract"},
               {OperationType::kFrameExtract, "frame_extract"}, {OperationType::kConcat, "concat"},
               {OperationType::kLoopExtract, "loop_extract"}, {OperationType::kUpload, "upload"});
-PV_ENUM_NAMES(BranchType, "branch type", {BranchType::kManual, "manual"}, {BranchType::kAutomatic, "automatic"},
-              {BranchType::kConditional, "conditional"}, {BranchType::kRandom, "random"});
-PV_ENUM_NAMES(JobStatus, "job status", {JobStatus::kQueued, "queued"}, {JobStatus::kRunning, "running"},
-              {JobStatus::kSucceeded, "succeeded"}, {JobStatus::kFailed, "failed"},
-              {JobStatus::kDead, "dead"}, {JobStatus::kCancelled, "cancelled"});
+PV_ENUM_NAMES(BranchType, "branch type", {BranchType::kManual, "manual"},
+              {BranchType::kAutomatic, "automatic"}, {BranchType::kConditional, "conditional"},
+              {BranchType::kRandom, "random"});
+PV_ENUM_NAMES(JobStatus, "job status", {JobStatus::kQueued, "queued"},
+              {JobStatus::kRunning, "running"}, {JobStatus::kSucceeded, "succeeded"},
+              {JobStatus::kFailed, "failed"}, {JobStatus::kDead, "dead"},
+              {JobStatus::kCancelled, "cancelled"});
 PV_ENUM_NAMES(UploadStatus, "upload status", {UploadStatus::kPending, "pending"},
               {UploadStatus::kUploaded, "uploaded"}, {UploadStatus::kFailed, "failed"},
               {UploadStatus::kExpired, "expired"});

@@ -49,9 +49,9 @@ Error WithContext(Error error, std::string_view context);
 }  // namespace pixvault
 
 // Propagates a failed Status/Result out of the enclosing function.
-#define PV_RETURN_IF_ERROR(expr)                               \
-  do {                                                         \
-    auto pv_status_ = (expr);                                  \
+#define PV_RETURN_IF_ERROR(expr)                                  \
+  do {                                                            \
+    auto pv_status_ = (expr);                                     \
     if (!pv_status_) return ::pixvault::Fail(pv_status_.error()); \
   } while (0)
 
@@ -60,7 +60,7 @@ Error WithContext(Error error, std::string_view context);
 // `PV_ASSIGN_OR_RETURN(auto x, Compute());`
 #define PV_ASSIGN_OR_RETURN(lhs, expr) \
   PV_ASSIGN_OR_RETURN_IMPL_(PV_CONCAT_(pv_result_, __LINE__), lhs, expr)
-#define PV_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr)           \
-  auto tmp = (expr);                                        \
+#define PV_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr)            \
+  auto tmp = (expr);                                         \
   if (!tmp) return ::pixvault::Fail(std::move(tmp).error()); \
   lhs = std::move(*tmp)

@@ -264,7 +264,7 @@ struct Job {
   std::optional<std::string> idempotency_key;
   JobStatus status = JobStatus::kQueued;
   std::int64_t priority = 0;
-  std::string payload = "{}";  // JSON
+  std::string payload = "{}";   // JSON
   std::string result = "null";  // JSON
   std::int64_t attempts = 0;
   std::int64_t max_attempts = 5;

@@ -25,7 +25,9 @@ Sha256& Sha256::operator=(Sha256&&) noexcept = default;
 void Sha256::Update(std::span<const std::byte> data) {
   EVP_DigestUpdate(impl_->ctx, data.data(), data.size());
 }
-void Sha256::Update(std::string_view data) { EVP_DigestUpdate(impl_->ctx, data.data(), data.size()); }
+void Sha256::Update(std::string_view data) {
+  EVP_DigestUpdate(impl_->ctx, data.data(), data.size());
+}
 
 std::string Sha256::FinishHex() {
   unsigned char digest[EVP_MAX_MD_SIZE];

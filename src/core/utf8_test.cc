@@ -14,9 +14,9 @@ TEST(Utf8, ValidTextIsUnchanged) {
 TEST(Utf8, InvalidBytesBecomeReplacementCharacters) {
   EXPECT_FALSE(IsValidUtf8("bad\xFF.mp4"));
   EXPECT_EQ(SanitizeUtf8("bad\xFF.mp4"), "bad\xEF\xBF\xBD.mp4");
-  EXPECT_FALSE(IsValidUtf8("\xC0\xAF"));          // overlong '/'
-  EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));      // surrogate
-  EXPECT_FALSE(IsValidUtf8("\xE2\x82"));          // truncated
+  EXPECT_FALSE(IsValidUtf8("\xC0\xAF"));      // overlong '/'
+  EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));  // surrogate
+  EXPECT_FALSE(IsValidUtf8("\xE2\x82"));      // truncated
   EXPECT_TRUE(IsValidUtf8(SanitizeUtf8("\xE2\x82")));
 }
 

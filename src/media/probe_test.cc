@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "media/sniff.h"
-#include "testing/test_media.h"
 #include "testing/temp_dir.h"
+#include "testing/test_media.h"
 
 namespace pixvault::media {
 namespace {

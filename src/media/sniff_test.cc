@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "testing/test_media.h"
 #include "testing/temp_dir.h"
+#include "testing/test_media.h"
 
 namespace pixvault::media {
 namespace {

@@ -1,7 +1,7 @@
 #include "service/assets.h"
 
-#include <algorithm>
 #include <sys/stat.h>
+#include <algorithm>
 
 #include <filesystem>
 #include <set>
@@ -79,9 +79,8 @@ Result<FsckReport> Fsck(storage::Store& store, blob::BlobStore& blobs, const Clo
       if (referenced.count(b.sha256)) continue;
       report.unreferenced_rows.push_back(b.sha256);
       if (options.repair) {
-        PV_ASSIGN_OR_RETURN(bool removed, store.DeleteUnreferencedBlob(b.sha256, [&] {
-          return blobs.Remove(b.sha256);
-        }));
+        PV_ASSIGN_OR_RETURN(bool removed, store.DeleteUnreferencedBlob(
+                                              b.sha256, [&] { return blobs.Remove(b.sha256); }));
         report.rows_removed += removed ? 1 : 0;
       }
     }
@@ -122,7 +121,8 @@ Result<FsckReport> Fsck(storage::Store& store, blob::BlobStore& blobs, const Clo
       Viewer admin{0, true, true};
       std::optional<std::string> cursor;
       do {
-        PV_ASSIGN_OR_RETURN(auto page, store.ListAssets(admin, f, storage::PageRequest{200, cursor}));
+        PV_ASSIGN_OR_RETURN(auto page,
+                            store.ListAssets(admin, f, storage::PageRequest{200, cursor}));
         for (const Asset& a : page.items) {
           if (a.sync_status == SyncStatus::kError) continue;
           AssetPatch p;

@@ -101,9 +101,9 @@ Result<IngestResult> Ingestor::IngestStream(const User& owner, const ByteSource&
   PV_ASSIGN_OR_RETURN(media::Sniffed sniffed, media::SniffType(head, request.filename));
   PV_ASSIGN_OR_RETURN(std::string sha, writer->Finish());
   if (request.expected_sha256 && *request.expected_sha256 != sha) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "content sha256 " + sha + " does not match the announced " +
-                    *request.expected_sha256);
+    return Fail(
+        ErrorCode::kInvalidArgument,
+        "content sha256 " + sha + " does not match the announced " + *request.expected_sha256);
   }
   media::ProbeOptions probe_options;
   probe_options.max_pixels = options_.max_pixels;
@@ -145,9 +145,9 @@ Result<IngestResult> Ingestor::IngestStream(const User& owner, const ByteSource&
   if (request.content_domain) a.content_domain = *request.content_domain;
   a.content_category = request.content_category;
   if (request.content_rating) a.content_rating = *request.content_rating;
-  a.age_restricted = request.age_restricted.value_or(
-      a.content_rating == ContentRating::kAdult || a.content_rating == ContentRating::kExplicit ||
-      a.content_domain == ContentDomain::kAdult);
+  a.age_restricted = request.age_restricted.value_or(a.content_rating == ContentRating::kAdult ||
+                                                     a.content_rating == ContentRating::kExplicit ||
+                                                     a.content_domain == ContentDomain::kAdult);
   a.media_metadata = MediaMetadataJson(sniffed, probe);
   a.last_accessed_at = clock_.Now();
 

@@ -133,8 +133,7 @@ TEST_P(IngestTest, BadInputsLeaveNothingBehind) {
   WriteFile(inputs_ / "notes.mp4", "just some text pretending to be a video\n");
   PV_EXPECT_ERROR(ingestor_->IngestFile(alice_, inputs_ / "notes.mp4", {}),
                   ErrorCode::kUnsupported);
-  PV_EXPECT_ERROR(ingestor_->IngestFile(alice_, inputs_ / "missing.mp4", {}),
-                  ErrorCode::kNotFound);
+  PV_EXPECT_ERROR(ingestor_->IngestFile(alice_, inputs_ / "missing.mp4", {}), ErrorCode::kNotFound);
   PV_EXPECT_ERROR(ingestor_->IngestFile(alice_, inputs_.path(), {}), ErrorCode::kInvalidArgument);
   auto video = MediaFile("video.mp4");
   if (!video.empty()) {

@@ -71,16 +71,15 @@ bool IsRetryable(ErrorCode code) {
 // --- JobContext --------------------------------------------------------------------------
 
 JobContext::JobContext(storage::Store& store, const Clock& clock, Job job, std::string owner,
-                       Timestamp lease, const std::atomic<bool>& stopping)
+                       Timestamp lease, Timestamp claimed_at, const std::atomic<bool>& stopping)
     : store_(store),
       clock_(clock),
       job_(std::move(job)),
       owner_(std::move(owner)),
       lease_(lease),
       stopping_(stopping),
-      last_beat_(clock.Now()),
-      // The store stamped the lease when it claimed, a moment ago; trust its deadline.
-      lease_deadline_(job_.lease_expires_at.value_or(last_beat_.load() + lease)) {}
+      last_beat_(claimed_at),
+      lease_deadline_(claimed_at + lease) {}
 
 bool JobContext::cancelled() const {
   return lost_.load() || stopping_.load() || clock_.Now() >= lease_deadline_.load();
@@ -239,9 +238,8 @@ void WorkerPool::WorkerLoop(int index) {
     }
     if (ClaimAndRun(owner) == Outcome::kRan) continue;  // more may be waiting
     std::unique_lock lock(idle_mu_);
-    idle_cv_.wait_for(lock, Micros(options_.poll_interval), [&] {
-      return stopping_.load() || wake_generation_ != generation;
-    });
+    idle_cv_.wait_for(lock, Micros(options_.poll_interval),
+                      [&] { return stopping_.load() || wake_generation_ != generation; });
   }
 }
 
@@ -264,6 +262,7 @@ WorkerPool::Outcome WorkerPool::ClaimAndRun(const std::string& owner) {
 
   std::vector<std::string> kinds = ClaimKinds();
   if (kinds.empty()) return Outcome::kIdle;
+  const Timestamp claimed_at = clock_.Now();
   auto claimed = store_.ClaimJob(storage::JobClaim{owner, options_.lease, std::move(kinds)});
   if (!claimed) {
     Log("claim job: " + claimed.error().message);
@@ -272,7 +271,7 @@ WorkerPool::Outcome WorkerPool::ClaimAndRun(const std::string& owner) {
   if (!*claimed) return Outcome::kIdle;
 
   auto ctx = std::make_shared<JobContext>(store_, clock_, std::move(**claimed), owner,
-                                          options_.lease, stopping_);
+                                          options_.lease, claimed_at, stopping_);
   {
     std::lock_guard lock(active_mu_);
     active_.push_back(ctx);
@@ -283,8 +282,8 @@ WorkerPool::Outcome WorkerPool::ClaimAndRun(const std::string& owner) {
     auto it = handlers_.find(ctx->job().kind);
     if (it != handlers_.end()) handler = it->second;
   }
-  Result<std::string> result = Fail(ErrorCode::kUnsupported, "no handler for job kind '" +
-                                                                 ctx->job().kind + "'");
+  Result<std::string> result =
+      Fail(ErrorCode::kUnsupported, "no handler for job kind '" + ctx->job().kind + "'");
   if (handler) {
     // Exceptions must not escape a pool thread (std::terminate); they become a retryable
     // failure carrying their text.

@@ -45,12 +45,12 @@
 namespace pixvault::service {
 
 struct WorkerPoolOptions {
-  int threads = 2;                                  // worker threads started by Start()
-  Timestamp lease = 30 * kMicrosPerSecond;          // lease taken per claim; beat every lease/3
-  Timestamp poll_interval = kMicrosPerSecond / 2;   // idle wait between empty claims
-  Timestamp backoff_base = 2 * kMicrosPerSecond;    // retry delay after the first attempt
-  Timestamp backoff_max = 600 * kMicrosPerSecond;   // cap before jitter
-  std::string owner_prefix;                         // empty: "<hostname>:<pid>"
+  int threads = 2;                                 // worker threads started by Start()
+  Timestamp lease = 30 * kMicrosPerSecond;         // lease taken per claim; beat every lease/3
+  Timestamp poll_interval = kMicrosPerSecond / 2;  // idle wait between empty claims
+  Timestamp backoff_base = 2 * kMicrosPerSecond;   // retry delay after the first attempt
+  Timestamp backoff_max = 600 * kMicrosPerSecond;  // cap before jitter
+  std::string owner_prefix;                        // empty: "<hostname>:<pid>"
   // Kinds this pool claims; empty: every registered kind. Kinds without a handler are never
   // claimed either way.
   std::vector<std::string> kinds;
@@ -64,8 +64,10 @@ struct WorkerPoolOptions {
 // What a handler sees of its job. Created by the pool for one claim; thread-safe.
 class JobContext {
  public:
-  JobContext(storage::Store& store, const Clock& clock, Job job, std::string owner,
-             Timestamp lease, const std::atomic<bool>& stopping);
+  // `claimed_at`: the pool's clock just before ClaimJob, so the local lease deadline is never
+  // later than the store's.
+  JobContext(storage::Store& store, const Clock& clock, Job job, std::string owner, Timestamp lease,
+             Timestamp claimed_at, const std::atomic<bool>& stopping);
 
   // The job as claimed (attempts already counts this run, so the first run sees 1).
   const Job& job() const { return job_; }

@@ -59,8 +59,9 @@ class WorkerPoolTest : public StoreTest {
   WorkerPoolOptions Options(std::string prefix) {
     WorkerPoolOptions o;
     o.threads = 2;
-    o.lease = 2000 * kMs;  // long enough never to lapse by accident; tests that need
-    o.poll_interval = 20 * kMs;  // lease expiry shorten it
+    // Long enough never to lapse by accident; tests about lease expiry shorten it.
+    o.lease = 2000 * kMs;
+    o.poll_interval = 20 * kMs;
     o.backoff_base = 10 * kMs;
     o.backoff_max = 50 * kMs;
     o.owner_prefix = std::move(prefix);
@@ -89,8 +90,7 @@ class WorkerPoolTest : public StoreTest {
       if (Terminal(last.status)) return last;
       std::this_thread::sleep_for(10ms);
     }
-    ADD_FAILURE() << "job " << id << " not finished after 30 s, status "
-                  << ToString(last.status);
+    ADD_FAILURE() << "job " << id << " not finished after 30 s, status " << ToString(last.status);
     return last;
   }
 
@@ -321,9 +321,8 @@ TEST_P(WorkerPoolTest, StopLetsARunningHandlerFinish) {
 TEST_P(WorkerPoolTest, InvalidResultJsonFailsTheJob) {
   JobId id = Enqueue("sloppy");
   WorkerPool pool(*live_, system_clock_, Options("p"));
-  pool.Register("sloppy", [](JobContext&) -> Result<std::string> {
-    return std::string("{not json");
-  });
+  pool.Register("sloppy",
+                [](JobContext&) -> Result<std::string> { return std::string("{not json"); });
   EXPECT_TRUE(pool.RunOnce());
   PV_ASSERT_OK_AND_ASSIGN(Job j, live_->GetJob(id));
   EXPECT_EQ(j.status, JobStatus::kFailed);

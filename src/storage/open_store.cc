@@ -10,7 +10,7 @@ namespace pixvault::storage {
 namespace sql {
 
 Result<std::unique_ptr<Database>> OpenDatabase(std::string_view url,
-                                                const DatabaseOptions& options) {
+                                               const DatabaseOptions& options) {
   if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
     return OpenPostgresDatabase(std::string(url), options);
   }
@@ -21,9 +21,8 @@ Result<std::unique_ptr<Database>> OpenDatabase(std::string_view url,
     std::filesystem::path parent = std::filesystem::path(path).parent_path();
     std::error_code ec;
     if (!parent.empty() && !std::filesystem::is_directory(parent, ec)) {
-      return Fail(ErrorCode::kUnavailable,
-                  "cannot open SQLite database '" + path + "': folder " + parent.string() +
-                      " does not exist");
+      return Fail(ErrorCode::kUnavailable, "cannot open SQLite database '" + path + "': folder " +
+                                               parent.string() + " does not exist");
     }
     return OpenSqliteDatabase(path, options);
   }
@@ -48,8 +47,10 @@ Result<std::unique_ptr<Store>> OpenStore(std::string_view url, const Clock& cloc
     PV_ASSIGN_OR_RETURN(std::int64_t version, migrator.CurrentVersion());
     if (version != migrator.LatestVersion()) {
       return Fail(ErrorCode::kUnavailable,
-                  "database schema is at version " + std::to_string(version) + ", this pixvault "
-                  "needs " + std::to_string(migrator.LatestVersion()) + "; run `pixvault db upgrade`");
+                  "database schema is at version " + std::to_string(version) +
+                      ", this pixvault "
+                      "needs " +
+                      std::to_string(migrator.LatestVersion()) + "; run `pixvault db upgrade`");
     }
   }
   return std::unique_ptr<Store>(std::make_unique<SqlStore>(std::move(db), clock));

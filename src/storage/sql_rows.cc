@@ -66,7 +66,8 @@ Status RequireVisibleAsset(sql::Connection& c, const Viewer& v, AssetId id) {
   Where w;
   w.params.push_back(id);
   AddVisibility(w, v);
-  PV_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT 1 FROM assets a WHERE a.id = ?" + w.sql, w.params));
+  PV_ASSIGN_OR_RETURN(auto rows,
+                      c.Query("SELECT 1 FROM assets a WHERE a.id = ?" + w.sql, w.params));
   if (rows.empty()) return Fail(ErrorCode::kNotFound, "asset " + std::to_string(id) + " not found");
   return Ok();
 }
@@ -98,8 +99,8 @@ Asset ToAsset(const sql::RowView& r) {
   a.fps = r.OptReal("fps");
   a.description = r.OptText("description");
   if (!r.IsNull("embedding")) {
-    a.embedding = Embedding{r.OptText("embedding_model").value_or(""),
-                            DecodeFloats(r.Blob("embedding"))};
+    a.embedding =
+        Embedding{r.OptText("embedding_model").value_or(""), DecodeFloats(r.Blob("embedding"))};
   }
   a.content_domain = RowEnum<ContentDomain>(r, "content_domain");
   a.content_category = r.OptText("content_category");
@@ -181,8 +182,8 @@ TemporalSegment ToSegment(const sql::RowView& r) {
   s.objects = r.Text("objects");
   s.actions = r.Text("actions");
   if (!r.IsNull("embedding")) {
-    s.embedding = Embedding{r.OptText("embedding_model").value_or(""),
-                            DecodeFloats(r.Blob("embedding"))};
+    s.embedding =
+        Embedding{r.OptText("embedding_model").value_or(""), DecodeFloats(r.Blob("embedding"))};
   }
   s.brightness = r.OptReal("brightness");
   s.dominant_colors = r.Text("dominant_colors");
@@ -335,7 +336,8 @@ Result<std::vector<std::pair<std::string, std::string>>> FlattenTaxonomy(std::st
   boost::system::error_code ec;
   boost::json::value v = boost::json::parse(json, ec);
   if (ec) return Fail(ErrorCode::kInvalidArgument, "content_taxonomy is not valid JSON");
-  if (!v.is_object()) return Fail(ErrorCode::kInvalidArgument, "content_taxonomy must be an object");
+  if (!v.is_object())
+    return Fail(ErrorCode::kInvalidArgument, "content_taxonomy must be an object");
   std::vector<std::pair<std::string, std::string>> out;
   Flatten(v, "", out);
   std::sort(out.begin(), out.end());

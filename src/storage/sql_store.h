@@ -47,9 +47,11 @@ class SqlStore final : public Store {
 
   Result<Asset3dMetadata> Put3dMetadata(const Viewer& v, const Asset3dMetadata& m) override;
   Result<Asset3dMetadata> Get3dMetadata(const Viewer& v, AssetId id) override;
-  Result<AssetAudioMetadata> PutAudioMetadata(const Viewer& v, const AssetAudioMetadata& m) override;
+  Result<AssetAudioMetadata> PutAudioMetadata(const Viewer& v,
+                                              const AssetAudioMetadata& m) override;
   Result<AssetAudioMetadata> GetAudioMetadata(const Viewer& v, AssetId id) override;
-  Result<AssetAdultMetadata> PutAdultMetadata(const Viewer& v, const AssetAdultMetadata& m) override;
+  Result<AssetAdultMetadata> PutAdultMetadata(const Viewer& v,
+                                              const AssetAdultMetadata& m) override;
   Result<AssetAdultMetadata> GetAdultMetadata(const Viewer& v, AssetId id) override;
 
   Result<TemporalSegment> AddSegment(const Viewer& v, const TemporalSegment& s) override;

@@ -9,8 +9,8 @@ namespace pixvault::storage {
 
 using namespace internal;  // NOLINT: the helpers are this file's vocabulary
 using sql::Connection;
-using sql::RowView;
 using sql::Rows;
+using sql::RowView;
 
 namespace {
 
@@ -29,9 +29,9 @@ Status WriteTags(Connection& c, AssetId id, std::string_view kind,
       c.Query("DELETE FROM asset_tags WHERE asset_id = ? AND kind = ?", {id, Str(kind)}));
   std::int64_t pos = 0;
   for (const auto& t : Dedupe(tags)) {
-    PV_RETURN_IF_ERROR(c.Query(
-        "INSERT INTO asset_tags (asset_id, kind, tag, position) VALUES (?, ?, ?, ?)",
-        {id, Str(kind), t, pos++}));
+    PV_RETURN_IF_ERROR(
+        c.Query("INSERT INTO asset_tags (asset_id, kind, tag, position) VALUES (?, ?, ?, ?)",
+                {id, Str(kind), t, pos++}));
   }
   return Ok();
 }
@@ -97,18 +97,21 @@ void AddFilter(Where& w, const AssetFilter& f) {
   if (f.content_category) w.Add("a.content_category = ?", *f.content_category);
   if (f.content_rating) w.Add("a.content_rating = ?", Str(ToString(*f.content_rating)));
   for (const auto& t : f.tags) {
-    w.Add("EXISTS (SELECT 1 FROM asset_tags t WHERE t.asset_id = a.id AND t.kind = 'tag' "
-          "AND t.tag = ?)",
-          t);
+    w.Add(
+        "EXISTS (SELECT 1 FROM asset_tags t WHERE t.asset_id = a.id AND t.kind = 'tag' "
+        "AND t.tag = ?)",
+        t);
   }
   for (const auto& t : f.style_tags) {
-    w.Add("EXISTS (SELECT 1 FROM asset_tags t WHERE t.asset_id = a.id AND t.kind = 'style' "
-          "AND t.tag = ?)",
-          t);
+    w.Add(
+        "EXISTS (SELECT 1 FROM asset_tags t WHERE t.asset_id = a.id AND t.kind = 'style' "
+        "AND t.tag = ?)",
+        t);
   }
   for (const auto& [path, value] : f.taxonomy) {
-    w.Add("EXISTS (SELECT 1 FROM asset_taxonomy x WHERE x.asset_id = a.id AND x.path = ? "
-          "AND x.value = ?)");
+    w.Add(
+        "EXISTS (SELECT 1 FROM asset_taxonomy x WHERE x.asset_id = a.id AND x.path = ? "
+        "AND x.value = ?)");
     w.params.emplace_back(path);
     w.params.emplace_back(value);
   }
@@ -125,8 +128,9 @@ void AddFilter(Where& w, const AssetFilter& f) {
       pattern += ch;
     }
     pattern += "%";
-    w.Add("(lower(a.description) LIKE lower(?) ESCAPE '\\' OR EXISTS (SELECT 1 FROM asset_tags t "
-          "WHERE t.asset_id = a.id AND lower(t.tag) LIKE lower(?) ESCAPE '\\'))");
+    w.Add(
+        "(lower(a.description) LIKE lower(?) ESCAPE '\\' OR EXISTS (SELECT 1 FROM asset_tags t "
+        "WHERE t.asset_id = a.id AND lower(t.tag) LIKE lower(?) ESCAPE '\\'))");
     w.params.emplace_back(pattern);
     w.params.emplace_back(pattern);
   }
@@ -190,10 +194,11 @@ Result<User> SqlStore::CreateUser(const User& user) {
 Result<User> SqlStore::GetUser(UserId id) {
   User out;
   Status st = db_->Read([&](Connection& c) -> Status {
-    PV_ASSIGN_OR_RETURN(Rows rows, c.Query(std::string("SELECT ") + kUserColumns +
-                                               " FROM users WHERE id = ?",
-                                           {id}));
-    if (rows.empty()) return Fail(ErrorCode::kNotFound, "user " + std::to_string(id) + " not found");
+    PV_ASSIGN_OR_RETURN(
+        Rows rows,
+        c.Query(std::string("SELECT ") + kUserColumns + " FROM users WHERE id = ?", {id}));
+    if (rows.empty())
+      return Fail(ErrorCode::kNotFound, "user " + std::to_string(id) + " not found");
     out = ToUser(RowView(rows, 0));
     return Ok();
   });
@@ -204,9 +209,9 @@ Result<User> SqlStore::GetUser(UserId id) {
 Result<User> SqlStore::GetUserByName(std::string_view name) {
   User out;
   Status st = db_->Read([&](Connection& c) -> Status {
-    PV_ASSIGN_OR_RETURN(Rows rows, c.Query(std::string("SELECT ") + kUserColumns +
-                                               " FROM users WHERE name = ?",
-                                           {Str(name)}));
+    PV_ASSIGN_OR_RETURN(
+        Rows rows,
+        c.Query(std::string("SELECT ") + kUserColumns + " FROM users WHERE name = ?", {Str(name)}));
     if (rows.empty()) {
       return Fail(ErrorCode::kNotFound, "user '" + std::string(name) + "' not found");
     }
@@ -251,10 +256,11 @@ Result<User> SqlStore::UpdateUser(const User& user) {
 Result<Blob> SqlStore::GetBlob(std::string_view sha256) {
   Blob out;
   Status st = db_->Read([&](Connection& c) -> Status {
-    PV_ASSIGN_OR_RETURN(Rows rows, c.Query(std::string("SELECT ") + kBlobColumns +
-                                               " FROM blobs WHERE sha256 = ?",
-                                           {Str(sha256)}));
-    if (rows.empty()) return Fail(ErrorCode::kNotFound, "blob " + std::string(sha256) + " not found");
+    PV_ASSIGN_OR_RETURN(
+        Rows rows, c.Query(std::string("SELECT ") + kBlobColumns + " FROM blobs WHERE sha256 = ?",
+                           {Str(sha256)}));
+    if (rows.empty())
+      return Fail(ErrorCode::kNotFound, "blob " + std::string(sha256) + " not found");
     out = ToBlob(RowView(rows, 0));
     return Ok();
   });
@@ -349,8 +355,8 @@ Result<CreatedAsset> SqlStore::CreateAsset(const Asset& in, const std::optional<
                                               "sha256 = ? AND upload_method <> 'provider'",
                                               {in.user_id, blob->sha256}));
         if (!dup.empty()) {
-          PV_ASSIGN_OR_RETURN(out.asset, SelectAsset(c, Viewer{in.user_id, true, true},
-                                                     RowView(dup, 0).Int("id")));
+          PV_ASSIGN_OR_RETURN(
+              out.asset, SelectAsset(c, Viewer{in.user_id, true, true}, RowView(dup, 0).Int("id")));
           out.duplicate = true;
           return Ok();
         }
@@ -368,20 +374,40 @@ Result<CreatedAsset> SqlStore::CreateAsset(const Asset& in, const std::optional<
                 "media_metadata, created_at, updated_at, last_accessed_at) VALUES (?, ?, ?, ?, "
                 "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "RETURNING id",
-                {in.user_id, Str(ToString(in.media_type)), in.provider_id,
-                 Opt(in.provider_asset_id), Opt(in.provider_account_id), Opt(in.remote_url),
-                 Opt(in.original_source_url), Opt(in.original_filename),
-                 Str(ToString(in.upload_method)), Str(ToString(in.sync_status)), Opt(in.sha256),
-                 Opt(in.file_size_bytes), Opt(in.mime_type), Opt(in.width), Opt(in.height),
-                 Opt(in.duration_sec), Opt(in.fps), Opt(in.description),
-                 EmbeddingValue(in.embedding), EmbeddingModel(in.embedding),
-                 Str(ToString(in.content_domain)), Opt(in.content_category), in.content_taxonomy,
-                 Str(ToString(in.content_rating)), in.age_restricted, in.searchable,
-                 in.media_metadata, created, now, Opt(in.last_accessed_at)}));
+                {in.user_id,
+                 Str(ToString(in.media_type)),
+                 in.provider_id,
+                 Opt(in.provider_asset_id),
+                 Opt(in.provider_account_id),
+                 Opt(in.remote_url),
+                 Opt(in.original_source_url),
+                 Opt(in.original_filename),
+                 Str(ToString(in.upload_method)),
+                 Str(ToString(in.sync_status)),
+                 Opt(in.sha256),
+                 Opt(in.file_size_bytes),
+                 Opt(in.mime_type),
+                 Opt(in.width),
+                 Opt(in.height),
+                 Opt(in.duration_sec),
+                 Opt(in.fps),
+                 Opt(in.description),
+                 EmbeddingValue(in.embedding),
+                 EmbeddingModel(in.embedding),
+                 Str(ToString(in.content_domain)),
+                 Opt(in.content_category),
+                 in.content_taxonomy,
+                 Str(ToString(in.content_rating)),
+                 in.age_restricted,
+                 in.searchable,
+                 in.media_metadata,
+                 created,
+                 now,
+                 Opt(in.last_accessed_at)}));
     AssetId id = RowView(rows, 0).Int("id");
     if (blob) {
-      PV_RETURN_IF_ERROR(c.Query("UPDATE blobs SET refcount = refcount + 1 WHERE sha256 = ?",
-                                 {blob->sha256}));
+      PV_RETURN_IF_ERROR(
+          c.Query("UPDATE blobs SET refcount = refcount + 1 WHERE sha256 = ?", {blob->sha256}));
     }
     PV_RETURN_IF_ERROR(WriteTags(c, id, "tag", in.tags));
     PV_RETURN_IF_ERROR(WriteTags(c, id, "style", in.style_tags));
@@ -443,10 +469,10 @@ Result<Page<Asset>> SqlStore::ListAssets(const Viewer& viewer, const AssetFilter
   w.params.emplace_back(page.limit + 1);
   Page<Asset> out;
   Status st = db_->Read([&](Connection& c) -> Status {
-    PV_ASSIGN_OR_RETURN(Rows rows, c.Query(std::string("SELECT ") + kAssetColumns +
-                                               " FROM assets a WHERE TRUE" + w.sql +
-                                               " ORDER BY a.created_at DESC, a.id DESC LIMIT ?",
-                                           w.params));
+    PV_ASSIGN_OR_RETURN(
+        Rows rows, c.Query(std::string("SELECT ") + kAssetColumns + " FROM assets a WHERE TRUE" +
+                               w.sql + " ORDER BY a.created_at DESC, a.id DESC LIMIT ?",
+                           w.params));
     out.items = MapRows(rows, ToAsset);
     if (static_cast<std::int64_t>(out.items.size()) > page.limit) {
       out.items.pop_back();
@@ -524,9 +550,9 @@ Result<Asset> SqlStore::DeleteAsset(const Viewer& viewer, AssetId id) {
     // cascades); extracted clips lose their link.
     PV_RETURN_IF_ERROR(c.Query("DELETE FROM assets WHERE id = ?", {id}));
     if (out.sha256) {
-      PV_RETURN_IF_ERROR(c.Query(
-          "UPDATE blobs SET refcount = refcount - 1 WHERE sha256 = ? AND refcount > 0",
-          {*out.sha256}));
+      PV_RETURN_IF_ERROR(
+          c.Query("UPDATE blobs SET refcount = refcount - 1 WHERE sha256 = ? AND refcount > 0",
+                  {*out.sha256}));
     }
     return Ok();
   });
@@ -536,10 +562,10 @@ Result<Asset> SqlStore::DeleteAsset(const Viewer& viewer, AssetId id) {
 
 Status SqlStore::TouchAsset(AssetId id, Timestamp when) {
   return db_->Transaction([&](Connection& c) -> Status {
-    PV_RETURN_IF_ERROR(c.Query(
-        "UPDATE assets SET last_accessed_at = ? WHERE id = ? AND "
-        "(last_accessed_at IS NULL OR last_accessed_at < ?)",
-        {when, id, when}));
+    PV_RETURN_IF_ERROR(
+        c.Query("UPDATE assets SET last_accessed_at = ? WHERE id = ? AND "
+                "(last_accessed_at IS NULL OR last_accessed_at < ?)",
+                {when, id, when}));
     return Ok();
   });
 }

@@ -9,8 +9,8 @@ namespace pixvault::storage {
 
 using namespace internal;  // NOLINT: the helpers are this file's vocabulary
 using sql::Connection;
-using sql::RowView;
 using sql::Rows;
+using sql::RowView;
 
 namespace {
 
@@ -45,7 +45,8 @@ Result<Branch> SelectBranch(Connection& c, const Viewer& v, std::int64_t id) {
   std::vector<Value> params{id};
   if (!v.is_admin) sql += " AND user_id = ?", params.emplace_back(v.user_id);
   PV_ASSIGN_OR_RETURN(Rows rows, c.Query(sql, params));
-  if (rows.empty()) return Fail(ErrorCode::kNotFound, "branch " + std::to_string(id) + " not found");
+  if (rows.empty())
+    return Fail(ErrorCode::kNotFound, "branch " + std::to_string(id) + " not found");
   Branch b = ToBranch(RowView(rows, 0));
   PV_RETURN_IF_ERROR(RequireVisibleAsset(c, v, b.source_asset_id));
   return b;
@@ -80,11 +81,13 @@ Status ValidateClip(const Clip& c) {
 
 Status ValidateSegment(const TemporalSegment& s) {
   if (s.segment_type.empty()) return Fail(ErrorCode::kInvalidArgument, "segment_type is required");
-  if (!(s.timestamp_sec >= 0)) return Fail(ErrorCode::kInvalidArgument, "timestamp_sec must be >= 0");
+  if (!(s.timestamp_sec >= 0))
+    return Fail(ErrorCode::kInvalidArgument, "timestamp_sec must be >= 0");
   if (s.end_sec && !(*s.end_sec >= s.timestamp_sec)) {
     return Fail(ErrorCode::kInvalidArgument, "end_sec must not be before timestamp_sec");
   }
-  for (auto [json, name] : {std::pair{&s.objects, "objects"}, {&s.actions, "actions"},
+  for (auto [json, name] : {std::pair{&s.objects, "objects"},
+                            {&s.actions, "actions"},
                             {&s.dominant_colors, "dominant_colors"}}) {
     PV_RETURN_IF_ERROR(ValidateJson(*json, name));
   }
@@ -147,7 +150,8 @@ Result<Asset3dMetadata> SqlStore::Get3dMetadata(const Viewer& v, AssetId id) {
     PV_RETURN_IF_ERROR(RequireVisibleAsset(c, v, id));
     PV_ASSIGN_OR_RETURN(Rows rows,
                         c.Query("SELECT * FROM asset_3d_metadata WHERE asset_id = ?", {id}));
-    if (rows.empty()) return Fail(ErrorCode::kNotFound, "no 3d metadata for asset " + std::to_string(id));
+    if (rows.empty())
+      return Fail(ErrorCode::kNotFound, "no 3d metadata for asset " + std::to_string(id));
     out = To3d(RowView(rows, 0));
     return Ok();
   });
@@ -155,7 +159,8 @@ Result<Asset3dMetadata> SqlStore::Get3dMetadata(const Viewer& v, AssetId id) {
   return out;
 }
 
-Result<AssetAudioMetadata> SqlStore::PutAudioMetadata(const Viewer& v, const AssetAudioMetadata& m) {
+Result<AssetAudioMetadata> SqlStore::PutAudioMetadata(const Viewer& v,
+                                                      const AssetAudioMetadata& m) {
   PV_RETURN_IF_ERROR(ValidateJson(m.extra, "extra"));
   AssetAudioMetadata out;
   Status st = db_->Transaction([&](Connection& c) -> Status {
@@ -186,7 +191,8 @@ Result<AssetAudioMetadata> SqlStore::GetAudioMetadata(const Viewer& v, AssetId i
     PV_RETURN_IF_ERROR(RequireVisibleAsset(c, v, id));
     PV_ASSIGN_OR_RETURN(Rows rows,
                         c.Query("SELECT * FROM asset_audio_metadata WHERE asset_id = ?", {id}));
-    if (rows.empty()) return Fail(ErrorCode::kNotFound, "no audio metadata for asset " + std::to_string(id));
+    if (rows.empty())
+      return Fail(ErrorCode::kNotFound, "no audio metadata for asset " + std::to_string(id));
     out = ToAudio(RowView(rows, 0));
     return Ok();
   });
@@ -194,7 +200,8 @@ Result<AssetAudioMetadata> SqlStore::GetAudioMetadata(const Viewer& v, AssetId i
   return out;
 }
 
-Result<AssetAdultMetadata> SqlStore::PutAdultMetadata(const Viewer& v, const AssetAdultMetadata& m) {
+Result<AssetAdultMetadata> SqlStore::PutAdultMetadata(const Viewer& v,
+                                                      const AssetAdultMetadata& m) {
   PV_RETURN_IF_ERROR(ValidateJson(m.body_parts_visible, "body_parts_visible"));
   PV_RETURN_IF_ERROR(ValidateJson(m.positions, "positions"));
   AssetAdultMetadata out;
@@ -226,7 +233,8 @@ Result<AssetAdultMetadata> SqlStore::GetAdultMetadata(const Viewer& v, AssetId i
     PV_RETURN_IF_ERROR(RequireVisibleAsset(c, v, id));
     PV_ASSIGN_OR_RETURN(Rows rows,
                         c.Query("SELECT * FROM asset_adult_metadata WHERE asset_id = ?", {id}));
-    if (rows.empty()) return Fail(ErrorCode::kNotFound, "no adult metadata for asset " + std::to_string(id));
+    if (rows.empty())
+      return Fail(ErrorCode::kNotFound, "no adult metadata for asset " + std::to_string(id));
     out = ToAdult(RowView(rows, 0));
     return Ok();
   });
@@ -276,9 +284,9 @@ Result<std::vector<TemporalSegment>> SqlStore::ReplaceSegments(
   Status st = db_->Transaction([&](Connection& c) -> Status {
     out.clear();
     PV_RETURN_IF_ERROR(RequireVisibleAsset(c, v, id));
-    PV_RETURN_IF_ERROR(c.Query(
-        "DELETE FROM asset_temporal_segments WHERE asset_id = ? AND segment_type = ?",
-        {id, Str(segment_type)}));
+    PV_RETURN_IF_ERROR(
+        c.Query("DELETE FROM asset_temporal_segments WHERE asset_id = ? AND segment_type = ?",
+                {id, Str(segment_type)}));
     Timestamp now = clock_.Now();
     for (const auto& s : segments) {
       PV_ASSIGN_OR_RETURN(auto row, InsertSegment(c, s, now));
@@ -398,8 +406,8 @@ Result<std::vector<LineageEdge>> SqlStore::WalkLineage(const Viewer& v, AssetId 
 
 Status SqlStore::DeleteLineageEdge(const Viewer& v, std::int64_t edge_id) {
   return db_->Transaction([&](Connection& c) -> Status {
-    PV_ASSIGN_OR_RETURN(Rows rows, c.Query("SELECT child_asset_id FROM asset_lineage WHERE id = ?",
-                                           {edge_id}));
+    PV_ASSIGN_OR_RETURN(
+        Rows rows, c.Query("SELECT child_asset_id FROM asset_lineage WHERE id = ?", {edge_id}));
     if (rows.empty()) return Fail(ErrorCode::kNotFound, "lineage edge not found");
     PV_RETURN_IF_ERROR(RequireVisibleAsset(c, v, RowView(rows, 0).Int("child_asset_id")));
     PV_RETURN_IF_ERROR(c.Query("DELETE FROM asset_lineage WHERE id = ?", {edge_id}));
@@ -468,8 +476,8 @@ Result<Branch> SqlStore::UpdateBranch(const Viewer& v, const Branch& b) {
   Branch out;
   Status st = db_->Transaction([&](Connection& c) -> Status {
     PV_ASSIGN_OR_RETURN(Branch old, SelectBranch(c, v, b.id));
-    PV_ASSIGN_OR_RETURN(Rows src, c.Query("SELECT duration_sec FROM assets WHERE id = ?",
-                                          {old.source_asset_id}));
+    PV_ASSIGN_OR_RETURN(
+        Rows src, c.Query("SELECT duration_sec FROM assets WHERE id = ?", {old.source_asset_id}));
     if (auto d = RowView(src, 0).OptReal("duration_sec"); d && b.branch_time > *d) {
       return Fail(ErrorCode::kInvalidArgument, "branch_time is past the source's duration");
     }
@@ -587,8 +595,8 @@ Result<Clip> SqlStore::CreateClip(const Viewer& v, const Clip& in) {
       return Fail(ErrorCode::kInvalidArgument, "clip end_time is past the source's duration");
     }
     if (in.extracted_asset_id) {
-      PV_RETURN_IF_ERROR(RequireVisibleAsset(c, Viewer{s.Int("user_id"), false, true},
-                                             *in.extracted_asset_id));
+      PV_RETURN_IF_ERROR(
+          RequireVisibleAsset(c, Viewer{s.Int("user_id"), false, true}, *in.extracted_asset_id));
     }
     auto rows = c.Query(
         std::string("INSERT INTO asset_clips (user_id, source_asset_id, start_time, end_time, "
@@ -628,20 +636,20 @@ Result<Clip> SqlStore::UpdateClip(const Viewer& v, const Clip& in) {
   PV_RETURN_IF_ERROR(ValidateClip(in));
   Clip out;
   Status st = db_->Transaction([&](Connection& c) -> Status {
-    PV_ASSIGN_OR_RETURN(Rows cur, c.Query("SELECT source_asset_id FROM asset_clips WHERE id = ?",
-                                          {in.id}));
+    PV_ASSIGN_OR_RETURN(Rows cur,
+                        c.Query("SELECT source_asset_id FROM asset_clips WHERE id = ?", {in.id}));
     if (cur.empty()) return Fail(ErrorCode::kNotFound, "clip not found");
     AssetId source = RowView(cur, 0).Int("source_asset_id");
     PV_RETURN_IF_ERROR(RequireVisibleAsset(c, v, source));
-    PV_ASSIGN_OR_RETURN(Rows src, c.Query("SELECT user_id, duration_sec FROM assets WHERE id = ?",
-                                          {source}));
+    PV_ASSIGN_OR_RETURN(Rows src,
+                        c.Query("SELECT user_id, duration_sec FROM assets WHERE id = ?", {source}));
     RowView s(src, 0);
     if (auto d = s.OptReal("duration_sec"); d && in.end_time > *d + 1e-6) {
       return Fail(ErrorCode::kInvalidArgument, "clip end_time is past the source's duration");
     }
     if (in.extracted_asset_id) {
-      PV_RETURN_IF_ERROR(RequireVisibleAsset(c, Viewer{s.Int("user_id"), false, true},
-                                             *in.extracted_asset_id));
+      PV_RETURN_IF_ERROR(
+          RequireVisibleAsset(c, Viewer{s.Int("user_id"), false, true}, *in.extracted_asset_id));
     }
     auto rows = c.Query(std::string("UPDATE asset_clips SET start_time = ?, end_time = ?, "
                                     "clip_tag = ?, clip_name = ?, extracted_asset_id = ?, "
@@ -663,8 +671,8 @@ Result<Clip> SqlStore::UpdateClip(const Viewer& v, const Clip& in) {
 
 Status SqlStore::DeleteClip(const Viewer& v, std::int64_t id) {
   return db_->Transaction([&](Connection& c) -> Status {
-    PV_ASSIGN_OR_RETURN(Rows cur, c.Query("SELECT source_asset_id FROM asset_clips WHERE id = ?",
-                                          {id}));
+    PV_ASSIGN_OR_RETURN(Rows cur,
+                        c.Query("SELECT source_asset_id FROM asset_clips WHERE id = ?", {id}));
     if (cur.empty()) return Fail(ErrorCode::kNotFound, "clip not found");
     PV_RETURN_IF_ERROR(RequireVisibleAsset(c, v, RowView(cur, 0).Int("source_asset_id")));
     PV_RETURN_IF_ERROR(c.Query("DELETE FROM asset_clips WHERE id = ?", {id}));

@@ -6,8 +6,8 @@ namespace pixvault::storage {
 
 using namespace internal;  // NOLINT: the helpers are this file's vocabulary
 using sql::Connection;
-using sql::RowView;
 using sql::Rows;
+using sql::RowView;
 
 // --- Provider accounts -----------------------------------------------------------------
 
@@ -39,7 +39,8 @@ Result<ProviderAccount> SqlStore::CreateProviderAccount(const ProviderAccount& a
 Result<ProviderAccount> SqlStore::GetProviderAccount(const Viewer& v, std::int64_t id) {
   ProviderAccount out;
   Status st = db_->Read([&](Connection& c) -> Status {
-    std::string sql = std::string("SELECT ") + kAccountColumns + " FROM provider_accounts WHERE id = ?";
+    std::string sql =
+        std::string("SELECT ") + kAccountColumns + " FROM provider_accounts WHERE id = ?";
     std::vector<Value> params{id};
     if (!v.is_admin) sql += " AND user_id = ?", params.emplace_back(v.user_id);
     PV_ASSIGN_OR_RETURN(Rows rows, c.Query(sql, params));
@@ -95,9 +96,9 @@ Result<ProviderUpload> SqlStore::PutProviderUpload(const ProviderUpload& u) {
                             "excluded.last_error, attempts = excluded.attempts, updated_at = "
                             "excluded.updated_at RETURNING ") +
                     kUploadColumns,
-                {u.asset_id, u.provider_id, u.account_id, Opt(u.provider_ref),
-                 Opt(u.provider_url), Str(ToString(u.status)), Opt(u.uploaded_at),
-                 Opt(u.expires_at), Opt(u.last_error), u.attempts, clock_.Now()}));
+                {u.asset_id, u.provider_id, u.account_id, Opt(u.provider_ref), Opt(u.provider_url),
+                 Str(ToString(u.status)), Opt(u.uploaded_at), Opt(u.expires_at), Opt(u.last_error),
+                 u.attempts, clock_.Now()}));
     out = ToUpload(RowView(rows, 0));
     return Ok();
   });
@@ -113,7 +114,8 @@ Result<ProviderUpload> SqlStore::GetProviderUpload(AssetId asset, std::string_vi
                                                " FROM provider_uploads WHERE asset_id = ? AND "
                                                "provider_id = ? AND account_id = ?",
                                            {asset, Str(provider), account}));
-    if (rows.empty()) return Fail(ErrorCode::kNotFound, "no upload of this asset to " + std::string(provider));
+    if (rows.empty())
+      return Fail(ErrorCode::kNotFound, "no upload of this asset to " + std::string(provider));
     out = ToUpload(RowView(rows, 0));
     return Ok();
   });
@@ -138,9 +140,10 @@ Result<std::vector<ProviderUpload>> SqlStore::ListProviderUploads(AssetId asset)
 Status SqlStore::DeleteProviderUpload(AssetId asset, std::string_view provider,
                                       std::int64_t account) {
   return db_->Transaction([&](Connection& c) -> Status {
-    PV_RETURN_IF_ERROR(c.Query("DELETE FROM provider_uploads WHERE asset_id = ? AND provider_id "
-                               "= ? AND account_id = ?",
-                               {asset, Str(provider), account}));
+    PV_RETURN_IF_ERROR(
+        c.Query("DELETE FROM provider_uploads WHERE asset_id = ? AND provider_id "
+                "= ? AND account_id = ?",
+                {asset, Str(provider), account}));
     if (c.Changes() == 0) return Fail(ErrorCode::kNotFound, "no such provider upload");
     return Ok();
   });
@@ -223,9 +226,10 @@ Result<std::optional<Job>> SqlStore::ClaimJob(const JobClaim& claim) {
 Status SqlStore::HeartbeatJob(JobId id, std::string_view owner, Timestamp lease_micros) {
   return db_->Transaction([&](Connection& c) -> Status {
     Timestamp now = clock_.Now();
-    PV_RETURN_IF_ERROR(c.Query("UPDATE jobs SET lease_expires_at = ?, updated_at = ? WHERE id = ? "
-                               "AND status = 'running' AND lease_owner = ?",
-                               {now + lease_micros, now, id, Str(owner)}));
+    PV_RETURN_IF_ERROR(
+        c.Query("UPDATE jobs SET lease_expires_at = ?, updated_at = ? WHERE id = ? "
+                "AND status = 'running' AND lease_owner = ?",
+                {now + lease_micros, now, id, Str(owner)}));
     if (c.Changes() == 0) {
       return Fail(ErrorCode::kPermissionDenied, "job " + std::to_string(id) + " lease lost");
     }
@@ -236,10 +240,11 @@ Status SqlStore::HeartbeatJob(JobId id, std::string_view owner, Timestamp lease_
 Status SqlStore::CompleteJob(JobId id, std::string_view owner, std::string_view result_json) {
   PV_RETURN_IF_ERROR(ValidateJson(result_json, "job result"));
   return db_->Transaction([&](Connection& c) -> Status {
-    PV_RETURN_IF_ERROR(c.Query("UPDATE jobs SET status = 'succeeded', result = ?, lease_owner = "
-                               "NULL, lease_expires_at = NULL, last_error = NULL, updated_at = ? "
-                               "WHERE id = ? AND status = 'running' AND lease_owner = ?",
-                               {Str(result_json), clock_.Now(), id, Str(owner)}));
+    PV_RETURN_IF_ERROR(
+        c.Query("UPDATE jobs SET status = 'succeeded', result = ?, lease_owner = "
+                "NULL, lease_expires_at = NULL, last_error = NULL, updated_at = ? "
+                "WHERE id = ? AND status = 'running' AND lease_owner = ?",
+                {Str(result_json), clock_.Now(), id, Str(owner)}));
     if (c.Changes() == 0) {
       return Fail(ErrorCode::kPermissionDenied, "job " + std::to_string(id) + " lease lost");
     }
@@ -273,11 +278,13 @@ Status SqlStore::CancelJob(const Viewer& v, JobId id) {
     if (rows.empty()) return Fail(ErrorCode::kNotFound, "job " + std::to_string(id) + " not found");
     std::string status = RowView(rows, 0).Text("status");
     if (status != "queued" && status != "running") {
-      return Fail(ErrorCode::kInvalidArgument, "job " + std::to_string(id) + " is already " + status);
+      return Fail(ErrorCode::kInvalidArgument,
+                  "job " + std::to_string(id) + " is already " + status);
     }
-    PV_RETURN_IF_ERROR(c.Query("UPDATE jobs SET status = 'cancelled', lease_owner = NULL, "
-                               "lease_expires_at = NULL, updated_at = ? WHERE id = ?",
-                               {clock_.Now(), id}));
+    PV_RETURN_IF_ERROR(
+        c.Query("UPDATE jobs SET status = 'cancelled', lease_owner = NULL, "
+                "lease_expires_at = NULL, updated_at = ? WHERE id = ?",
+                {clock_.Now(), id}));
     return Ok();
   });
 }
@@ -285,9 +292,8 @@ Status SqlStore::CancelJob(const Viewer& v, JobId id) {
 Result<Job> SqlStore::GetJob(JobId id) {
   Job out;
   Status st = db_->Read([&](Connection& c) -> Status {
-    PV_ASSIGN_OR_RETURN(Rows rows, c.Query(std::string("SELECT ") + kJobColumns +
-                                               " FROM jobs WHERE id = ?",
-                                           {id}));
+    PV_ASSIGN_OR_RETURN(
+        Rows rows, c.Query(std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id = ?", {id}));
     if (rows.empty()) return Fail(ErrorCode::kNotFound, "job " + std::to_string(id) + " not found");
     out = ToJob(RowView(rows, 0));
     return Ok();
@@ -304,10 +310,10 @@ Result<std::vector<Job>> SqlStore::ListJobs(const JobFilter& f, std::int64_t lim
   w.params.emplace_back(limit);
   std::vector<Job> out;
   Status st = db_->Read([&](Connection& c) -> Status {
-    PV_ASSIGN_OR_RETURN(Rows rows, c.Query(std::string("SELECT ") + kJobColumns +
-                                               " FROM jobs WHERE TRUE" + w.sql +
-                                               " ORDER BY id DESC LIMIT ?",
-                                           w.params));
+    PV_ASSIGN_OR_RETURN(
+        Rows rows, c.Query(std::string("SELECT ") + kJobColumns + " FROM jobs WHERE TRUE" + w.sql +
+                               " ORDER BY id DESC LIMIT ?",
+                           w.params));
     out = MapRows(rows, ToJob);
     return Ok();
   });

@@ -80,7 +80,7 @@ struct BlobRef {
 };
 
 struct JobClaim {
-  std::string owner;        // worker identity
+  std::string owner;  // worker identity
   Timestamp lease_micros = 30 * kMicrosPerSecond;
   std::vector<std::string> kinds;  // empty = any kind
 };
@@ -124,7 +124,8 @@ class Store {
   // Creates an asset owned by asset.user_id. With `blob`, the blob row is upserted and its
   // refcount raised in the same transaction. If the user already has an upload of the same
   // bytes, returns that asset with duplicate=true and changes nothing.
-  virtual Result<CreatedAsset> CreateAsset(const Asset& asset, const std::optional<BlobRef>& blob) = 0;
+  virtual Result<CreatedAsset> CreateAsset(const Asset& asset,
+                                           const std::optional<BlobRef>& blob) = 0;
   virtual Result<Asset> GetAsset(const Viewer& viewer, AssetId id) = 0;
   virtual Result<std::vector<Asset>> GetAssets(const Viewer& viewer,
                                                const std::vector<AssetId>& ids) = 0;
@@ -215,8 +216,8 @@ class Store {
   virtual Status CompleteJob(JobId id, std::string_view owner, std::string_view result_json) = 0;
   // Records a failure: back to queued after `retry_delay` while attempts remain (and
   // `retryable`), otherwise `dead` (or `failed` when not retryable).
-  virtual Status FailJob(JobId id, std::string_view owner, std::string_view error,
-                         bool retryable, Timestamp retry_delay) = 0;
+  virtual Status FailJob(JobId id, std::string_view owner, std::string_view error, bool retryable,
+                         Timestamp retry_delay) = 0;
   virtual Status CancelJob(const Viewer& v, JobId id) = 0;
   virtual Result<Job> GetJob(JobId id) = 0;
   virtual Result<std::vector<Job>> ListJobs(const JobFilter& filter, std::int64_t limit) = 0;

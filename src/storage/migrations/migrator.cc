@@ -58,18 +58,21 @@ Status Migrator::EnsureTable() {
 Result<std::vector<MigrationState>> Migrator::List() {
   PV_RETURN_IF_ERROR(EnsureTable());
   std::vector<MigrationState> out;
-  for (const Migration& m : MigrationsFor(db_.dialect())) out.push_back({m.version, m.name, false, {}});
+  for (const Migration& m : MigrationsFor(db_.dialect()))
+    out.push_back({m.version, m.name, false, {}});
   Status st = db_.Read([&](sql::Connection& c) -> Status {
     PV_ASSIGN_OR_RETURN(auto rows,
                         c.Query("SELECT version, name, applied_at FROM schema_migrations"));
     for (std::size_t i = 0; i < rows.size(); ++i) {
       sql::RowView r(rows, i);
-      auto it = std::find_if(out.begin(), out.end(),
-                             [&](const MigrationState& s) { return s.version == r.Int("version"); });
+      auto it = std::find_if(out.begin(), out.end(), [&](const MigrationState& s) {
+        return s.version == r.Int("version");
+      });
       if (it == out.end()) {
         return Fail(ErrorCode::kCorrupt,
                     "database has migration " + std::to_string(r.Int("version")) + " (" +
-                        r.Text("name") + ") that this pixvault binary does not know; upgrade pixvault");
+                        r.Text("name") +
+                        ") that this pixvault binary does not know; upgrade pixvault");
       }
       it->applied = true;
       it->applied_at = r.Int("applied_at");
@@ -106,14 +109,14 @@ Result<std::vector<std::int64_t>> Migrator::Upgrade(std::optional<std::int64_t> 
       if (c.dialect() == sql::Dialect::kPostgres) {
         PV_RETURN_IF_ERROR(c.Query("SELECT pg_advisory_xact_lock(?)", {kMigrationLockKey}));
       }
-      PV_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT 1 FROM schema_migrations WHERE version = ?",
-                                             {m.version}));
+      PV_ASSIGN_OR_RETURN(
+          auto rows, c.Query("SELECT 1 FROM schema_migrations WHERE version = ?", {m.version}));
       if (!rows.empty()) return Ok();
       auto script = c.ExecScript(m.up);
       if (!script) return Fail(WithContext(script.error(), "migration " + m.name + " up"));
-      PV_RETURN_IF_ERROR(c.Query(
-          "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-          {m.version, m.name, clock_.Now()}));
+      PV_RETURN_IF_ERROR(
+          c.Query("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                  {m.version, m.name, clock_.Now()}));
       ran = true;
       return Ok();
     });
@@ -143,8 +146,8 @@ Result<std::vector<std::int64_t>> Migrator::Downgrade(std::int64_t target) {
       if (c.dialect() == sql::Dialect::kPostgres) {
         PV_RETURN_IF_ERROR(c.Query("SELECT pg_advisory_xact_lock(?)", {kMigrationLockKey}));
       }
-      PV_ASSIGN_OR_RETURN(auto rows, c.Query("SELECT 1 FROM schema_migrations WHERE version = ?",
-                                             {m.version}));
+      PV_ASSIGN_OR_RETURN(
+          auto rows, c.Query("SELECT 1 FROM schema_migrations WHERE version = ?", {m.version}));
       if (rows.empty()) return Ok();
       auto script = c.ExecScript(m.down);
       if (!script) return Fail(WithContext(script.error(), "migration " + m.name + " down"));

@@ -115,6 +115,6 @@ struct DatabaseOptions {
   int busy_timeout_ms = 10000;
 };
 Result<std::unique_ptr<Database>> OpenDatabase(std::string_view url,
-                                                const DatabaseOptions& options = {});
+                                               const DatabaseOptions& options = {});
 
 }  // namespace pixvault::storage::sql

@@ -83,8 +83,7 @@ class SqliteConnection final : public Connection {
               return sqlite3_bind_text64(stmt, idx, v.data(), v.size(), SQLITE_TRANSIENT,
                                          SQLITE_UTF8);
             } else if constexpr (std::is_same_v<T, Bytes>) {
-              return sqlite3_bind_blob64(stmt, idx, v.data.data(), v.data.size(),
-                                         SQLITE_TRANSIENT);
+              return sqlite3_bind_blob64(stmt, idx, v.data.data(), v.data.size(), SQLITE_TRANSIENT);
             } else {
               return sqlite3_bind_int64(stmt, idx, v ? 1 : 0);
             }
@@ -113,7 +112,8 @@ class SqliteConnection final : public Connection {
             break;
           case SQLITE_TEXT: {
             auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));
-            row.emplace_back(std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt, c))));
+            row.emplace_back(
+                std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt, c))));
             break;
           }
           case SQLITE_BLOB: {

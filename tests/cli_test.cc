@@ -1,0 +1,277 @@
+// End-to-end tests of the `pixvault` binary: real processes, real files, SQLite and
+// PostgreSQL.
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/sha256.h"
+#include "core/utf8.h"
+#include "testing/postgres.h"
+#include "testing/temp_dir.h"
+#include "testing/test_media.h"
+
+extern char** environ;
+
+namespace pixvault::testing {
+namespace {
+
+using media::testing::MediaFile;
+
+struct Outcome {
+  int code = -1;
+  std::string out;
+  std::string err;
+  // stdout as JSON lines.
+  std::vector<boost::json::value> Lines() const {
+    std::vector<boost::json::value> v;
+    std::size_t start = 0;
+    while (start < out.size()) {
+      std::size_t end = out.find('\n', start);
+      if (end == std::string::npos) end = out.size();
+      if (end > start) v.push_back(boost::json::parse(out.substr(start, end - start)));
+      start = end + 1;
+    }
+    return v;
+  }
+  boost::json::value Json() const { return boost::json::parse(out); }
+};
+
+int CountFiles(const std::filesystem::path& dir) {
+  int n = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    n += it->is_regular_file() ? 1 : 0;
+  }
+  return n;
+}
+
+class Cli : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "postgres") {
+      PV_REQUIRE_POSTGRES_OR_SKIP();
+      auto scratch = ScratchPostgresDatabase::Create(*TestPostgresUrl());
+      ASSERT_TRUE(scratch.has_value()) << scratch.error().message;
+      pg_ = std::move(*scratch);
+    }
+    data_ = dir_.path() / "data";
+  }
+
+  Outcome Pixvault(std::vector<std::string> args) {
+    std::vector<std::string> full{PIXVAULT_BINARY, "--data-dir", data_.string()};
+    if (pg_) {
+      full.push_back("--db");
+      full.push_back(pg_->url());
+    }
+    full.insert(full.end(), args.begin(), args.end());
+    return Exec(full);
+  }
+
+  Outcome Exec(const std::vector<std::string>& argv) {
+    std::filesystem::path out_file = dir_.path() / "stdout.txt";
+    std::filesystem::path err_file = dir_.path() / "stderr.txt";
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
+    posix_spawn_file_actions_addopen(&actions, 2, err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
+    std::vector<char*> cargv;
+    for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+    cargv.push_back(nullptr);
+    pid_t pid = 0;
+    Outcome r;
+    if (posix_spawn(&pid, cargv[0], &actions, nullptr, cargv.data(), environ) != 0) {
+      posix_spawn_file_actions_destroy(&actions);
+      ADD_FAILURE() << "cannot spawn " << argv[0];
+      return r;
+    }
+    posix_spawn_file_actions_destroy(&actions);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r.out = ReadFile(out_file);
+    r.err = ReadFile(err_file);
+    return r;
+  }
+
+  std::filesystem::path Input(const std::string& name) { return dir_.path() / "in" / name; }
+  void CopyMedia(const std::string& media, const std::string& name) {
+    std::filesystem::create_directories(Input(name).parent_path());
+    std::filesystem::copy_file(MediaFile(media), Input(name),
+                               std::filesystem::copy_options::overwrite_existing);
+  }
+  int BlobFiles() { return CountFiles(data_ / "blobs") + CountFiles(data_ / "tmp"); }
+  std::int64_t AssetCount() {
+    Outcome r = Pixvault({"ls", "--json", "--all", "--limit", "1000"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    return static_cast<std::int64_t>(r.Json().at("items").as_array().size());
+  }
+
+  TempDir dir_;
+  std::filesystem::path data_;
+  std::unique_ptr<ScratchPostgresDatabase> pg_;
+};
+
+TEST_P(Cli, ImportListShowRemoveRoundTrip) {
+  if (MediaFile("video.mp4").empty() || MediaFile("image.png").empty()) GTEST_SKIP();
+  CopyMedia("video.mp4", "clip.mp4");
+  CopyMedia("image.png", "sub/still.png");
+  Outcome imp = Pixvault({"import", "--json", "--recursive", Input("").string(), "--tag", "demo",
+                          "--category", "tests", "--rating", "mature"});
+  ASSERT_EQ(imp.code, 0) << imp.err << imp.out;
+  auto lines = imp.Lines();
+  ASSERT_EQ(lines.size(), 2u);
+  for (const auto& l : lines) EXPECT_EQ(l.at("status"), "created");
+  const boost::json::value& video = lines[0].at("asset");
+  EXPECT_EQ(video.at("media_type"), "video");
+  EXPECT_EQ(video.at("width"), 320);
+  EXPECT_EQ(video.at("tags").at(0), "demo");
+  EXPECT_EQ(video.at("content_rating"), "mature");
+  EXPECT_EQ(video.at("sha256").as_string(), Sha256Hex(ReadFile(Input("clip.mp4"))));
+  std::int64_t id = video.at("id").as_int64();
+
+  Outcome again = Pixvault({"import", "--json", Input("clip.mp4").string()});
+  EXPECT_EQ(again.code, 0);
+  EXPECT_EQ(again.Lines().at(0).at("status"), "duplicate");
+  EXPECT_EQ(again.Lines().at(0).at("asset").at("id").as_int64(), id);
+
+  Outcome ls = Pixvault({"ls", "--type", "image", "--json"});
+  ASSERT_EQ(ls.code, 0) << ls.err;
+  ASSERT_EQ(ls.Json().at("items").as_array().size(), 1u);
+  Outcome human = Pixvault({"ls"});
+  EXPECT_NE(human.out.find("clip.mp4"), std::string::npos);
+
+  Outcome page1 = Pixvault({"ls", "--json", "--limit", "1"});
+  ASSERT_EQ(page1.code, 0);
+  std::string cursor(page1.Json().at("next_cursor").as_string());
+  Outcome page2 = Pixvault({"ls", "--json", "--limit", "1", "--cursor", cursor});
+  EXPECT_EQ(page2.Json().at("items").at(0).at("id").as_int64(), id);
+  EXPECT_TRUE(page2.Json().at("next_cursor").is_null());
+
+  Outcome show = Pixvault({"show", std::to_string(id), "--json"});
+  ASSERT_EQ(show.code, 0);
+  EXPECT_EQ(show.Json().at("original_filename"), "clip.mp4");
+  EXPECT_TRUE(show.Json().at("provider_uploads").is_object());
+
+  Outcome rm = Pixvault({"rm", std::to_string(id)});
+  EXPECT_EQ(rm.code, 0) << rm.err;
+  EXPECT_EQ(Pixvault({"show", std::to_string(id)}).code, 3);
+  EXPECT_EQ(BlobFiles(), 1);
+  Outcome fsck = Pixvault({"fsck", "--json"});
+  EXPECT_EQ(fsck.code, 0) << fsck.out;
+  EXPECT_EQ(fsck.Json().at("clean"), true);
+}
+
+TEST_P(Cli, BadFilesFailAloneAndLeaveNothing) {
+  if (MediaFile("video.mp4").empty()) GTEST_SKIP();
+  std::filesystem::create_directories(Input(""));
+  WriteFile(Input("empty.mp4"), "");
+  WriteFile(Input("notes.mp4"), "this is text, not a video\n");
+  std::string video = ReadFile(MediaFile("video.mp4"));
+  WriteFile(Input("truncated.mp4"), video.substr(0, video.size() / 2));
+  std::filesystem::create_symlink(Input("gone.mp4"), Input("dangling.mp4"));
+  Outcome r = Pixvault({"import", "--json", "-r", Input("").string()});
+  EXPECT_EQ(r.code, 1);
+  auto lines = r.Lines();
+  ASSERT_EQ(lines.size(), 4u) << r.out;
+  std::map<std::string, std::string> codes;
+  for (const auto& l : lines) {
+    EXPECT_EQ(l.at("status"), "error");
+    std::string path(l.at("path").as_string());
+    codes[std::filesystem::path(path).filename().string()] =
+        std::string(l.at("error").at("code").as_string());
+  }
+  EXPECT_EQ(codes["empty.mp4"], "invalid_argument");
+  EXPECT_EQ(codes["notes.mp4"], "unsupported");
+  EXPECT_EQ(codes["truncated.mp4"], "corrupt");
+  EXPECT_EQ(codes["dangling.mp4"], "not_found");
+  EXPECT_EQ(BlobFiles(), 0);
+  EXPECT_EQ(AssetCount(), 0);
+}
+
+TEST_P(Cli, FoldersLoopsAndOddNames) {
+  if (MediaFile("video.mp4").empty() || MediaFile("image.png").empty()) GTEST_SKIP();
+  CopyMedia("video.mp4", "a/.mp4");              // a name that is only an extension
+  CopyMedia("image.png", "a/caf\xE9-\xFF.png");  // not UTF-8
+  std::filesystem::create_directory_symlink(Input("a"), Input("a/loop"));
+  Outcome no_r = Pixvault({"import", Input("a").string()});
+  EXPECT_NE(no_r.code, 0);
+  EXPECT_NE(no_r.err.find("--recursive"), std::string::npos);
+  Outcome r = Pixvault({"import", "--json", "-r", Input("a").string()});
+  EXPECT_EQ(r.code, 0) << r.err;
+  auto lines = r.Lines();  // parses: the output is valid JSON despite the file name
+  ASSERT_EQ(lines.size(), 2u);
+  for (const auto& l : lines) {
+    EXPECT_EQ(l.at("status"), "created");
+    EXPECT_TRUE(IsValidUtf8(l.at("path").as_string()));
+  }
+  EXPECT_EQ(AssetCount(), 2);
+}
+
+TEST_P(Cli, UsageErrorsAndDatabaseCommands) {
+  Outcome type = Pixvault({"ls", "--type", "hologram"});
+  EXPECT_EQ(type.code, 2);
+  EXPECT_NE(type.err.find("video, image, audio, 3d_model"), std::string::npos);
+  Outcome rating = Pixvault({"import", "x", "--rating", "spicy"});
+  EXPECT_EQ(rating.code, 2);
+  EXPECT_EQ(Pixvault({"frobnicate"}).code, 2);
+  Outcome below = Pixvault({"db", "downgrade", "-1"});
+  EXPECT_EQ(below.code, 2);
+  EXPECT_NE(below.err.find("below version 0"), std::string::npos);
+
+  Outcome status = Pixvault({"db", "status", "--json"});
+  ASSERT_EQ(status.code, 0) << status.err;
+  boost::json::value before = status.Json();
+  for (const auto& m : before.at("migrations").as_array()) EXPECT_EQ(m.at("applied"), false);
+  EXPECT_EQ(Pixvault({"db", "upgrade"}).code, 0);
+  Outcome down = Pixvault({"db", "downgrade", "0", "--json"});
+  EXPECT_EQ(down.code, 0) << down.err;
+  EXPECT_EQ(down.Json().at("version"), 0);
+  // Ordinary commands bring the schema up to date.
+  EXPECT_EQ(Pixvault({"ls"}).code, 0);
+  boost::json::value after = Pixvault({"db", "status", "--json"}).Json();
+  for (const auto& m : after.at("migrations").as_array()) EXPECT_EQ(m.at("applied"), true);
+}
+
+TEST_P(Cli, FsckReportsAndRepairsMissingBytes) {
+  if (MediaFile("image.png").empty()) GTEST_SKIP();
+  CopyMedia("image.png", "p.png");
+  Outcome imp = Pixvault({"import", "--json", Input("p.png").string()});
+  ASSERT_EQ(imp.code, 0);
+  std::string sha(imp.Lines()[0].at("asset").at("sha256").as_string());
+  std::filesystem::remove(data_ / "blobs" / sha.substr(0, 2) / sha.substr(2, 2) / sha);
+  Outcome check = Pixvault({"fsck", "--json"});
+  EXPECT_EQ(check.code, 1);
+  EXPECT_EQ(check.Json().at("missing_files").at(0).as_string(), sha);
+  Outcome repair = Pixvault({"fsck", "--repair", "--json"});
+  EXPECT_EQ(repair.code, 0);
+  EXPECT_EQ(repair.Json().at("assets_marked_error"), 1);
+  Outcome show = Pixvault({"show", "1", "--json"});
+  EXPECT_EQ(show.Json().at("sync_status"), "error");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, Cli, ::testing::Values("sqlite", "postgres"),
+                         [](const auto& param_info) { return param_info.param; });
+
+TEST(CliNoServer, UnreachableDatabaseFailsAndWritesNothing) {
+  TempDir dir;
+  std::filesystem::path data = dir.path() / "never-created";
+  std::string cmd = std::string(PIXVAULT_BINARY) + " --data-dir " + data.string() +
+                    " --db 'postgresql://nobody@127.0.0.1:1/none?connect_timeout=2' import " +
+                    dir.path().string() + " >/dev/null 2>&1";
+  int status = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 6);
+  EXPECT_FALSE(std::filesystem::exists(data));
+}
+
+}  // namespace
+}  // namespace pixvault::testing
