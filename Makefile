@@ -19,14 +19,15 @@ deps:
 	@bash scripts/install-deps.sh
 
 $(BUILD)/build.ninja:
-	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DPIXVAULT_WERROR=$(WERROR)
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DPIXVAULT_BUILD_TESTS=ON \
+	  -DPIXVAULT_WERROR=$(WERROR)
 
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j$(JOBS)
 
 $(ASAN_BUILD)/build.ninja:
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPIXVAULT_SANITIZE=ON \
-	  -DPIXVAULT_BUILD_BENCH=OFF -DPIXVAULT_WERROR=$(WERROR)
+	  -DPIXVAULT_BUILD_TESTS=ON -DPIXVAULT_BUILD_BENCH=OFF -DPIXVAULT_WERROR=$(WERROR)
 
 build-asan: deps $(ASAN_BUILD)/build.ninja
 	cmake --build $(ASAN_BUILD) -j$(JOBS)

@@ -281,10 +281,16 @@ Status SqlStore::CancelJob(const Viewer& v, JobId id) {
       return Fail(ErrorCode::kInvalidArgument,
                   "job " + std::to_string(id) + " is already " + status);
     }
+    // The status condition keeps a job that a worker completed between the SELECT above and
+    // this UPDATE (READ COMMITTED on PostgreSQL) from being turned into `cancelled`.
     PV_RETURN_IF_ERROR(
         c.Query("UPDATE jobs SET status = 'cancelled', lease_owner = NULL, "
-                "lease_expires_at = NULL, updated_at = ? WHERE id = ?",
+                "lease_expires_at = NULL, updated_at = ? WHERE id = ? AND status IN "
+                "('queued', 'running')",
                 {clock_.Now(), id}));
+    if (c.Changes() == 0) {
+      return Fail(ErrorCode::kInvalidArgument, "job " + std::to_string(id) + " already finished");
+    }
     return Ok();
   });
 }
