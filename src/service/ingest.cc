@@ -78,40 +78,53 @@ Result<IngestResult> Ingestor::IngestFile(const User& owner, const std::filesyst
   return IngestStream(owner, source, request);
 }
 
+Result<std::unique_ptr<IngestSession>> Ingestor::Begin() {
+  PV_ASSIGN_OR_RETURN(auto writer, blobs_.BeginWrite(blob::WriteOptions{options_.max_bytes}));
+  return std::make_unique<IngestSession>(std::move(writer), *this);
+}
+
+Status IngestSession::Append(std::span<const std::byte> chunk) {
+  if (head_.size() < media::kSniffHeadBytes) {
+    std::size_t take = std::min(chunk.size(), media::kSniffHeadBytes - head_.size());
+    head_.insert(head_.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(take));
+  }
+  return writer_->Append(chunk);
+}
+
 Result<IngestResult> Ingestor::IngestStream(const User& owner, const ByteSource& source,
                                             const IngestRequest& request) {
-  if (request.expected_sha256 && !IsSha256Hex(*request.expected_sha256)) {
-    return Fail(ErrorCode::kInvalidArgument, "expected sha256 must be 64 lowercase hex digits");
-  }
-  PV_ASSIGN_OR_RETURN(auto writer, blobs_.BeginWrite(blob::WriteOptions{options_.max_bytes}));
-  // The writer's destructor removes the temp file on every early return below.
+  PV_ASSIGN_OR_RETURN(auto session, Begin());
+  // The session's destructor removes the temp file on every early return below.
   std::vector<std::byte> buffer(kChunk);
-  std::vector<std::byte> head;
-  head.reserve(media::kSniffHeadBytes);
   for (;;) {
     PV_ASSIGN_OR_RETURN(std::size_t n, source(buffer));
     if (n == 0) break;
-    std::span<const std::byte> chunk(buffer.data(), n);
-    if (head.size() < media::kSniffHeadBytes) {
-      std::size_t take = std::min(n, media::kSniffHeadBytes - head.size());
-      head.insert(head.end(), chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(take));
-    }
-    PV_RETURN_IF_ERROR(writer->Append(chunk));
+    PV_RETURN_IF_ERROR(session->Append(std::span<const std::byte>(buffer.data(), n)));
   }
-  PV_ASSIGN_OR_RETURN(media::Sniffed sniffed, media::SniffType(head, request.filename));
-  PV_ASSIGN_OR_RETURN(std::string sha, writer->Finish());
+  return session->Commit(owner, request);
+}
+
+Result<IngestResult> IngestSession::Commit(const User& owner, const IngestRequest& request) {
+  const IngestOptions& options = ingestor_.options_;
+  const Clock& clock = ingestor_.clock_;
+  storage::Store& store = ingestor_.store_;
+  if (request.expected_sha256 && !IsSha256Hex(*request.expected_sha256)) {
+    return Fail(ErrorCode::kInvalidArgument, "expected sha256 must be 64 lowercase hex digits");
+  }
+  PV_ASSIGN_OR_RETURN(media::Sniffed sniffed, media::SniffType(head_, request.filename));
+  PV_ASSIGN_OR_RETURN(std::string sha, writer_->Finish());
   if (request.expected_sha256 && *request.expected_sha256 != sha) {
     return Fail(
         ErrorCode::kInvalidArgument,
         "content sha256 " + sha + " does not match the announced " + *request.expected_sha256);
   }
   media::ProbeOptions probe_options;
-  probe_options.max_pixels = options_.max_pixels;
+  probe_options.max_pixels = options.max_pixels;
   probe_options.format_hint = sniffed.format;
-  auto probed = media::ProbeFile(writer->temp_path(), sniffed.type, probe_options);
+  auto probed = media::ProbeFile(writer_->temp_path(), sniffed.type, probe_options);
   if (!probed && sniffed.type == MediaType::kVideo && probed.error().code == ErrorCode::kCorrupt) {
     // Audio-only MP4/WebM containers sniff as video; they probe fine as audio.
-    auto as_audio = media::ProbeFile(writer->temp_path(), MediaType::kAudio, probe_options);
+    auto as_audio = media::ProbeFile(writer_->temp_path(), MediaType::kAudio, probe_options);
     if (as_audio) {
       probed = std::move(as_audio);
       sniffed.type = MediaType::kAudio;
@@ -131,7 +144,7 @@ Result<IngestResult> Ingestor::IngestStream(const User& owner, const ByteSource&
   a.original_source_url = request.original_source_url;
   a.sync_status = SyncStatus::kDownloaded;
   a.sha256 = sha;
-  a.file_size_bytes = writer->size();
+  a.file_size_bytes = writer_->size();
   a.mime_type = sniffed.mime_type;
   if (probe.width) a.width = *probe.width;
   if (probe.height) a.height = *probe.height;
@@ -149,10 +162,10 @@ Result<IngestResult> Ingestor::IngestStream(const User& owner, const ByteSource&
                                                      a.content_rating == ContentRating::kExplicit ||
                                                      a.content_domain == ContentDomain::kAdult);
   a.media_metadata = MediaMetadataJson(sniffed, probe);
-  a.last_accessed_at = clock_.Now();
+  a.last_accessed_at = clock.Now();
 
-  storage::BlobRef blob_ref{sha, writer->size(), "local", [&] { return writer->Publish(); }};
-  PV_ASSIGN_OR_RETURN(storage::CreatedAsset created, store_.CreateAsset(a, blob_ref));
+  storage::BlobRef blob_ref{sha, writer_->size(), "local", [&] { return writer_->Publish(); }};
+  PV_ASSIGN_OR_RETURN(storage::CreatedAsset created, store.CreateAsset(a, blob_ref));
   return IngestResult{std::move(created.asset), created.duplicate};
 }
 

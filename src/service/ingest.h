@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -59,6 +60,24 @@ struct IngestResult {
 // Reads up to `buffer.size()` bytes; returns 0 at the end of the stream.
 using ByteSource = std::function<Result<std::size_t>(std::span<std::byte> buffer)>;
 
+// One ingest in progress: bytes are pushed in with Append, then Commit sniffs, probes and
+// records them. Destroying a session that was not committed removes its temp file. Not
+// thread-safe (one producer).
+class IngestSession {
+ public:
+  IngestSession(std::unique_ptr<blob::BlobWriter> writer, class Ingestor& ingestor)
+      : writer_(std::move(writer)), ingestor_(ingestor) {}
+  // kInvalidArgument once the size limit is exceeded.
+  Status Append(std::span<const std::byte> chunk);
+  std::int64_t size() const { return writer_->size(); }
+  Result<IngestResult> Commit(const User& owner, const IngestRequest& request);
+
+ private:
+  std::unique_ptr<blob::BlobWriter> writer_;
+  class Ingestor& ingestor_;
+  std::vector<std::byte> head_;
+};
+
 class Ingestor {
  public:
   Ingestor(storage::Store& store, blob::BlobStore& blobs, const Clock& clock,
@@ -70,8 +89,11 @@ class Ingestor {
                                   IngestRequest request);
   Result<IngestResult> IngestStream(const User& owner, const ByteSource& source,
                                     const IngestRequest& request);
+  // Starts a push-style ingest (used by the HTTP upload routes).
+  Result<std::unique_ptr<IngestSession>> Begin();
 
  private:
+  friend class IngestSession;
   storage::Store& store_;
   blob::BlobStore& blobs_;
   const Clock& clock_;
