@@ -258,6 +258,78 @@ TEST_P(Cli, FsckReportsAndRepairsMissingBytes) {
   EXPECT_EQ(show.Json().at("sync_status"), "error");
 }
 
+TEST_P(Cli, KeysArePrintedOnceListedByPrefixAndRevoked) {
+  ASSERT_EQ(Pixvault({"user", "create", "alice"}).code, 0);
+  Outcome made = Pixvault({"key", "create", "alice", "--label", "laptop"});
+  ASSERT_EQ(made.code, 0) << made.err;
+  // stdout is the key alone, so a script can capture it; the warning goes to stderr.
+  ASSERT_FALSE(made.out.empty());
+  std::string key = made.out.substr(0, made.out.size() - 1);
+  EXPECT_EQ(made.out, key + "\n");
+  EXPECT_EQ(key.size(), 47u);
+  EXPECT_EQ(key.substr(0, 4), "pxv_");
+  EXPECT_NE(made.err.find("will not be shown again"), std::string::npos) << made.err;
+
+  Outcome json = Pixvault({"key", "create", "alice", "--label", "ci", "--json"});
+  ASSERT_EQ(json.code, 0) << json.err;
+  boost::json::value ci = json.Json();
+  std::string ci_key(ci.at("key").as_string());
+  EXPECT_EQ(ci.at("user"), "alice");
+  EXPECT_EQ(ci.at("label"), "ci");
+  EXPECT_EQ(ci.at("prefix").as_string(), ci_key.substr(0, 12));
+  EXPECT_NE(ci_key, key);
+  std::int64_t ci_id = ci.at("id").as_int64();
+
+  // Listings show each key by its prefix only.
+  Outcome ls = Pixvault({"key", "ls", "alice"});
+  ASSERT_EQ(ls.code, 0) << ls.err;
+  EXPECT_NE(ls.out.find(key.substr(0, 12)), std::string::npos) << ls.out;
+  EXPECT_NE(ls.out.find(ci_key.substr(0, 12)), std::string::npos) << ls.out;
+  EXPECT_NE(ls.out.find("laptop"), std::string::npos);
+  Outcome ls_json = Pixvault({"key", "ls", "alice", "--json"});
+  ASSERT_EQ(ls_json.code, 0) << ls_json.err;
+  boost::json::value listed = ls_json.Json();
+  const auto& keys = listed.at("keys").as_array();
+  ASSERT_EQ(keys.size(), 2u);
+  EXPECT_EQ(keys[0].at("prefix").as_string(), key.substr(0, 12));
+  EXPECT_FALSE(keys[0].as_object().contains("key"));
+  for (const Outcome& o : {ls, ls_json}) {
+    EXPECT_EQ(o.out.find(key.substr(12)), std::string::npos);
+    EXPECT_EQ(o.out.find(ci_key.substr(12)), std::string::npos);
+  }
+  if (!pg_) {
+    // Stored hashed: the database files never contain the key.
+    for (const char* file : {"pixvault.db", "pixvault.db-wal"}) {
+      std::string bytes = ReadFile(data_ / file);
+      EXPECT_EQ(bytes.find(key.substr(12)), std::string::npos) << file;
+    }
+  }
+
+  Outcome revoke = Pixvault({"key", "revoke", std::to_string(ci_id)});
+  EXPECT_EQ(revoke.code, 0) << revoke.err;
+  EXPECT_NE(revoke.out.find("revoked"), std::string::npos);
+  EXPECT_EQ(Pixvault({"key", "revoke", std::to_string(ci_id)}).code, 0);  // idempotent
+  auto after = Pixvault({"key", "ls", "alice", "--json"}).Json().at("keys");
+  EXPECT_TRUE(after.at(0).at("revoked_at").is_null());
+  EXPECT_TRUE(after.at(1).at("revoked_at").is_string());
+
+  // Unknown users and keys are "not found"; other users' keys are only an admin's business.
+  Outcome no_user = Pixvault({"key", "create", "nobody"});
+  EXPECT_EQ(no_user.code, 3);
+  EXPECT_NE(no_user.err.find("nobody"), std::string::npos);
+  EXPECT_EQ(Pixvault({"key", "revoke", "999"}).code, 3);
+  EXPECT_EQ(Pixvault({"key", "ls", "nobody"}).code, 3);
+  ASSERT_EQ(Pixvault({"user", "create", "bob"}).code, 0);
+  EXPECT_EQ(Pixvault({"--user", "bob", "key", "create", "alice"}).code, 5);
+  EXPECT_EQ(Pixvault({"--user", "bob", "key", "ls", "alice"}).code, 5);
+  std::string laptop_id = std::to_string(keys[0].at("id").as_int64());
+  EXPECT_EQ(Pixvault({"--user", "bob", "key", "revoke", laptop_id}).code, 3);
+  Outcome own = Pixvault({"--user", "bob", "key", "create", "bob", "--json"});
+  EXPECT_EQ(own.code, 0) << own.err;
+  EXPECT_EQ(Pixvault({"--user", "alice", "key", "revoke", laptop_id}).code, 0);
+  EXPECT_EQ(Pixvault({"key", "create"}).code, 2);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, Cli, ::testing::Values("sqlite", "postgres"),
                          [](const auto& param_info) { return param_info.param; });
 

@@ -8,20 +8,23 @@
 
 namespace pixvault::cli {
 
-int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
+           const CliHooks& hooks) {
   CLI::App app{"pixvault: one home for every video, image, audio file and 3D model you generate"};
   app.name("pixvault");
   app.require_subcommand(1);
   // Global options may also follow the command: `pixvault ls --json`.
   app.fallthrough();
   GlobalOptions global;
-  app.add_option("--data-dir", global.data_dir, "Data folder (database and blobs)")
-      ->envname("PIXVAULT_DATA_DIR")
-      ->capture_default_str();
-  app.add_option("--db", global.db,
-                 "Database URL: sqlite:///path.db or postgresql://... (default: SQLite in the "
-                 "data folder)")
-      ->envname("PIXVAULT_DB");
+  auto* data_dir_opt =
+      app.add_option("--data-dir", global.data_dir, "Data folder (database and blobs)")
+          ->envname("PIXVAULT_DATA_DIR")
+          ->capture_default_str();
+  auto* db_opt =
+      app.add_option("--db", global.db,
+                     "Database URL: sqlite:///path.db or postgresql://... (default: SQLite in the "
+                     "data folder)")
+          ->envname("PIXVAULT_DB");
   app.add_option("--user", global.user, "User to act as")
       ->envname("PIXVAULT_USER")
       ->capture_default_str();
@@ -95,6 +98,41 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   });
   auto* ulist = user->add_subcommand("ls", "List users");
   ulist->callback([&] { run = [&](Context& c) { return CmdUserList(c); }; });
+
+  auto* key = app.add_subcommand("key", "Manage API keys for the HTTP API");
+  key->require_subcommand(1);
+  std::string key_user, key_label;
+  auto* kcreate = key->add_subcommand("create", "Create an API key (printed once, stored hashed)");
+  kcreate->add_option("user", key_user, "User the key authenticates as")->required();
+  kcreate->add_option("--label", key_label, "What the key is for, e.g. laptop or ci");
+  kcreate->callback(
+      [&] { run = [&](Context& c) { return CmdKeyCreate(c, key_user, key_label); }; });
+  std::optional<std::string> klist_user;
+  auto* klist = key->add_subcommand("ls", "List API keys (default: your own)");
+  klist->add_option("user", klist_user, "Whose keys");
+  klist->callback([&] { run = [&](Context& c) { return CmdKeyList(c, klist_user); }; });
+  std::int64_t krevoke_id = 0;
+  auto* krevoke = key->add_subcommand("revoke", "Revoke an API key");
+  krevoke->add_option("id", krevoke_id, "Key id (from `key ls`)")->required();
+  krevoke->callback([&] { run = [&](Context& c) { return CmdKeyRevoke(c, krevoke_id); }; });
+
+  ServeFlags serve_flags;
+  if (hooks.serve) {
+    auto* serve =
+        app.add_subcommand("serve", "Run the HTTP API (Ctrl-C or SIGTERM stops it gracefully)");
+    serve->add_option("--listen", serve_flags.listen,
+                      "HOST:PORT to listen on (default 127.0.0.1:8080)");
+    serve->add_option("--config", serve_flags.config_file, "TOML configuration file")
+        ->envname("PIXVAULT_CONFIG");
+    serve->add_option("--threads", serve_flags.threads, "I/O threads");
+    serve->add_option("--max-connections", serve_flags.max_connections, "Open connections at most");
+    serve->add_option("--upload-limit", serve_flags.upload_limit, "Largest upload in bytes");
+    serve->callback([&] {
+      if (data_dir_opt->count() > 0) serve_flags.data_dir = global.data_dir;
+      if (db_opt->count() > 0) serve_flags.db = global.db;
+      run = [&](Context& c) { return hooks.serve(c, serve_flags); };
+    });
+  }
 
   try {
     app.parse(argc, argv);

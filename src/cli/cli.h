@@ -1,12 +1,35 @@
 // Entry point of the `pixvault` command line: parses arguments and runs one command.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <iosfwd>
+#include <optional>
+#include <string>
 
 namespace pixvault::cli {
 
 // Returns the process exit code: 0 on success, the ErrorCode's code for an error (see
 // ExitCodeFor), 1 when an import or fsck found failures, 2 for a usage error.
-int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& err);
+class Context;
+
+// `pixvault serve` flags; unset ones fall through to PIXVAULT_* variables and the config file.
+struct ServeFlags {
+  std::optional<std::string> config_file;
+  std::optional<std::string> listen;
+  std::optional<int> threads;
+  std::optional<int> max_connections;
+  std::optional<std::int64_t> upload_limit;
+  std::optional<std::string> data_dir;  // only when given explicitly (flag or environment)
+  std::optional<std::string> db;
+};
+
+// Commands implemented above the CLI layer (the HTTP server lives in app/).
+struct CliHooks {
+  std::function<int(Context&, const ServeFlags&)> serve;
+};
+
+int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& err,
+           const CliHooks& hooks = {});
 
 }  // namespace pixvault::cli

@@ -51,4 +51,9 @@ int CmdFsck(Context& ctx, const FsckCliOptions& options);
 int CmdUserCreate(Context& ctx, const std::string& name, bool admin, bool allow_adult);
 int CmdUserList(Context& ctx);
 
+// API keys. Acting as an admin, any user's keys; otherwise only one's own.
+int CmdKeyCreate(Context& ctx, const std::string& user, const std::string& label);
+int CmdKeyList(Context& ctx, const std::optional<std::string>& user);  // default: acting user
+int CmdKeyRevoke(Context& ctx, std::int64_t id);
+
 }  // namespace pixvault::cli

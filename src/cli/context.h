@@ -36,6 +36,11 @@ class Context {
       : options_(std::move(options)), out_(out), err_(err) {}
 
   const GlobalOptions& options() const { return options_; }
+  // Points the context at another data dir and database; only before Store()/Blobs().
+  void SetStorage(std::string data_dir, std::string db) {
+    options_.data_dir = std::move(data_dir);
+    options_.db = std::move(db);
+  }
   std::ostream& out() { return out_; }
   std::ostream& err() { return err_; }
   const Clock& clock() const { return clock_; }

@@ -26,6 +26,20 @@ struct User {
   Timestamp created_at = 0;
 };
 
+// A user's key for the HTTP API. Never holds the plaintext key: that is shown once, when
+// the key is issued, and the store keeps only its SHA-256 (`key_hash`, lowercase hex) and
+// its first characters (`prefix`), which listings show so users can tell keys apart.
+struct ApiKey {
+  std::int64_t id = 0;
+  UserId user_id = 0;
+  std::string label;
+  std::string prefix;
+  std::string key_hash;
+  Timestamp created_at = 0;
+  std::optional<Timestamp> last_used_at;
+  std::optional<Timestamp> revoked_at;  // set once; a revoked key authenticates nobody
+};
+
 // Who is asking. Every store read of user-owned rows is filtered by it.
 struct Viewer {
   UserId user_id = 0;

@@ -8,6 +8,8 @@
 namespace pixvault::storage::internal {
 
 const char* const kUserColumns = "id, name, is_admin, allow_adult, created_at";
+const char* const kApiKeyColumns =
+    "id, user_id, label, prefix, key_hash, created_at, last_used_at, revoked_at";
 const char* const kAssetColumns =
     "a.id, a.user_id, a.media_type, a.provider_id, a.provider_asset_id, a.provider_account_id, "
     "a.remote_url, a.original_source_url, a.original_filename, a.upload_method, a.sync_status, "
@@ -75,6 +77,19 @@ Status RequireVisibleAsset(sql::Connection& c, const Viewer& v, AssetId id) {
 User ToUser(const sql::RowView& r) {
   return User{r.Int("id"), r.Text("name"), r.Bool("is_admin"), r.Bool("allow_adult"),
               r.Int("created_at")};
+}
+
+ApiKey ToApiKey(const sql::RowView& r) {
+  ApiKey k;
+  k.id = r.Int("id");
+  k.user_id = r.Int("user_id");
+  k.label = r.Text("label");
+  k.prefix = r.Text("prefix");
+  k.key_hash = r.Text("key_hash");
+  k.created_at = r.Int("created_at");
+  k.last_used_at = r.OptInt("last_used_at");
+  k.revoked_at = r.OptInt("revoked_at");
+  return k;
 }
 
 Asset ToAsset(const sql::RowView& r) {

@@ -58,6 +58,7 @@ void AddVisibility(Where& w, const Viewer& v, std::string_view alias = "a");
 Status RequireVisibleAsset(sql::Connection& c, const Viewer& v, AssetId id);
 
 extern const char* const kUserColumns;
+extern const char* const kApiKeyColumns;
 extern const char* const kAssetColumns;  // prefixed with "a."
 extern const char* const kBlobColumns;
 extern const char* const kSegmentColumns;
@@ -70,6 +71,7 @@ extern const char* const kUploadColumns;
 extern const char* const kJobColumns;
 
 User ToUser(const sql::RowView& r);
+ApiKey ToApiKey(const sql::RowView& r);
 Asset ToAsset(const sql::RowView& r);  // tags and style_tags are loaded separately
 Blob ToBlob(const sql::RowView& r);
 Asset3dMetadata To3d(const sql::RowView& r);

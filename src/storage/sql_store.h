@@ -26,6 +26,13 @@ class SqlStore final : public Store {
   Result<std::vector<User>> ListUsers() override;
   Result<User> UpdateUser(const User& user) override;
 
+  Result<ApiKey> CreateApiKey(UserId user_id, std::string_view label, std::string_view prefix,
+                              std::string_view key_hash) override;
+  Result<std::pair<User, ApiKey>> FindUserByApiKeyHash(std::string_view key_hash) override;
+  Result<std::vector<ApiKey>> ListApiKeys(UserId user_id) override;
+  Result<ApiKey> RevokeApiKey(const Viewer& viewer, std::int64_t id) override;
+  Status TouchApiKey(std::int64_t id, Timestamp when) override;
+
   Result<Blob> GetBlob(std::string_view sha256) override;
   Result<std::vector<Blob>> ListBlobs(std::string_view after, std::int64_t limit) override;
   Result<std::int64_t> RepairBlobRefcounts() override;

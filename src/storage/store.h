@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/clock.h"
@@ -91,6 +92,9 @@ struct JobFilter {
   std::optional<UserId> user_id;
 };
 
+// How stale an API key's last_used_at may get before TouchApiKey writes it again.
+inline constexpr Timestamp kApiKeyTouchInterval = 60 * kMicrosPerSecond;
+
 // --- The store -------------------------------------------------------------------------
 
 class Store {
@@ -103,6 +107,27 @@ class Store {
   virtual Result<User> GetUserByName(std::string_view name) = 0;
   virtual Result<std::vector<User>> ListUsers() = 0;
   virtual Result<User> UpdateUser(const User& user) = 0;
+
+  // API keys. The store never sees a plaintext key: `key_hash` is the lowercase hex SHA-256
+  // of the key and `prefix` its first characters (at most 12), kept for listings.
+  // Creates a key for `user_id`: kNotFound if there is no such user, kInvalidArgument for a
+  // key_hash that is not 64 lowercase hex characters, an empty or over-long prefix, or a
+  // label that is not UTF-8 or longer than 200 bytes.
+  virtual Result<ApiKey> CreateApiKey(UserId user_id, std::string_view label,
+                                      std::string_view prefix, std::string_view key_hash) = 0;
+  // The owner of the unrevoked key with this hash, and the key. An unknown key and a
+  // revoked key both answer kNotFound with the same message, so callers cannot tell which.
+  virtual Result<std::pair<User, ApiKey>> FindUserByApiKeyHash(std::string_view key_hash) = 0;
+  // Every key of the user, revoked ones included, oldest first. Empty for an unknown user.
+  virtual Result<std::vector<ApiKey>> ListApiKeys(UserId user_id) = 0;
+  // Revokes a key of the viewer (any user's key for an admin) and returns it. Another user's
+  // key answers kNotFound, like a missing one. Revoking is idempotent: revoking a revoked
+  // key changes nothing and returns it with its original revoked_at.
+  virtual Result<ApiKey> RevokeApiKey(const Viewer& viewer, std::int64_t id) = 0;
+  // Records a use of the key: sets last_used_at to `when` unless it was set less than
+  // kApiKeyTouchInterval before `when`, so a busy key costs one write a minute. A missing
+  // key is not an error.
+  virtual Status TouchApiKey(std::int64_t id, Timestamp when) = 0;
 
   // Blobs (global, not user-owned; used by ingest, deletion and fsck).
   virtual Result<Blob> GetBlob(std::string_view sha256) = 0;

@@ -190,8 +190,8 @@ class PostgresDatabase final : public Database {
 
   static void Backoff(int attempt) {
     // 5, 10, 20, 40 ms plus a per-thread offset so colliding writers drift apart.
-    auto jitter = std::hash<std::thread::id>{}(std::this_thread::get_id()) % 5;
-    std::this_thread::sleep_for(std::chrono::milliseconds((5 << (attempt - 1)) + jitter));
+    auto jitter = static_cast<long>(std::hash<std::thread::id>{}(std::this_thread::get_id()) % 5);
+    std::this_thread::sleep_for(std::chrono::milliseconds((5L << (attempt - 1)) + jitter));
   }
 
   Result<std::unique_ptr<PgConnection>> Acquire() {

@@ -1,0 +1,166 @@
+#include "app/serve_config.h"
+
+#include <charconv>
+#include <filesystem>
+
+#include <toml++/toml.h>
+
+namespace pixvault::app {
+
+namespace {
+
+Result<std::int64_t> ParseInt(std::string_view text, std::string_view what, std::int64_t min,
+                              std::int64_t max) {
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size() || v < min || v > max) {
+    return Fail(ErrorCode::kInvalidArgument, std::string(what) + ": '" + std::string(text) +
+                                                 "' is not an integer in " + std::to_string(min) +
+                                                 ".." + std::to_string(max));
+  }
+  return v;
+}
+
+// One setting and how to apply a textual value of it.
+struct Setting {
+  const char* key;  // TOML key; the environment variable is PIXVAULT_<KEY> upper-cased
+  std::function<Status(ServeConfig&, std::string_view, std::string_view)> apply;
+};
+
+std::vector<Setting> Settings() {
+  auto int_setting = [](const char* key, std::int64_t min, std::int64_t max,
+                        std::function<void(ServeConfig&, std::int64_t)> set) {
+    return Setting{key, [=](ServeConfig& c, std::string_view v, std::string_view src) -> Status {
+                     auto n = ParseInt(v, std::string(src) + " " + key, min, max);
+                     if (!n) return Fail(n.error());
+                     set(c, *n);
+                     return Ok();
+                   }};
+  };
+  constexpr std::int64_t kDay = 86400;
+  return {
+      Setting{"listen",
+              [](ServeConfig& c, std::string_view v, std::string_view src) -> Status {
+                auto st = ParseListen(v, c.server);
+                if (!st) return Fail(WithContext(st.error(), std::string(src) + " listen"));
+                return Ok();
+              }},
+      Setting{"data_dir",
+              [](ServeConfig& c, std::string_view v, std::string_view) -> Status {
+                c.data_dir = std::string(v);
+                return Ok();
+              }},
+      Setting{"db",
+              [](ServeConfig& c, std::string_view v, std::string_view) -> Status {
+                c.db = std::string(v);
+                return Ok();
+              }},
+      int_setting("threads", 1, 256,
+                  [](ServeConfig& c, std::int64_t n) { c.server.threads = static_cast<int>(n); }),
+      int_setting(
+          "max_connections", 1, 1'000'000,
+          [](ServeConfig& c, std::int64_t n) { c.server.max_connections = static_cast<int>(n); }),
+      int_setting("header_limit_bytes", 1024, 1 << 20,
+                  [](ServeConfig& c, std::int64_t n) { c.server.header_limit = n; }),
+      int_setting("upload_limit_bytes", 1, std::int64_t{1} << 50,
+                  [](ServeConfig& c, std::int64_t n) { c.api.upload_limit = n; }),
+      int_setting("json_body_limit_bytes", 1024, std::int64_t{1} << 30,
+                  [](ServeConfig& c, std::int64_t n) { c.api.json_body_limit = n; }),
+      int_setting(
+          "header_timeout_sec", 1, kDay,
+          [](ServeConfig& c, std::int64_t n) { c.server.header_timeout = n * kMicrosPerSecond; }),
+      int_setting(
+          "idle_timeout_sec", 1, kDay,
+          [](ServeConfig& c, std::int64_t n) { c.server.idle_timeout = n * kMicrosPerSecond; }),
+      int_setting(
+          "body_timeout_sec", 1, kDay,
+          [](ServeConfig& c, std::int64_t n) { c.server.body_timeout = n * kMicrosPerSecond; }),
+      int_setting(
+          "shutdown_grace_sec", 0, kDay,
+          [](ServeConfig& c, std::int64_t n) { c.server.shutdown_grace = n * kMicrosPerSecond; }),
+  };
+}
+
+}  // namespace
+
+Status ParseListen(std::string_view text, http::ServerOptions& out) {
+  auto colon = text.rfind(':');
+  if (colon == std::string_view::npos) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "listen address '" + std::string(text) + "' must look like HOST:PORT");
+  }
+  std::string_view host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  PV_ASSIGN_OR_RETURN(std::int64_t port, ParseInt(text.substr(colon + 1), "port", 0, 65535));
+  out.host = host.empty() ? "127.0.0.1" : std::string(host);
+  out.port = static_cast<std::uint16_t>(port);
+  return Ok();
+}
+
+Result<ServeConfig> LoadServeConfig(const ServeFlags& flags,
+                                    const std::function<const char*(const char*)>& getenv) {
+  ServeConfig config;
+  const auto settings = Settings();
+  // 1. The TOML file.
+  std::optional<std::string> file = flags.config_file;
+  if (!file) {
+    if (const char* e = getenv("PIXVAULT_CONFIG"); e && *e) file = e;
+  }
+  if (file) {
+    std::error_code ec;
+    if (!std::filesystem::exists(*file, ec)) {
+      return Fail(ErrorCode::kNotFound, "config file " + *file + " does not exist");
+    }
+    // toml++ is built with exceptions here; they stay inside this adapter.
+    toml::table table;
+    try {
+      table = toml::parse_file(*file);
+    } catch (const toml::parse_error& err) {
+      return Fail(ErrorCode::kInvalidArgument, "config file " + *file + " line " +
+                                                   std::to_string(err.source().begin.line) + ": " +
+                                                   std::string(err.description()));
+    }
+    for (const auto& [key, node] : table) {
+      auto it = std::find_if(settings.begin(), settings.end(),
+                             [&](const Setting& s) { return key.str() == s.key; });
+      if (it == settings.end()) {
+        return Fail(ErrorCode::kInvalidArgument,
+                    "config file " + *file + ": unknown key '" + std::string(key.str()) + "'");
+      }
+      std::string value;
+      if (auto s = node.value<std::string>()) {
+        value = *s;
+      } else if (auto i = node.value<std::int64_t>()) {
+        value = std::to_string(*i);
+      } else {
+        return Fail(ErrorCode::kInvalidArgument, "config file " + *file + ": '" +
+                                                     std::string(key.str()) +
+                                                     "' must be a string or integer");
+      }
+      PV_RETURN_IF_ERROR(it->apply(config, value, "config file"));
+    }
+  }
+  // 2. The environment.
+  for (const Setting& s : settings) {
+    std::string var = "PIXVAULT_";
+    for (const char* p = s.key; *p; ++p) var += static_cast<char>(std::toupper(*p));
+    if (const char* e = getenv(var.c_str()); e && *e) {
+      PV_RETURN_IF_ERROR(s.apply(config, e, var));
+    }
+  }
+  // 3. Flags.
+  if (flags.listen) PV_RETURN_IF_ERROR(ParseListen(*flags.listen, config.server));
+  if (flags.threads) config.server.threads = *flags.threads;
+  if (flags.max_connections) config.server.max_connections = *flags.max_connections;
+  if (flags.upload_limit) config.api.upload_limit = *flags.upload_limit;
+  if (flags.data_dir) config.data_dir = *flags.data_dir;
+  if (flags.db) config.db = *flags.db;
+  if (config.server.threads < 1 || config.server.max_connections < 1) {
+    return Fail(ErrorCode::kInvalidArgument, "threads and max_connections must be >= 1");
+  }
+  return config;
+}
+
+}  // namespace pixvault::app

@@ -1,0 +1,43 @@
+// Configuration of `pixvault serve`, merged from (highest first) command-line flags,
+// PIXVAULT_* environment variables and an optional TOML file, over built-in defaults.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "core/error.h"
+#include "http/api.h"
+#include "http/server.h"
+
+namespace pixvault::app {
+
+struct ServeConfig {
+  std::string data_dir = "./pixvault-data";
+  std::string db;  // empty: SQLite in data_dir
+  http::ServerOptions server;
+  http::ApiOptions api;
+};
+
+// Values given on the command line; unset fields fall through to the environment, then
+// the file, then the defaults.
+struct ServeFlags {
+  std::optional<std::string> config_file;
+  std::optional<std::string> listen;  // HOST:PORT
+  std::optional<int> threads;
+  std::optional<int> max_connections;
+  std::optional<std::int64_t> upload_limit;
+  std::optional<std::string> data_dir;
+  std::optional<std::string> db;
+};
+
+// `getenv` is injected so tests control the environment. Errors: kInvalidArgument naming
+// the bad key and its source; kNotFound for a missing config file.
+Result<ServeConfig> LoadServeConfig(const ServeFlags& flags,
+                                    const std::function<const char*(const char*)>& getenv);
+
+// Parses "HOST:PORT", "[v6]:PORT" or ":PORT" (host 127.0.0.1).
+Status ParseListen(std::string_view text, http::ServerOptions& out);
+
+}  // namespace pixvault::app

@@ -1,0 +1,94 @@
+#include "app/serve_config.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "testing/temp_dir.h"
+
+namespace pixvault::app {
+namespace {
+
+using pixvault::testing::TempDir;
+using pixvault::testing::WriteFile;
+
+struct FakeEnv {
+  std::map<std::string, std::string> vars;
+  std::function<const char*(const char*)> Getter() {
+    return [this](const char* name) -> const char* {
+      auto it = vars.find(name);
+      return it == vars.end() ? nullptr : it->second.c_str();
+    };
+  }
+};
+
+TEST(ServeConfig, DefaultsListenOnLoopback8080) {
+  FakeEnv env;
+  auto c = LoadServeConfig({}, env.Getter());
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  EXPECT_EQ(c->server.host, "127.0.0.1");
+  EXPECT_EQ(c->server.port, 8080);
+  EXPECT_EQ(c->data_dir, "./pixvault-data");
+}
+
+TEST(ServeConfig, FlagsBeatEnvironmentBeatsFile) {
+  TempDir dir;
+  WriteFile(dir / "p.toml",
+            "listen = \"0.0.0.0:9000\"\nthreads = 3\nmax_connections = 10\n"
+            "upload_limit_bytes = 1000\ndata_dir = \"/srv/pv\"\n");
+  FakeEnv env;
+  env.vars["PIXVAULT_THREADS"] = "5";
+  env.vars["PIXVAULT_MAX_CONNECTIONS"] = "20";
+  ServeFlags flags;
+  flags.config_file = (dir / "p.toml").string();
+  flags.max_connections = 30;
+  auto c = LoadServeConfig(flags, env.Getter());
+  ASSERT_TRUE(c.has_value()) << c.error().message;
+  EXPECT_EQ(c->server.host, "0.0.0.0");  // file only
+  EXPECT_EQ(c->server.port, 9000);
+  EXPECT_EQ(c->server.threads, 5);           // environment over file
+  EXPECT_EQ(c->server.max_connections, 30);  // flag over environment
+  EXPECT_EQ(c->api.upload_limit, 1000);
+  EXPECT_EQ(c->data_dir, "/srv/pv");
+}
+
+TEST(ServeConfig, BadInputsNameTheirSource) {
+  TempDir dir;
+  FakeEnv env;
+  ServeFlags flags;
+  flags.config_file = (dir / "missing.toml").string();
+  auto missing = LoadServeConfig(flags, env.Getter());
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+
+  WriteFile(dir / "bad.toml", "listen = [1, 2\n");
+  flags.config_file = (dir / "bad.toml").string();
+  auto syntax = LoadServeConfig(flags, env.Getter());
+  ASSERT_FALSE(syntax.has_value());
+  EXPECT_EQ(syntax.error().code, ErrorCode::kInvalidArgument);
+
+  WriteFile(dir / "unknown.toml", "colour = \"blue\"\n");
+  flags.config_file = (dir / "unknown.toml").string();
+  auto unknown = LoadServeConfig(flags, env.Getter());
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_NE(unknown.error().message.find("colour"), std::string::npos);
+
+  FakeEnv bad_env;
+  bad_env.vars["PIXVAULT_THREADS"] = "many";
+  auto threads = LoadServeConfig({}, bad_env.Getter());
+  ASSERT_FALSE(threads.has_value());
+  EXPECT_NE(threads.error().message.find("PIXVAULT_THREADS"), std::string::npos);
+
+  ServeFlags listen;
+  listen.listen = "localhost";
+  EXPECT_FALSE(LoadServeConfig(listen, env.Getter()).has_value());
+  listen.listen = "127.0.0.1:99999";
+  EXPECT_FALSE(LoadServeConfig(listen, env.Getter()).has_value());
+  listen.listen = ":0";
+  auto any = LoadServeConfig(listen, env.Getter());
+  ASSERT_TRUE(any.has_value());
+  EXPECT_EQ(any->server.port, 0);
+}
+
+}  // namespace
+}  // namespace pixvault::app

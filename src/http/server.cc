@@ -1,0 +1,400 @@
+// Beast/Asio lives only in this file.
+#include "http/server.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <exception>
+#include <limits>
+
+#include "http/problem.h"
+
+namespace pixvault::http {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = net::ip::tcp;
+
+namespace {
+
+constexpr std::size_t kChunk = 256 * 1024;
+
+std::chrono::microseconds Micros(Timestamp t) { return std::chrono::microseconds(t); }
+
+// Closes a file descriptor on scope exit.
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+}  // namespace
+
+struct Server::Impl {
+  Impl(const Router& r, Authenticator a, Metrics& m, ServerOptions o)
+      : router(r),
+        authenticate(std::move(a)),
+        metrics(m),
+        options(std::move(o)),
+        acceptor(net::make_strand(ioc)) {}
+
+  const Router& router;
+  Authenticator authenticate;
+  Metrics& metrics;
+  ServerOptions options;
+  net::io_context ioc;
+  tcp::acceptor acceptor;
+  std::vector<std::thread> threads;
+  std::atomic<bool> draining{false};
+  std::atomic<bool> stopped{false};
+  std::atomic<int> connections{0};
+  std::atomic<int> active_requests{0};
+
+  net::awaitable<void> Listen();
+  net::awaitable<void> Session(tcp::socket socket);
+  // Reads (or streams) the body and runs the route; returns the response to send and
+  // whether the connection can be kept open afterwards.
+  net::awaitable<Response> Dispatch(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                    bhttp::request_parser<bhttp::buffer_body>& parser, Request& req,
+                                    const Route*& route, bool& keep_open, std::int64_t& bytes_in);
+  net::awaitable<bool> Write(beast::tcp_stream& stream, const Request& req, Response& res,
+                             unsigned version, bool keep_alive, std::int64_t& bytes_out);
+};
+
+net::awaitable<void> Server::Impl::Listen() {
+  for (;;) {
+    beast::error_code ec;
+    tcp::socket socket = co_await acceptor.async_accept(
+        net::make_strand(ioc), net::redirect_error(net::use_awaitable, ec));
+    if (ec) {
+      if (!acceptor.is_open() || ec == net::error::operation_aborted) co_return;
+      // Out of file descriptors or similar: back off briefly instead of spinning.
+      net::steady_timer t(acceptor.get_executor(), std::chrono::milliseconds(50));
+      co_await t.async_wait(net::redirect_error(net::use_awaitable, ec));
+      continue;
+    }
+    if (connections.load() >= options.max_connections || draining.load()) {
+      socket.close(ec);
+      continue;
+    }
+    auto executor = socket.get_executor();
+    net::co_spawn(executor, Session(std::move(socket)), net::detached);
+  }
+}
+
+net::awaitable<void> Server::Impl::Session(tcp::socket socket) {
+  ++connections;
+  metrics.ConnectionOpened();
+  struct Closed {
+    Impl* self;
+    ~Closed() {
+      --self->connections;
+      self->metrics.ConnectionClosed();
+    }
+  } closed{this};
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  bool first = true;
+  for (;;) {
+    bhttp::request_parser<bhttp::buffer_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());  // enforced per route
+    beast::error_code ec;
+    // Waiting for the next request of a kept-alive connection is idle time; once bytes
+    // arrive, the whole header must follow within header_timeout.
+    stream.expires_after(Micros(first ? options.header_timeout : options.idle_timeout));
+    first = false;
+    co_await bhttp::async_read_header(stream, buffer, parser,
+                                      net::redirect_error(net::use_awaitable, ec));
+    if (ec) {
+      if (ec == bhttp::error::header_limit) {
+        Request none;
+        Response res = Problem(431, "header_too_large", "request header is too large");
+        std::int64_t out = 0;
+        co_await Write(stream, none, res, 11, false, out);
+      } else if (ec != bhttp::error::end_of_stream && ec != beast::error::timeout &&
+                 ec != net::error::eof && ec != net::error::connection_reset &&
+                 ec != net::error::operation_aborted) {
+        Request none;
+        Response res = Problem(400, "bad_request", "malformed HTTP request: " + ec.message());
+        std::int64_t out = 0;
+        co_await Write(stream, none, res, 11, false, out);
+      }
+      break;
+    }
+    ++active_requests;
+    auto start = std::chrono::steady_clock::now();
+    auto& msg = parser.get();
+    Request req;
+    req.method = std::string(msg.method_string());
+    req.target = std::string(msg.target());
+    for (const auto& field : msg) {
+      req.headers.Add(std::string(field.name_string()), std::string(field.value()));
+    }
+    if (auto len = parser.content_length()) req.content_length = static_cast<std::int64_t>(*len);
+    const Route* route = nullptr;
+    bool keep_open = msg.keep_alive();
+    std::int64_t bytes_in = 0, bytes_out = 0;
+    Response res;
+    try {
+      res = co_await Dispatch(stream, buffer, parser, req, route, keep_open, bytes_in);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "pixvault: handler error on %s %s: %s\n", req.method.c_str(),
+                   req.path.c_str(), e.what());
+      res = Problem(500, "internal", "internal error");
+      keep_open = false;
+    }
+    bool keep_alive = keep_open && !draining.load();
+    bool written = co_await Write(stream, req, res, msg.version(), keep_alive, bytes_out);
+    double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    metrics.RecordRequest(route ? route->name : "unmatched", res.status, seconds, bytes_in,
+                          bytes_out);
+    --active_requests;
+    if (!written || !keep_alive) break;
+  }
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+net::awaitable<Response> Server::Impl::Dispatch(beast::tcp_stream& stream,
+                                                beast::flat_buffer& buffer,
+                                                bhttp::request_parser<bhttp::buffer_body>& parser,
+                                                Request& req, const Route*& route, bool& keep_open,
+                                                std::int64_t& bytes_in) {
+  // A request whose body we do not read cannot be followed by another on this connection.
+  auto refuse = [&](Response r) {
+    if (!parser.is_done()) keep_open = false;
+    return r;
+  };
+  std::string_view target = req.target;
+  std::size_t q = target.find('?');
+  auto query = ParseQuery(q == std::string_view::npos ? std::string_view() : target.substr(q + 1));
+  if (!query) co_return refuse(Problem(400, "bad_query", query.error().message));
+  req.query = std::move(*query);
+  std::string_view raw_path = target.substr(0, q);
+  auto decoded = PercentDecode(raw_path, false);
+  if (!decoded) co_return refuse(Problem(400, "bad_path", decoded.error().message));
+  req.path = std::move(*decoded);
+  auto match = router.Find(req.method, raw_path);
+  if (!match) co_return refuse(Problem(400, "bad_path", match.error().message));
+  if (!match->route) {
+    if (!match->allowed_methods.empty()) {
+      Response r = Problem(405, "method_not_allowed", req.method + " is not allowed here");
+      std::string allow;
+      for (const auto& m : match->allowed_methods) allow += (allow.empty() ? "" : ", ") + m;
+      r.headers.Set("Allow", allow);
+      co_return refuse(std::move(r));
+    }
+    co_return refuse(Problem(404, "route_not_found", "no route for " + req.path));
+  }
+  route = match->route;
+  req.path_params = std::move(match->params);
+  if (route->auth) {
+    auto header = req.headers.Get("Authorization");
+    auto user = authenticate(header.value_or(""));
+    if (!user) {
+      Response r = Problem(401, "unauthorized", user.error().message);
+      r.headers.Set("WWW-Authenticate", "Bearer");
+      co_return refuse(std::move(r));
+    }
+    req.user = std::move(*user);
+  }
+  const bool has_body = !parser.is_done();
+  if (has_body && !route->handler && !route->streaming) {
+    co_return refuse(Problem(400, "unexpected_body", "this route takes no request body"));
+  }
+  if (req.content_length && *req.content_length > route->body_limit) {
+    co_return refuse(Problem(413, "body_too_large",
+                             "request body of " + std::to_string(*req.content_length) +
+                                 " bytes exceeds the limit of " +
+                                 std::to_string(route->body_limit)));
+  }
+  std::unique_ptr<BodySink> sink;
+  if (route->streaming) {
+    auto opened = route->streaming(req);
+    if (!opened) co_return refuse(ProblemFor(opened.error()));
+    sink = std::move(*opened);
+  }
+  if (has_body) {
+    if (auto expect = req.headers.Get("Expect"); expect && *expect == "100-continue") {
+      bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, parser.get().version()};
+      beast::error_code ec;
+      co_await bhttp::async_write(stream, cont, net::redirect_error(net::use_awaitable, ec));
+      if (ec) {
+        keep_open = false;
+        co_return Problem(400, "aborted", "connection lost");
+      }
+    }
+    std::vector<char> chunk(kChunk);
+    while (!parser.is_done()) {
+      parser.get().body().data = chunk.data();
+      parser.get().body().size = chunk.size();
+      stream.expires_after(Micros(options.body_timeout));
+      beast::error_code ec;
+      co_await bhttp::async_read(stream, buffer, parser,
+                                 net::redirect_error(net::use_awaitable, ec));
+      if (ec == bhttp::error::need_buffer) ec = {};
+      std::size_t n = chunk.size() - parser.get().body().size;
+      if (ec) {
+        // The client went away or stalled mid-body: the sink is dropped and cleans up.
+        keep_open = false;
+        co_return Problem(400, "incomplete_body", "request body incomplete: " + ec.message());
+      }
+      bytes_in += static_cast<std::int64_t>(n);
+      if (bytes_in > route->body_limit) {
+        keep_open = false;
+        co_return Problem(413, "body_too_large",
+                          "request body exceeds the limit of " + std::to_string(route->body_limit));
+      }
+      if (n == 0) continue;
+      if (sink) {
+        Status st = sink->Write(std::as_bytes(std::span(chunk.data(), n)));
+        if (!st) {
+          keep_open = false;
+          co_return ProblemFor(st.error());
+        }
+      } else {
+        req.body.append(chunk.data(), n);
+      }
+    }
+  }
+  Result<Response> res = sink ? sink->Finish() : route->handler(req);
+  if (!res) co_return ProblemFor(res.error());
+  co_return std::move(*res);
+}
+
+net::awaitable<bool> Server::Impl::Write(beast::tcp_stream& stream, const Request& req,
+                                         Response& res, unsigned version, bool keep_alive,
+                                         std::int64_t& bytes_out) {
+  beast::error_code ec;
+  const bool head = req.method == "HEAD";
+  stream.expires_after(Micros(options.body_timeout));
+  auto fill = [&](auto& m) {
+    m.version(version);
+    m.result(static_cast<unsigned>(res.status));
+    for (const auto& [k, v] : res.headers.items()) m.set(k, v);
+    m.set(bhttp::field::server, "pixvault");
+    m.keep_alive(keep_alive);
+  };
+  if (!res.file) {
+    if (head) {
+      bhttp::response<bhttp::empty_body> m;
+      fill(m);
+      m.content_length(res.body.size());
+      bhttp::response_serializer<bhttp::empty_body> sr{m};
+      co_await bhttp::async_write_header(stream, sr, net::redirect_error(net::use_awaitable, ec));
+      co_return !ec;
+    }
+    bhttp::response<bhttp::string_body> m;
+    fill(m);
+    m.body() = std::move(res.body);
+    m.prepare_payload();
+    bytes_out += static_cast<std::int64_t>(m.body().size());
+    co_await bhttp::async_write(stream, m, net::redirect_error(net::use_awaitable, ec));
+    co_return !ec;
+  }
+  // A file range, streamed in chunks.
+  Fd fd;
+  fd.fd = ::open(res.file->path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd.fd < 0) co_return false;
+  bhttp::response<bhttp::buffer_body> m;
+  fill(m);
+  m.content_length(static_cast<std::uint64_t>(res.file->length));
+  m.body().data = nullptr;
+  m.body().more = !head && res.file->length > 0;
+  bhttp::response_serializer<bhttp::buffer_body> sr{m};
+  co_await bhttp::async_write_header(stream, sr, net::redirect_error(net::use_awaitable, ec));
+  if (ec) co_return false;
+  if (head || res.file->length == 0) co_return true;
+  std::vector<char> chunk(kChunk);
+  std::int64_t offset = res.file->offset;
+  std::int64_t remaining = res.file->length;
+  while (remaining > 0) {
+    auto want = static_cast<std::size_t>(std::min<std::int64_t>(remaining, kChunk));
+    ssize_t n = ::pread(fd.fd, chunk.data(), want, offset);
+    if (n <= 0) co_return false;  // the file shrank under us: the response cannot be completed
+    offset += n;
+    remaining -= n;
+    m.body().data = chunk.data();
+    m.body().size = static_cast<std::size_t>(n);
+    m.body().more = remaining > 0;
+    stream.expires_after(Micros(options.body_timeout));
+    co_await bhttp::async_write(stream, sr, net::redirect_error(net::use_awaitable, ec));
+    if (ec == bhttp::error::need_buffer) ec = {};
+    if (ec) co_return false;
+    bytes_out += n;
+  }
+  m.body().data = nullptr;
+  m.body().more = false;
+  co_await bhttp::async_write(stream, sr, net::redirect_error(net::use_awaitable, ec));
+  co_return !ec;
+}
+
+Server::Server(const Router& router, Authenticator authenticate, Metrics& metrics,
+               ServerOptions options)
+    : impl_(std::make_unique<Impl>(router, std::move(authenticate), metrics, std::move(options))) {}
+
+Server::~Server() { Stop(); }
+
+Status Server::Start() {
+  beast::error_code ec;
+  auto address = net::ip::make_address(impl_->options.host, ec);
+  if (ec) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "invalid listen address '" + impl_->options.host + "'");
+  }
+  tcp::endpoint endpoint(address, impl_->options.port);
+  auto& acc = impl_->acceptor;
+  acc.open(endpoint.protocol(), ec);
+  if (!ec) acc.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acc.bind(endpoint, ec);
+  if (!ec) acc.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Fail(ErrorCode::kUnavailable, "cannot listen on " + impl_->options.host + ":" +
+                                             std::to_string(impl_->options.port) + ": " +
+                                             ec.message());
+  }
+  port_ = acc.local_endpoint().port();
+  net::co_spawn(acc.get_executor(), impl_->Listen(), net::detached);
+  int n = std::max(1, impl_->options.threads);
+  for (int i = 0; i < n; ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  return Ok();
+}
+
+void Server::Stop() {
+  if (!impl_ || impl_->stopped.exchange(true)) return;
+  impl_->draining = true;
+  net::post(impl_->acceptor.get_executor(), [this] {
+    beast::error_code ec;
+    impl_->acceptor.close(ec);
+  });
+  auto deadline = std::chrono::steady_clock::now() + Micros(impl_->options.shutdown_grace);
+  while (impl_->active_requests.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads) {
+    if (t.joinable()) t.join();
+  }
+  impl_->threads.clear();
+}
+
+void Server::WaitForSignal() {
+  net::io_context signals_ioc;
+  net::signal_set signals(signals_ioc, SIGINT, SIGTERM);
+  signals.async_wait([](const beast::error_code&, int) {});
+  signals_ioc.run();
+  Stop();
+}
+
+}  // namespace pixvault::http
