@@ -357,6 +357,44 @@ TEST_P(StoreAssets, KeysetPaginationVisitsEveryAssetOnceNewestFirst) {
                   ErrorCode::kInvalidArgument);
 }
 
+TEST_P(StoreAssets, TagFilterPagesOwnTaggedAssetsInOrder) {
+  std::vector<AssetId> tagged;
+  for (int i = 0; i < 13; ++i) {
+    Asset in;
+    in.tags = i % 3 ? std::vector<std::string>{"hero", "x"} : std::vector<std::string>{"x"};
+    in.style_tags = {"noir"};
+    Asset a = Make(alice_, "tag" + std::to_string(i), in);
+    if (i % 3) tagged.push_back(a.id);
+    Asset other = Make(bob_, "bobtag" + std::to_string(i), in);  // same tags, other owner
+    (void)other;
+  }
+  // A patch that adds the tag later is found too.
+  Asset late = Make(alice_, "late");
+  AssetPatch p;
+  p.tags = std::vector<std::string>{"hero"};
+  PV_ASSERT_OK(store_->UpdateAsset(Viewer::For(alice_), late.id, p));
+  tagged.push_back(late.id);
+  AssetFilter f;
+  f.tags = {"hero", "x"};  // the first drives the query, the second is checked per row
+  std::vector<AssetId> seen;
+  std::optional<std::string> cursor;
+  do {
+    PV_ASSERT_OK_AND_ASSIGN(auto page,
+                            store_->ListAssets(Viewer::For(alice_), f, PageRequest{3, cursor}));
+    for (const auto& a : page.items) seen.push_back(a.id);
+    cursor = page.next_cursor;
+  } while (cursor);
+  std::vector<AssetId> expected(tagged.rbegin() + 1, tagged.rend());  // `late` lacks "x"
+  EXPECT_EQ(seen, expected);
+  f.tags = {"hero"};
+  EXPECT_EQ(List(alice_, f).size(), tagged.size());
+  EXPECT_EQ(List(alice_, f).front(), late.id);
+  AssetFilter style;
+  style.style_tags = {"noir"};
+  EXPECT_EQ(List(alice_, style).size(), 13u);
+  EXPECT_EQ(List(admin_, style).size(), 26u);  // admins see every owner's
+}
+
 TEST_P(StoreAssets, SameTimestampPagesByIdWithoutLoss) {
   std::vector<AssetId> made;
   for (int i = 0; i < 7; ++i) {

@@ -1,0 +1,2 @@
+DROP INDEX asset_tags_keyset;
+ALTER TABLE asset_tags DROP COLUMN created_at, DROP COLUMN user_id;
