@@ -1,6 +1,7 @@
 # pixvault: the README's commands.
-#   make run [DIR=folder]   install what is missing, build, import DIR (default: generated
-#                           samples) into ./pixvault-data and list it
+#   make run                install what is missing, build, make sample media in ./samples and
+#                           serve the HTTP API on 127.0.0.1:8080 with data in ./pixvault-data
+#   make import DIR=folder  import a folder with the CLI and list it
 #   make test               install what is missing, build (optimised + ASan/UBSan) and run
 #                           every test, PostgreSQL included
 #   make bench              benchmarks, written to docs/benchmarks.md
@@ -13,7 +14,7 @@ DATA_DIR ?= ./pixvault-data
 WERROR ?= ON
 PIXVAULT := $(BUILD)/src/app/pixvault
 
-.PHONY: deps build build-asan run test test-release test-asan bench format format-check clean
+.PHONY: deps build build-asan run import test test-release test-asan bench fuzz format format-check clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -33,6 +34,11 @@ build-asan: deps $(ASAN_BUILD)/build.ninja
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 
 run: build
+	@bash scripts/make-samples.sh samples >/dev/null
+	@echo "pixvault: in another terminal, create an API key: $(PIXVAULT) key create local"
+	$(PIXVAULT) --data-dir $(DATA_DIR) serve $(if $(LISTEN),--listen $(LISTEN),)
+
+import: build
 	@if [ -z "$(DIR)" ]; then bash scripts/make-samples.sh samples; fi
 	$(PIXVAULT) --data-dir $(DATA_DIR) import --recursive $(or $(DIR),samples)
 	$(PIXVAULT) --data-dir $(DATA_DIR) ls
@@ -45,6 +51,11 @@ test: build build-asan
 
 test-release: build
 	PIXVAULT_REQUIRE_PG=1 bash scripts/with-postgres.sh ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
+
+# libFuzzer targets (clang), each run for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 30
+fuzz: deps
+	bash scripts/fuzz.sh $(FUZZ_SECONDS)
 
 bench: deps
 	bash scripts/bench.sh
