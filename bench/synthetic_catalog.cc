@@ -68,8 +68,9 @@ Status InsertTags(Connection& c, std::int64_t user_id, std::int64_t first_id, co
                                 "WHERE j + 1 < ?) SELECT j FROM p)"
                               : "(SELECT generate_series(0, CAST(? AS BIGINT) - 1) AS j)";
   std::string sql =
-      "INSERT INTO asset_tags (asset_id, kind, tag, position) SELECT a.id, 'tag', "
-      "'tag' || ((a.id - CAST(? AS BIGINT) + p.j * 337) % CAST(? AS BIGINT)), p.j "
+      "INSERT INTO asset_tags (asset_id, kind, tag, position, user_id, created_at) "
+      "SELECT a.id, 'tag', 'tag' || ((a.id - CAST(? AS BIGINT) + p.j * 337) % "
+      "CAST(? AS BIGINT)), p.j, a.user_id, a.created_at "
       "FROM assets a CROSS JOIN " +
       positions +
       " p WHERE a.user_id = ? AND a.id >= ? AND a.id < ? ORDER BY a.id, p.j "

@@ -10,8 +10,9 @@
 #   2. bench/store_bench on SQLite and on a throwaway PostgreSQL (scripts/with-postgres.sh):
 #      1,000,000 synthetic assets, keyset pages by category+rating and by tag, lineage
 #      ancestors to depth 50, vs the same SQL in sqlite3 / psql.
-# Builds Release into build/release (only the needed targets; JOBS=N, default 1). Temporary
-# files go to a folder under $TMPDIR (about 2.5 GiB at the default sizes), removed at the end.
+# Builds Release into $BUILD (default build/release, the Makefile's; only the needed targets;
+# JOBS=N parallel jobs, default 1). Temporary files go to a folder under $TMPDIR (about
+# 2.5 GiB at the default sizes), removed at the end.
 # Targets are reported (PASS/FAIL in the document), never turned into an exit code: the exit
 # code is non-zero only when a benchmark could not run.
 # Everything below the line "<!-- notes -->" in the existing output file is kept, so the
@@ -44,23 +45,34 @@ log() { echo "bench.sh: $*" >&2; }
 started=$(date +%s)
 
 # --- Build -------------------------------------------------------------------------------
-build=$root/build/release
-log "building Release into $build"
-cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPIXVAULT_BUILD_BENCH=ON \
-  -DPIXVAULT_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build" --target pixvault store_bench -j "${JOBS:-1}" >/dev/null
-pixvault=$build/src/app/pixvault
-store_bench=$build/bench/store_bench
-
+# The Makefile's release build folder (BUILD, default build/release) is reused as it is: only
+# the build type and the bench option are set, so `make build`/`make test` keep their options.
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pixvault-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+build=${BUILD:-build/release}
+[[ $build = /* ]] || build=$root/$build
+log "building pixvault and store_bench (Release) in $build"
+if ! { cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+         -DPIXVAULT_BUILD_BENCH=ON &&
+       cmake --build "$build" --target pixvault store_bench -j "${JOBS:-1}"; } >"$tmp/build.log" 2>&1; then
+  tail -n 40 "$tmp/build.log" >&2
+  log "build failed (full log above, last 40 lines)"
+  exit 1
+fi
+pixvault=$build/src/app/pixvault
+store_bench=$build/bench/store_bench
 
 # --- Machine -----------------------------------------------------------------------------
 cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 mem_gib=$(awk '/^MemTotal/ {printf "%.0f", $2 / 1048576}' /proc/meminfo)
 fs=$(df -T "$tmp" | awk 'NR == 2 {print $2 " (" $1 ")"}')
-commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
-dirty=$(GIT_OPTIONAL_LOCKS=0 git -C "$root" status --porcelain 2>/dev/null | grep -q . && echo " + local changes" || true)
+# BENCH_COMMIT names the source when it is not a git checkout (e.g. a `git archive` export).
+commit=${BENCH_COMMIT:-$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)}
+dirty=""
+if [[ -z ${BENCH_COMMIT:-} ]] &&
+  GIT_OPTIONAL_LOCKS=0 git -C "$root" status --porcelain 2>/dev/null | grep -q .; then
+  dirty=" + local changes"
+fi
 
 commas() { echo "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
 median() { sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }

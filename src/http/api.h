@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "blob/blob_store.h"
 #include "core/clock.h"
@@ -11,11 +13,23 @@
 #include "service/ingest.h"
 #include "storage/store.h"
 
+namespace pixvault::fetch {
+class Fetcher;
+}  // namespace pixvault::fetch
+
 namespace pixvault::http {
 
 struct ApiOptions {
   std::int64_t json_body_limit = 1 << 20;             // 1 MiB
   std::int64_t upload_limit = std::int64_t{8} << 30;  // 8 GiB
+  // Upload from URL (POST /api/v1/assets/upload-from-url).
+  // IPs or CIDR ranges that may be fetched although not public ("127.0.0.1/32", "10.0.0.0/8").
+  std::vector<std::string> fetch_allow_hosts;
+  std::int64_t fetch_limit = 0;  // bytes; 0 means upload_limit
+  Timestamp fetch_connect_timeout = 10 * kMicrosPerSecond;
+  Timestamp fetch_idle_timeout = 30 * kMicrosPerSecond;
+  Timestamp fetch_total_timeout = 15 * 60 * kMicrosPerSecond;
+  int fetch_max_redirects = 5;
 };
 
 // Everything the handlers use; borrowed, must outlive the router.
@@ -26,6 +40,8 @@ struct ApiContext {
   const Clock& clock;
   Metrics& metrics;
   ApiOptions options;
+  // Outbound downloads (upload from URL); when null the route owns a default Fetcher.
+  fetch::Fetcher* fetcher = nullptr;
 };
 
 void RegisterRoutes(Router& router, ApiContext& api);

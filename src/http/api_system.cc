@@ -9,7 +9,9 @@
 namespace pixvault::http {
 
 void RegisterAssetRoutes(Router& router, ApiContext& api);
+void RegisterFetchRoutes(Router& router, ApiContext& api);
 void RegisterFileRoutes(Router& router, ApiContext& api);
+void RegisterMetadataRoutes(Router& router, ApiContext& api);
 void RegisterUploadRoutes(Router& router, ApiContext& api);
 
 namespace {
@@ -81,7 +83,9 @@ void RegisterRoutes(Router& router, ApiContext& api) {
                             {{200, "Metrics in Prometheus text format", "", "text/plain"}}}});
   RegisterAssetRoutes(router, api);
   RegisterUploadRoutes(router, api);
+  RegisterFetchRoutes(router, api);
   RegisterFileRoutes(router, api);
+  RegisterMetadataRoutes(router, api);
   // Last, so the document describes every route registered above, itself included.
   router.Add(Route{"GET", "/api/v1/openapi.json", "openapi", false, 0,
                    [&router](Request&) -> Result<Response> {

@@ -42,6 +42,8 @@ class SqlStore final : public Store {
                                                         std::int64_t limit) override;
 
   Result<CreatedAsset> CreateAsset(const Asset& asset, const std::optional<BlobRef>& blob) override;
+  Result<std::vector<std::pair<std::string, AssetId>>> FindUploadsBySha256(
+      UserId user, const std::vector<std::string>& sha256s) override;
   Result<Asset> GetAsset(const Viewer& viewer, AssetId id) override;
   Result<std::vector<Asset>> GetAssets(const Viewer& viewer,
                                        const std::vector<AssetId>& ids) override;

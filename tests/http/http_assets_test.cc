@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <cstdio>
 #include <set>
 #include <thread>
 
@@ -70,6 +71,77 @@ TEST_P(HttpAssetsTest, ListFilters) {
   EXPECT_EQ(Call("GET", "/api/v1/assets?limit=1", alice_key_).status, 200);
 }
 
+TEST_P(HttpAssetsTest, HostileListParametersAreRefusedOrHarmless) {
+  UploadWav(alice_key_, 3);
+  // Call() checks that no answer is a 5xx and that every JSON body (problem details echo
+  // the parameter) is valid JSON, so valid UTF-8.
+  for (const char* query : {"q=%00",
+                            "q=%FF%FE",
+                            "q=%25",
+                            "q=%27%3B--",
+                            "tag=%00",
+                            "tag=%FF",
+                            "content_category=%00",
+                            "content_category=%C3%28",
+                            "key=%FF",
+                            "mood=%00",
+                            "taxonomy=a%00=b",
+                            "taxonomy=%FF=x",
+                            "provider_id=%00",
+                            "model_format=%FF",
+                            "cursor=",
+                            "cursor=%00",
+                            "cursor=%FF",
+                            "media_type=%FF",
+                            "limit=%FF",
+                            "created_after=%FF"}) {
+    HttpResponse res = Call("GET", std::string("/api/v1/assets?") + query, alice_key_);
+    EXPECT_TRUE(res.status == 200 || res.status == 400) << query << ": " << res.body;
+  }
+}
+
+TEST_P(HttpAssetsTest, UploadMetadataThatIsNotUtf8IsRefused) {
+  // Text the catalogue cannot hand back as JSON must not get in (PostgreSQL refuses it
+  // anyway; SQLite would store it and every later listing would be invalid JSON).
+  int seed = 10;
+  for (const char* query : {"description=%FF", "tags=%C3%28", "style_tags=%80",
+                            "content_category=%FF", "original_source_url=%FE"}) {
+    HttpResponse res = UploadRaw(alice_key_, WavBytes(++seed), query);
+    EXPECT_EQ(res.status, 400) << query << ": " << res.body;
+  }
+  ExpectNothingStored();
+  // A NUL byte is valid UTF-8: stored (SQLite) or refused (PostgreSQL text), never a 5xx.
+  HttpResponse nul = UploadRaw(alice_key_, WavBytes(4), "description=a%00b");
+  EXPECT_TRUE(nul.status == 201 || nul.status == 400) << nul.body;
+  EXPECT_EQ(Call("GET", "/api/v1/assets", alice_key_).status, 200);
+}
+
+TEST_P(HttpAssetsTest, PatchTextEdgeCasesNeverFail) {
+  std::int64_t id = UploadWav(alice_key_, 5);
+  for (const char* body :
+       {R"({"description": "a\u0000b"})", R"({"tags": ["\u0000"]})",
+        R"({"content_taxonomy": {"a\u0000": "b"}})", R"({"content_category": "\ud800"})",
+        R"({"tags": [""]})", R"({"description": "\u00e9\ud83d\ude00"})"}) {
+    HttpResponse res = Patch(alice_key_, id, body);
+    EXPECT_TRUE(res.status == 200 || res.status == 400) << body << ": " << res.body;
+  }
+  EXPECT_EQ(Call("GET", AssetPath(id), alice_key_).status, 200);
+}
+
+TEST_P(HttpAssetsTest, TimesOutOfRangeAreBadRequests) {
+  // Unix seconds are multiplied into microseconds: values whose product does not fit an
+  // int64 must be refused, not overflow (undefined behaviour, in practice a wrapped time).
+  for (const char* query :
+       {"created_after=9223372036854775807", "created_after=-9223372036854775807",
+        "created_before=10000000000000", "created_after=99999999999-01-01T00:00:00Z"}) {
+    HttpResponse res = Call("GET", std::string("/api/v1/assets?") + query, alice_key_);
+    EXPECT_EQ(res.status, 400) << query << ": " << res.body;
+  }
+  EXPECT_EQ(Call("GET", "/api/v1/assets?created_after=2026-01-01T00:00:00Z", alice_key_).status,
+            200);
+  EXPECT_EQ(Call("GET", "/api/v1/assets?created_before=1700000000", alice_key_).status, 200);
+}
+
 TEST_P(HttpAssetsTest, KeysetPagingVisitsEveryAssetOnce) {
   std::vector<std::int64_t> uploaded;
   for (int i = 0; i < 7; ++i) uploaded.push_back(UploadWav(alice_key_, 100 + i));
@@ -121,7 +193,9 @@ TEST_P(HttpAssetsTest, TamperedCursorsAreBadRequests) {
   // A cursor made for other filters does not leak into this listing's shape either.
   HttpResponse other = Call("GET", "/api/v1/assets?limit=1&cursor=" + cursor, bob_key_);
   EXPECT_TRUE(other.status == 200 || other.status == 400) << other.body;
-  if (other.status == 200) EXPECT_TRUE(ParseJson(other.body).at("items").as_array().empty());
+  if (other.status == 200) {
+    EXPECT_TRUE(ParseJson(other.body).at("items").as_array().empty());
+  }
 }
 
 TEST_P(HttpAssetsTest, OtherUsersAssetsAreInvisible) {
@@ -253,6 +327,26 @@ TEST_P(HttpAssetsTest, InvalidPatchesAreBadRequestsAndChangeNothing) {
   boost::json::value asset = GetJson(alice_key_, id);
   EXPECT_EQ(asset.at("description"), "kept");
   EXPECT_EQ(asset.at("tags"), (boost::json::array{"t"}));
+}
+
+TEST_P(HttpAssetsTest, PatchBodiesOverTheJsonLimitAreRefused) {
+  std::int64_t id = UploadWav(alice_key_, 750, "description=kept");
+  std::string big = R"({"description":")" + std::string((1 << 20) + 10, 'x') + R"("})";
+  HttpResponse res = Patch(alice_key_, id, big);
+  EXPECT_EQ(res.status, 413) << res.body;
+  // Without a Content-Length the limit applies as the body arrives.
+  std::string chunked;
+  for (std::size_t at = 0; at < big.size(); at += 65536) {
+    std::string piece = big.substr(at, 65536);
+    char size[32];
+    std::snprintf(size, sizeof(size), "%zx\r\n", piece.size());
+    chunked += size + piece + "\r\n";
+  }
+  chunked += "0\r\n\r\n";
+  HttpResponse streamed =
+      Call("PATCH", AssetPath(id), alice_key_, chunked, {{"Transfer-Encoding", "chunked"}});
+  EXPECT_EQ(streamed.status, 413) << streamed.body;
+  EXPECT_EQ(GetJson(alice_key_, id).at("description"), "kept");
 }
 
 TEST_P(HttpAssetsTest, ConcurrentPatchesOfDifferentFieldsBothSurvive) {

@@ -145,6 +145,22 @@ TEST_P(HttpFilesTest, KeepAliveServesSeveralFilesOnOneConnection) {
   }
 }
 
+TEST_P(HttpFilesTest, FilenamesCannotInjectHeaders) {
+  // CR LF and quotes in the stored name stay inside Content-Disposition, escaped.
+  HttpResponse up =
+      UploadRaw(alice_key_, WavBytes(1), "filename=%22a%0D%0AX-Injected:%201%22%E2%82%AC.wav");
+  ASSERT_EQ(up.status, 201) << up.body;
+  std::int64_t id = ParseJson(up.body).at("asset").at("id").to_number<std::int64_t>();
+  HttpResponse res = Call("GET", "/api/v1/assets/" + std::to_string(id) + "/file", alice_key_);
+  EXPECT_EQ(res.status, 200);
+  EXPECT_FALSE(res.Header("X-Injected").has_value());
+  std::string disposition = res.Header("Content-Disposition").value_or("");
+  EXPECT_EQ(disposition.find('\r'), std::string::npos) << disposition;
+  EXPECT_NE(disposition.find("filename*=UTF-8''%22a%0D%0AX-Injected%3A%201%22%E2%82%AC.wav"),
+            std::string::npos)
+      << disposition;
+}
+
 PV_INSTANTIATE_STORE_TEST(HttpFilesTest);
 
 }  // namespace

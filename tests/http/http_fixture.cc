@@ -148,6 +148,15 @@ void HttpTest::CheckResponse(const HttpResponse& res, std::string_view what, boo
       EXPECT_NE(res.ProblemCode(), "") << what << ": " << res.body;
     }
   }
+  // A JSON body is valid JSON, which includes being valid UTF-8.
+  std::string type = res.Header("Content-Type").value_or("");
+  if (!head && !res.body.empty() &&
+      (type == "application/json" || type == "application/problem+json")) {
+    boost::system::error_code ec;
+    boost::json::parse(res.body, ec);
+    EXPECT_FALSE(ec) << what << ": the " << type << " body is not valid JSON (" << ec.message()
+                     << "): " << res.body.substr(0, 300);
+  }
 }
 
 HttpResponse HttpTest::Call(std::string method, std::string target, std::string_view key,

@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 
 #include <atomic>
+#include <optional>
 #include <thread>
 
 #include "http/http_fixture.h"
@@ -155,70 +156,152 @@ TEST_P(HttpServerTest, ExpectContinueUploads) {
   EXPECT_EQ(refused.status, 400);
 }
 
-TEST_P(HttpServerTest, StopWhileAnUploadIsInFlight) {
+TEST_P(HttpServerTest, ASteadySlowUploadIsNotCutOffByTheBodyTimeout) {
+  // The body timeout (2 s) is about a body that stops moving. This one moves every 250 ms
+  // and takes about 5 s in all, so it must be accepted.
   std::string wav = WavBytes(43);
   PV_ASSERT_OK_AND_ASSIGN(Connection c, Connection::Open(port()));
   HttpRequest req{"POST",
                   "/api/v1/assets/upload",
                   {{"Authorization", Bearer(alice_key_)}},
-                  wav.substr(0, 100),
+                  {},
                   static_cast<std::int64_t>(wav.size())};
   PV_ASSERT_OK(c.Send(req.Serialize()));
-  ASSERT_TRUE(Eventually([this] { return TempFiles() == 1; }));
-  // The client keeps the body trickling (never stalling long enough for the body timeout)
-  // until the connection breaks or the test ends.
-  std::atomic<bool> done{false};
-  std::thread trickle([&] {
-    for (std::size_t at = 100; at < wav.size() - 10 && !done.load(); at += 10) {
-      if (!c.Send(wav.substr(at, 10))) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  for (std::size_t at = 0; at < wav.size(); at += 400) {
+    if (!c.Send(wav.substr(at, 400))) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  auto res = c.Read();
+  ASSERT_TRUE(res.has_value()) << "the server dropped the upload: " << res.error().message;
+  CheckResponse(*res, "slow upload");
+  EXPECT_EQ(res->status, 201) << res->body;
+}
+
+// The same server with long body and idle timeouts (60 s), so that only the header timeout
+// (2 s) and Stop() can end a connection within a test; Stop() waits up to 3 s.
+class HttpLongTimeoutsTest : public HttpTest {
+ protected:
+  HttpLongTimeoutsTest() {
+    server_options_.body_timeout = 60 * kMicrosPerSecond;
+    server_options_.idle_timeout = 60 * kMicrosPerSecond;
+    server_options_.shutdown_grace = 3 * kMicrosPerSecond;
+  }
+
+  // Starts an upload of WavBytes(seed) and sends only its first 100 bytes.
+  Connection StartUpload(const std::string& wav) {
+    auto c = Connection::Open(port());
+    EXPECT_TRUE(c.has_value());
+    HttpRequest req{"POST",
+                    "/api/v1/assets/upload",
+                    {{"Authorization", Bearer(alice_key_)}},
+                    wav.substr(0, 100),
+                    static_cast<std::int64_t>(wav.size())};
+    EXPECT_TRUE(c->Send(req.Serialize()).has_value());
+    EXPECT_TRUE(Eventually([this] { return TempFiles() == 1; }));
+    return std::move(*c);
+  }
+};
+
+TEST_P(HttpLongTimeoutsTest, SlowHeaderOnAKeptAliveConnectionIsDroppedByTheHeaderTimeout) {
+  PV_ASSERT_OK_AND_ASSIGN(Connection c, Connection::Open(port()));
+  PV_ASSERT_OK_AND_ASSIGN(HttpResponse res,
+                          c.RoundTrip(HttpRequest{"GET", "/healthz", {}, {}, {}}));
+  EXPECT_EQ(res.status, 200);
+  // The next request's header comes one byte a second. Waiting for it to start is idle time
+  // (60 s), but once it has started the header must be complete within the header timeout
+  // (2 s), as for a connection's first request.
+  const std::string request = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: yes\r\n\r\n";
+  bool closed = false;
+  std::size_t sent = 0;
+  while (sent < 12 && !closed) {
+    if (!c.Send(request.substr(sent, 1))) {
+      closed = true;
+      break;
     }
+    ++sent;
+    closed = c.WaitForClose(std::chrono::seconds(1));
+  }
+  EXPECT_TRUE(closed) << "still open after " << sent << " header bytes";
+}
+
+TEST_P(HttpLongTimeoutsTest, StopLetsARequestInFlightFinish) {
+  std::string wav = WavBytes(45);
+  Connection c = StartUpload(wav);
+  std::optional<Result<HttpResponse>> res;
+  std::thread finish([&] {
+    // Stop() is waiting for this request by now; the rest of the body arrives well within
+    // its grace period.
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    if (c.Send(wav.substr(100))) res = c.Read();
   });
-  const std::uint16_t p = port();
-  // Stop waits out the grace period (2 s) for the in-flight request, then returns.
   server_->Stop();
-  // It no longer accepts connections.
+  finish.join();
+  ASSERT_TRUE(res.has_value());
+  ASSERT_TRUE(res->has_value()) << (*res).error().message;
+  EXPECT_EQ((*res)->status, 201) << (*res)->body;
+  EXPECT_EQ((*res)->Header("Connection").value_or(""), "close");
+  auto page = store_->ListAssets(Viewer{0, true, true}, {}, storage::PageRequest{10, {}});
+  ASSERT_TRUE(page.has_value());
+  EXPECT_EQ(page->items.size(), 1u);
+}
+
+TEST_P(HttpLongTimeoutsTest, StopGivesUpOnAStalledUploadAndRefusesNewConnections) {
+  std::string wav = WavBytes(46);
+  Connection c = StartUpload(wav);
+  const std::uint16_t p = port();
+  // The upload never completes: Stop waits out its grace period (3 s), then returns.
+  server_->Stop();
   EXPECT_FALSE(Connection::Open(p).has_value());
-  done = true;
-  trickle.join();
-  // Nothing of the interrupted upload was stored.
   auto page = store_->ListAssets(Viewer{0, true, true}, {}, storage::PageRequest{10, {}});
   ASSERT_TRUE(page.has_value());
   EXPECT_TRUE(page->items.empty());
   EXPECT_EQ(BlobFiles(), 0);
-  // Stop is idempotent.
-  server_->Stop();
+  server_->Stop();  // idempotent
 }
 
-TEST_P(HttpServerTest, StopAbortsTheRequestsItGaveUpOn) {
-  // Documents a bug: after Stop() gives up on an in-flight request, that request's socket
-  // and temp file are left until the Server is destroyed (see the report for the fix).
-  std::string wav = WavBytes(44);
-  PV_ASSERT_OK_AND_ASSIGN(Connection c, Connection::Open(port()));
-  HttpRequest req{"POST",
-                  "/api/v1/assets/upload",
-                  {{"Authorization", Bearer(alice_key_)}},
-                  wav.substr(0, 100),
-                  static_cast<std::int64_t>(wav.size())};
-  PV_ASSERT_OK(c.Send(req.Serialize()));
-  ASSERT_TRUE(Eventually([this] { return TempFiles() == 1; }));
-  std::atomic<bool> done{false};
-  std::thread trickle([&] {
-    for (std::size_t at = 100; at < wav.size() - 10 && !done.load(); at += 10) {
-      if (!c.Send(wav.substr(at, 10))) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
-  });
+TEST_P(HttpLongTimeoutsTest, StopClosesTheConnectionsItGaveUpOn) {
+  std::string wav = WavBytes(47);
+  Connection upload = StartUpload(wav);
+  PV_ASSERT_OK_AND_ASSIGN(Connection idle, Connection::Open(port()));
+  PV_ASSERT_OK_AND_ASSIGN(HttpResponse res,
+                          idle.RoundTrip(HttpRequest{"GET", "/healthz", {}, {}, {}}));
+  EXPECT_EQ(res.status, 200);
   server_->Stop();
-  done = true;
-  trickle.join();
-  // Once Stop has returned, the abandoned upload is over: its client sees the connection
-  // closed and its temp file is gone.
-  EXPECT_TRUE(c.WaitForClose(std::chrono::seconds(5)));
+  // Stop has returned, so the server is done with both connections: their clients see them
+  // closed, and the abandoned upload's temp file is gone.
+  EXPECT_TRUE(upload.WaitForClose(std::chrono::seconds(5)));
+  EXPECT_TRUE(idle.WaitForClose(std::chrono::seconds(5)));
   EXPECT_EQ(TempFiles(), 0);
 }
 
+// The same server accepting at most 4 connections at a time.
+class HttpConnectionLimitTest : public HttpTest {
+ protected:
+  HttpConnectionLimitTest() { server_options_.max_connections = 4; }
+};
+
+TEST_P(HttpConnectionLimitTest, ConnectionsOverTheCapAreClosedUntilOneEnds) {
+  std::vector<Connection> open;
+  for (int i = 0; i < 4; ++i) {
+    PV_ASSERT_OK_AND_ASSIGN(Connection c, Connection::Open(port()));
+    PV_ASSERT_OK_AND_ASSIGN(HttpResponse res,
+                            c.RoundTrip(HttpRequest{"GET", "/healthz", {}, {}, {}}));
+    EXPECT_EQ(res.status, 200);
+    open.push_back(std::move(c));
+  }
+  PV_ASSERT_OK_AND_ASSIGN(Connection extra, Connection::Open(port()));
+  EXPECT_TRUE(extra.WaitForClose(std::chrono::seconds(5)));
+  open.pop_back();
+  // Once the server has seen that connection end, a new one is served.
+  EXPECT_TRUE(Eventually([this] {
+    auto res = Fetch(port(), HttpRequest{"GET", "/healthz", {}, {}, {}});
+    return res.has_value() && res->status == 200;
+  }));
+}
+
 PV_INSTANTIATE_STORE_TEST(HttpServerTest);
+PV_INSTANTIATE_STORE_TEST(HttpLongTimeoutsTest);
+PV_INSTANTIATE_STORE_TEST(HttpConnectionLimitTest);
 
 }  // namespace
 }  // namespace pixvault::http::testing

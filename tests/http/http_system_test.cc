@@ -159,6 +159,10 @@ TEST_P(HttpSystemTest, UnknownRoutesAreNotFoundAndWrongMethodsNotAllowed) {
   EXPECT_EQ(missing.ProblemCode(), "route_not_found");
   EXPECT_EQ(Call("GET", "/api/v1/assets/1/file/extra", alice_key_).status, 404);
   EXPECT_EQ(Call("GET", "/", alice_key_).status, 404);
+  // The problem detail names the path; it stays valid JSON whatever bytes the path decodes
+  // to (Call checks the body).
+  EXPECT_EQ(Call("GET", "/nowhere%FF%FE", alice_key_).status, 404);
+  EXPECT_EQ(Call("POST", "/api/v1/assets/upload?%FF=1", alice_key_, "x").status, 400);
 
   HttpResponse put = Call("PUT", "/api/v1/assets/1", alice_key_, "{}");
   EXPECT_EQ(put.status, 405);
@@ -177,7 +181,8 @@ TEST_P(HttpSystemTest, UnknownRoutesAreNotFoundAndWrongMethodsNotAllowed) {
 }
 
 TEST_P(HttpSystemTest, IdsThatCannotExistAreNotFound) {
-  for (const char* id : {"abc", "0", "-1", "1.5", "99999999999999999999", "%201"}) {
+  for (const char* id :
+       {"abc", "0", "-1", "1.5", "99999999999999999999", "9223372036854775807", "%201", "1e3"}) {
     std::string target = std::string("/api/v1/assets/") + id;
     EXPECT_EQ(Call("GET", target, alice_key_).status, 404) << target;
     EXPECT_EQ(Call("GET", target + "/file", alice_key_).status, 404) << target;

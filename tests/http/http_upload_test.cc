@@ -90,7 +90,7 @@ TEST_P(HttpUploadTest, MetadataMayComeInHeaders) {
                            {"X-Pixvault-Content-Category", "sfx"},
                            {"X-Pixvault-Upload-Method", "extension"}});
   ASSERT_EQ(res.status, 201) << res.body;
-  const auto& asset = ParseJson(res.body).at("asset");
+  boost::json::value asset = ParseJson(res.body).at("asset");
   EXPECT_EQ(asset.at("media_type"), "audio");
   EXPECT_EQ(Strings(asset.at("tags")), (std::vector<std::string>{"h1", "h2"}));
   EXPECT_EQ(asset.at("description"), "from headers");

@@ -1,0 +1,226 @@
+// https through the Fetcher against a local TLS server (127.0.0.1) whose self-signed
+// certificate for "media.test" is generated here: untrusted certificates are refused,
+// SNI and the Host header carry the URL's name, and the certificate must match that name.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "fetch/fetcher.h"
+
+namespace pixvault::fetch {
+namespace {
+
+template <class T, void (*F)(T*)>
+struct Deleter {
+  void operator()(T* p) const { F(p); }
+};
+using PkeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY, EVP_PKEY_free>>;
+using X509Ptr = std::unique_ptr<X509, Deleter<X509, X509_free>>;
+using CtxPtr = std::unique_ptr<SSL_CTX, Deleter<SSL_CTX, SSL_CTX_free>>;
+using SslPtr = std::unique_ptr<SSL, Deleter<SSL, SSL_free>>;
+
+// A one-connection-at-a-time TLS server on 127.0.0.1 answering every request with
+// "200 hello". Records the SNI name and Host header it saw.
+class TlsServer {
+ public:
+  TlsServer() {
+    key_.reset(EVP_EC_gen("P-256"));
+    cert_.reset(X509_new());
+    X509* x = cert_.get();
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+    X509_set_pubkey(x, key_.get());
+    X509_NAME* name = X509_get_subject_name(x);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                               reinterpret_cast<const unsigned char*>("media.test"), -1, -1, 0);
+    X509_set_issuer_name(x, name);
+    X509V3_CTX v3;
+    X509V3_set_ctx_nodb(&v3);
+    X509V3_set_ctx(&v3, x, x, nullptr, nullptr, 0);
+    X509_EXTENSION* san = X509V3_EXT_conf_nid(nullptr, &v3, NID_subject_alt_name, "DNS:media.test");
+    X509_add_ext(x, san, -1);
+    X509_EXTENSION_free(san);
+    X509_sign(x, key_.get(), EVP_sha256());
+
+    ctx_.reset(SSL_CTX_new(TLS_server_method()));
+    SSL_CTX_use_certificate(ctx_.get(), x);
+    SSL_CTX_use_PrivateKey(ctx_.get(), key_.get());
+
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+        ::listen(fd_, 8) == 0 &&
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+      port_ = ntohs(addr.sin_port);
+      thread_ = std::thread([this] { Run(); });
+    }
+  }
+  ~TlsServer() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  std::uint16_t port() const { return port_; }
+  // Writes the certificate as PEM (to be trusted through SSL_CERT_FILE).
+  void WriteCert(const std::filesystem::path& path) const {
+    std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>> bio(BIO_new(BIO_s_mem()));
+    PEM_write_bio_X509(bio.get(), cert_.get());
+    char* data = nullptr;
+    long n = BIO_get_mem_data(bio.get(), &data);
+    std::ofstream(path) << std::string(data, static_cast<std::size_t>(n));
+  }
+  int handshakes() const { return handshakes_; }
+  std::string sni() const {
+    std::lock_guard lock(mu_);
+    return sni_;
+  }
+  std::string request() const {
+    std::lock_guard lock(mu_);
+    return request_;
+  }
+
+ private:
+  void Run() {
+    while (!stop_) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c < 0) continue;
+      timeval tv{2, 0};
+      ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      SslPtr ssl(SSL_new(ctx_.get()));
+      SSL_set_fd(ssl.get(), c);
+      if (SSL_accept(ssl.get()) == 1) {
+        ++handshakes_;
+        const char* name = SSL_get_servername(ssl.get(), TLSEXT_NAMETYPE_host_name);
+        std::string req;
+        char buf[4096];
+        while (req.find("\r\n\r\n") == std::string::npos) {
+          int n = SSL_read(ssl.get(), buf, sizeof buf);
+          if (n <= 0) break;
+          req.append(buf, static_cast<std::size_t>(n));
+        }
+        {
+          std::lock_guard lock(mu_);
+          sni_ = name ? name : "";
+          request_ = req;
+        }
+        std::string res = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+        SSL_write(ssl.get(), res.data(), static_cast<int>(res.size()));
+        SSL_shutdown(ssl.get());
+      }
+      ::close(c);
+    }
+  }
+
+  PkeyPtr key_;
+  X509Ptr cert_;
+  CtxPtr ctx_;
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> handshakes_{0};
+  mutable std::mutex mu_;
+  std::string sni_;
+  std::string request_;
+  std::thread thread_;
+};
+
+Resolver MediaTestResolver() {
+  return [](const std::string& host) -> Result<std::vector<IpAddress>> {
+    if (host != "media.test") return Fail(ErrorCode::kNotFound, "host '" + host + "' not found");
+    return std::vector<IpAddress>{IpAddress::V4(127, 0, 0, 1)};
+  };
+}
+
+class FetcherTlsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_NE(server_.port(), 0);
+    options_.allow_hosts = {"127.0.0.1"};
+    options_.connect_timeout = 2 * kMicrosPerSecond;
+    options_.idle_timeout = 2 * kMicrosPerSecond;
+    options_.total_timeout = 5 * kMicrosPerSecond;
+  }
+  void TearDown() override { ::unsetenv("SSL_CERT_FILE"); }
+
+  Status Get(Fetcher& fetcher, const std::string& url, std::string& body) {
+    return fetcher.Get(
+        url, options_, [](const ResponseInfo&) { return Ok(); },
+        [&body](std::span<const std::byte> d) {
+          body.append(reinterpret_cast<const char*>(d.data()), d.size());
+          return Ok();
+        });
+  }
+  std::string Url(std::string_view host) const {
+    return "https://" + std::string(host) + ":" + std::to_string(server_.port()) + "/x.png";
+  }
+
+  TlsServer server_;
+  FetchOptions options_;
+};
+
+TEST_F(FetcherTlsTest, UntrustedCertificateIsRefused) {
+  Fetcher fetcher(MediaTestResolver());  // the system trust store, which lacks this cert
+  std::string body;
+  auto st = Get(fetcher, Url("media.test"), body);
+  ASSERT_FALSE(st.has_value());
+  EXPECT_EQ(st.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(st.error().message.find("TLS handshake"), std::string::npos) << st.error().message;
+  EXPECT_NE(st.error().message.find("certificate verify failed"), std::string::npos)
+      << st.error().message;
+  EXPECT_TRUE(body.empty());
+  EXPECT_TRUE(server_.request().empty());
+}
+
+TEST_F(FetcherTlsTest, TrustedCertificateSendsSniAndHost) {
+  auto pem = std::filesystem::temp_directory_path() /
+             ("pixvault-fetch-tls-" + std::to_string(::getpid()) + ".pem");
+  server_.WriteCert(pem);
+  ::setenv("SSL_CERT_FILE", pem.c_str(), 1);  // read when the Fetcher sets up TLS
+  Fetcher fetcher(MediaTestResolver());
+  std::string body;
+  auto st = Get(fetcher, Url("media.test"), body);
+  std::filesystem::remove(pem);
+  ASSERT_TRUE(st.has_value()) << st.error().message;
+  EXPECT_EQ(body, "hello");
+  EXPECT_EQ(server_.sni(), "media.test");
+  EXPECT_NE(server_.request().find("Host: media.test:" + std::to_string(server_.port())),
+            std::string::npos)
+      << server_.request();
+
+  // Same server, same trusted certificate, but the URL names the IP: the certificate is not
+  // valid for it.
+  std::string other;
+  auto by_ip = Get(fetcher, Url("127.0.0.1"), other);
+  ASSERT_FALSE(by_ip.has_value());
+  EXPECT_EQ(by_ip.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(by_ip.error().message.find("TLS handshake"), std::string::npos)
+      << by_ip.error().message;
+  EXPECT_TRUE(other.empty());
+}
+
+}  // namespace
+}  // namespace pixvault::fetch

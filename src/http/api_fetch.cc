@@ -1,0 +1,148 @@
+// POST /api/v1/assets/upload-from-url: the server downloads a URL and ingests it. The
+// download goes through fetch::Fetcher (http/https only, public destinations unless
+// allowed by configuration, size cap, timeouts, every redirect checked again) and streams
+// straight into an ingest session, so nothing is stored unless both succeed.
+#include <boost/json.hpp>
+
+#include <memory>
+
+#include "core/sha256.h"
+#include "fetch/fetcher.h"
+#include "http/api.h"
+#include "http/api_util.h"
+#include "service/asset_json.h"
+
+namespace pixvault::http {
+
+namespace {
+
+const std::set<std::string> kFields = {"url",
+                                       "filename",
+                                       "description",
+                                       "tags",
+                                       "style_tags",
+                                       "content_domain",
+                                       "content_category",
+                                       "content_rating",
+                                       "age_restricted",
+                                       "sha256",
+                                       "upload_method"};
+
+// Parses enum-valued member `key` into `target` when present.
+template <class E>
+Status ParseEnumField(const boost::json::object& o, std::string_view key,
+                      std::optional<E>& target) {
+  PV_ASSIGN_OR_RETURN(auto text, OptString(o, key));
+  if (!text) return Ok();
+  auto v = Parse<E>(*text);
+  if (!v) return Fail(WithContext(v.error(), key));
+  target = *v;
+  return Ok();
+}
+
+// The ingest request for the JSON body's metadata (everything but "url").
+Result<service::IngestRequest> IngestRequestFrom(const boost::json::object& o) {
+  service::IngestRequest r;
+  r.upload_method = UploadMethod::kWeb;
+  PV_ASSIGN_OR_RETURN(auto filename, OptString(o, "filename"));
+  if (filename) r.filename = std::move(*filename);
+  PV_ASSIGN_OR_RETURN(r.description, OptString(o, "description"));
+  PV_ASSIGN_OR_RETURN(auto tags, OptStrings(o, "tags"));
+  if (tags) r.tags = std::move(*tags);
+  PV_ASSIGN_OR_RETURN(auto style_tags, OptStrings(o, "style_tags"));
+  if (style_tags) r.style_tags = std::move(*style_tags);
+  PV_RETURN_IF_ERROR(ParseEnumField(o, "content_domain", r.content_domain));
+  PV_ASSIGN_OR_RETURN(r.content_category, OptString(o, "content_category"));
+  PV_RETURN_IF_ERROR(ParseEnumField(o, "content_rating", r.content_rating));
+  PV_ASSIGN_OR_RETURN(r.age_restricted, OptBool(o, "age_restricted"));
+  PV_ASSIGN_OR_RETURN(auto sha256, OptString(o, "sha256"));
+  if (sha256) {
+    if (!IsSha256Hex(*sha256)) {
+      return Fail(ErrorCode::kInvalidArgument, "sha256 must be 64 lowercase hex digits");
+    }
+    r.expected_sha256 = std::move(*sha256);
+  }
+  std::optional<UploadMethod> method;
+  PV_RETURN_IF_ERROR(ParseEnumField(o, "upload_method", method));
+  if (method) {
+    if (*method == UploadMethod::kProvider || *method == UploadMethod::kCli) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "upload_method must be extension, api, web or mobile");
+    }
+    r.upload_method = *method;
+  }
+  return r;
+}
+
+fetch::FetchOptions FetchOptionsFrom(const ApiOptions& o) {
+  fetch::FetchOptions f;
+  f.max_bytes = o.fetch_limit > 0 ? o.fetch_limit : o.upload_limit;
+  f.connect_timeout = o.fetch_connect_timeout;
+  f.idle_timeout = o.fetch_idle_timeout;
+  f.total_timeout = o.fetch_total_timeout;
+  f.max_redirects = o.fetch_max_redirects;
+  f.allow_hosts = o.fetch_allow_hosts;
+  return f;
+}
+
+Result<Response> UploadFromUrl(ApiContext& api, fetch::Fetcher& fetcher, Request& req) {
+  PV_ASSIGN_OR_RETURN(boost::json::object body, ParseObject(req.body, kFields));
+  PV_ASSIGN_OR_RETURN(auto url, OptString(body, "url"));
+  if (!url || url->empty()) {
+    return Fail(ErrorCode::kInvalidArgument, "field 'url' is required");
+  }
+  PV_ASSIGN_OR_RETURN(service::IngestRequest ir, IngestRequestFrom(body));
+  ir.original_source_url = *url;
+  const bool named = !ir.filename.empty();
+
+  // The session removes its temp file if it is destroyed uncommitted (any failure below).
+  PV_ASSIGN_OR_RETURN(auto session, api.ingestor.Begin());
+  PV_RETURN_IF_ERROR(fetcher.Get(
+      *url, FetchOptionsFrom(api.options),
+      [&ir, named](const fetch::ResponseInfo& info) -> Status {
+        if (!named) ir.filename = info.filename;
+        return Ok();
+      },
+      [&session](std::span<const std::byte> chunk) { return session->Append(chunk); }));
+  PV_ASSIGN_OR_RETURN(service::IngestResult r, session->Commit(*req.user, ir));
+  boost::json::object o{{"status", r.duplicate ? "duplicate" : "created"},
+                        {"asset", service::AssetToJson(r.asset)}};
+  return JsonResponse(r.duplicate ? 200 : 201, o);
+}
+
+}  // namespace
+
+void RegisterFetchRoutes(Router& router, ApiContext& api) {
+  // Without an injected fetcher the route owns one (system resolver); it is shared by all
+  // requests and safe for concurrent use.
+  std::shared_ptr<fetch::Fetcher> owned;
+  fetch::Fetcher* fetcher = api.fetcher;
+  if (fetcher == nullptr) {
+    owned = std::make_shared<fetch::Fetcher>();
+    fetcher = owned.get();
+  }
+  router.Add(Route{
+      "POST", "/api/v1/assets/upload-from-url", "uploadAssetFromUrl", true,
+      api.options.json_body_limit,
+      [&api, fetcher, owned](Request& r) { return UploadFromUrl(api, *fetcher, r); }, nullptr,
+      RouteDoc{"Download a file from an http(s) URL and ingest it. Destinations on private, "
+               "loopback and link-local networks are refused unless allowed by configuration; "
+               "redirects are followed and checked the same way.",
+               "assets",
+               {},
+               {"application/json"},
+               "UploadFromUrl",
+               true,
+               {{201, "Created", "UploadResult"},
+                {200, "Bytes this user already has", "UploadResult"},
+                {400, "Bad URL or metadata, or the remote file is too large", "Problem",
+                 "application/problem+json"},
+                {403, "Destination not allowed", "Problem", "application/problem+json"},
+                {404, "The remote server answered 404 or 410, or the host does not exist",
+                 "Problem", "application/problem+json"},
+                {415, "Not a supported media type", "Problem", "application/problem+json"},
+                {503, "The remote server failed, timed out or answered an error", "Problem",
+                 "application/problem+json"}}}});
+}
+
+}  // namespace pixvault::http
