@@ -54,7 +54,8 @@ build=${BUILD:-build/release}
 log "building pixvault and store_bench (Release) in $build"
 if ! { cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
          -DPIXVAULT_BUILD_BENCH=ON &&
-       cmake --build "$build" --target pixvault store_bench -j "${JOBS:-1}"; } >"$tmp/build.log" 2>&1; then
+       cmake --build "$build" --target pixvault store_bench -j "${JOBS:-1}"; } \
+  >"$tmp/build.log" 2>&1; then
   tail -n 40 "$tmp/build.log" >&2
   log "build failed (full log above, last 40 lines)"
   exit 1
@@ -118,7 +119,8 @@ if [[ $do_import -eq 1 ]]; then
     ref_s+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", (b - a) / 1e9}')")
     ref_kib+=("$(cat "$tmp/rss")")
     rm -f "$tmp/copy.wav"
-    log "import run $run: pixvault ${pv_s[-1]} s, ${pv_kib[-1]} KiB; reference ${ref_s[-1]} s, ${ref_kib[-1]} KiB"
+    log "import run $run: pixvault ${pv_s[-1]} s, ${pv_kib[-1]} KiB;" \
+      "reference ${ref_s[-1]} s, ${ref_kib[-1]} KiB"
   done
   rm -f "$file"
   pv_med=$(printf '%s\n' "${pv_s[@]}" | median)
@@ -130,7 +132,8 @@ if [[ $do_import -eq 1 ]]; then
     ratio = ref / pv
     printf "| Benchmark | pixvault | reference | ratio | target | result |\n"
     printf "|---|---:|---:|---:|---|---|\n"
-    printf "| Import throughput, median of %d (runs: %s s vs %s s) | %.0f MiB/s (%.2f s) | %.0f MiB/s (%.2f s) | %.2fx | >= 0.8x | %s |\n",
+    printf "| Import throughput, median of %d (runs: %s s vs %s s) | %.0f MiB/s (%.2f s) " \
+      "| %.0f MiB/s (%.2f s) | %.2fx | >= 0.8x | %s |\n",
       runs, pvall, refall, mib / pv, pv, mib / ref, ref, ratio, (ratio >= 0.8 ? "PASS" : "**FAIL**")
     printf "| Peak RSS, max of %d | %.1f MiB | %.1f MiB | | <= 64 MiB | %s |\n",
       runs, pvr / 1024, refr / 1024, (pvr / 1024 <= 64 ? "PASS" : "**FAIL**")
@@ -181,8 +184,7 @@ mkdir -p "$(dirname "$output")"
   echo "- Machine: $(nproc) CPUs ($cpu), ${mem_gib} GiB RAM, Linux $(uname -r), temp"
   echo "  filesystem $fs. The CPUs are shared with other work, so expect some noise."
   echo "- Sizes: import of ${import_mib} MiB; $(commas "$assets") synthetic assets and"
-  echo "  $(commas "$edges") lineage edges"
-  echo "  per backend; $iterations timed calls per query."
+  echo "  $(commas "$edges") lineage edges per backend; up to $iterations timed calls per query."
   echo
   echo "## 1. Import of one large file"
   echo

@@ -5,6 +5,8 @@
 
 #include <toml++/toml.h>
 
+#include "fetch/address.h"
+
 namespace pixvault::app {
 
 namespace {
@@ -75,6 +77,36 @@ std::vector<Setting> Settings() {
       int_setting(
           "body_timeout_sec", 1, kDay,
           [](ServeConfig& c, std::int64_t n) { c.server.body_timeout = n * kMicrosPerSecond; }),
+      Setting{"fetch_allow_hosts",
+              [](ServeConfig& c, std::string_view v, std::string_view src) -> Status {
+                c.api.fetch_allow_hosts.clear();
+                std::size_t start = 0;
+                while (start <= v.size()) {
+                  std::size_t comma = v.find(',', start);
+                  if (comma == std::string_view::npos) comma = v.size();
+                  std::string_view item = v.substr(start, comma - start);
+                  while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+                  while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+                  if (!item.empty()) c.api.fetch_allow_hosts.emplace_back(item);
+                  start = comma + 1;
+                }
+                auto parsed = fetch::ParseAllowList(c.api.fetch_allow_hosts);
+                if (!parsed) {
+                  return Fail(WithContext(parsed.error(), std::string(src) + " fetch_allow_hosts"));
+                }
+                return Ok();
+              }},
+      int_setting("fetch_limit_bytes", 1, std::int64_t{1} << 50,
+                  [](ServeConfig& c, std::int64_t n) { c.api.fetch_limit = n; }),
+      int_setting(
+          "fetch_max_concurrent", 1, 1024,
+          [](ServeConfig& c, std::int64_t n) { c.api.fetch_max_concurrent = static_cast<int>(n); }),
+      int_setting(
+          "fetch_max_redirects", 0, 20,
+          [](ServeConfig& c, std::int64_t n) { c.api.fetch_max_redirects = static_cast<int>(n); }),
+      int_setting(
+          "fetch_total_timeout_sec", 1, kDay,
+          [](ServeConfig& c, std::int64_t n) { c.api.fetch_total_timeout = n * kMicrosPerSecond; }),
       int_setting(
           "shutdown_grace_sec", 0, kDay,
           [](ServeConfig& c, std::int64_t n) { c.server.shutdown_grace = n * kMicrosPerSecond; }),

@@ -79,6 +79,14 @@ TEST(ServeConfig, BadInputsNameTheirSource) {
   ASSERT_FALSE(threads.has_value());
   EXPECT_NE(threads.error().message.find("PIXVAULT_THREADS"), std::string::npos);
 
+  FakeEnv hosts;
+  hosts.vars["PIXVAULT_FETCH_ALLOW_HOSTS"] = "127.0.0.1/32, 10.0.0.0/8";
+  auto allowed = LoadServeConfig({}, hosts.Getter());
+  ASSERT_TRUE(allowed.has_value()) << allowed.error().message;
+  EXPECT_EQ(allowed->api.fetch_allow_hosts.size(), 2u);
+  hosts.vars["PIXVAULT_FETCH_ALLOW_HOSTS"] = "intranet.local";
+  EXPECT_FALSE(LoadServeConfig({}, hosts.Getter()).has_value());
+
   ServeFlags listen;
   listen.listen = "localhost";
   EXPECT_FALSE(LoadServeConfig(listen, env.Getter()).has_value());

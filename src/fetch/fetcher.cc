@@ -37,6 +37,12 @@ namespace {
 constexpr std::size_t kChunk = 64 * 1024;
 constexpr std::uint32_t kHeaderLimit = 64 * 1024;
 constexpr std::size_t kReadBufferLimit = 1 << 20;
+// Timeouts are clamped to a week so deadline arithmetic cannot overflow.
+constexpr Timestamp kMaxTimeout = Timestamp{7} * 24 * 3600 * kMicrosPerSecond;
+
+std::chrono::microseconds Clamped(Timestamp t) {
+  return std::chrono::microseconds(std::clamp<Timestamp>(t, 0, kMaxTimeout));
+}
 
 // One hop's outcome: a redirect target, or nothing when the body was delivered.
 using HopResult = Result<std::optional<std::string>>;
@@ -77,7 +83,7 @@ struct Call {
 
   // The earlier of now + `step` and the overall deadline.
   Steady::time_point Until(Timestamp step) const {
-    return std::min(deadline, Steady::now() + std::chrono::microseconds(step));
+    return std::min(deadline, Steady::now() + Clamped(step));
   }
   Error Failure(const FetchUrl& u, std::string_view what, const boost::system::error_code& ec) {
     std::string why = ErrorCodeText(ec);
@@ -306,8 +312,7 @@ Status Fetcher::Get(std::string_view url, const FetchOptions& options,
                     const std::function<Status(const ResponseInfo&)>& on_headers,
                     const std::function<Status(std::span<const std::byte>)>& on_data) {
   PV_ASSIGN_OR_RETURN(std::vector<Cidr> allow, ParseAllowList(options.allow_hosts));
-  Call call{options, on_headers, on_data,
-            Steady::now() + std::chrono::microseconds(options.total_timeout)};
+  Call call{options, on_headers, on_data, Steady::now() + Clamped(options.total_timeout)};
   std::string current(url);
   std::string previous;  // redacted URL that redirected to `current`
   for (int redirects = 0;; ++redirects) {

@@ -4,6 +4,8 @@
 // straight into an ingest session, so nothing is stored unless both succeed.
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <memory>
 
 #include "core/sha256.h"
@@ -85,7 +87,25 @@ fetch::FetchOptions FetchOptionsFrom(const ApiOptions& o) {
   return f;
 }
 
-Result<Response> UploadFromUrl(ApiContext& api, fetch::Fetcher& fetcher, Request& req) {
+// Downloads in progress, shared by the requests of one route: each holds an I/O thread
+// for as long as its download takes, so their number is capped.
+struct FetchSlots {
+  std::atomic<int> in_use{0};
+};
+
+class SlotGuard {
+ public:
+  explicit SlotGuard(FetchSlots& slots) : slots_(slots) {}
+  ~SlotGuard() { slots_.in_use.fetch_sub(1); }
+  SlotGuard(const SlotGuard&) = delete;
+  SlotGuard& operator=(const SlotGuard&) = delete;
+
+ private:
+  FetchSlots& slots_;
+};
+
+Result<Response> UploadFromUrl(ApiContext& api, fetch::Fetcher& fetcher, FetchSlots& slots,
+                               Request& req) {
   PV_ASSIGN_OR_RETURN(boost::json::object body, ParseObject(req.body, kFields));
   PV_ASSIGN_OR_RETURN(auto url, OptString(body, "url"));
   if (!url || url->empty()) {
@@ -95,15 +115,24 @@ Result<Response> UploadFromUrl(ApiContext& api, fetch::Fetcher& fetcher, Request
   ir.original_source_url = *url;
   const bool named = !ir.filename.empty();
 
-  // The session removes its temp file if it is destroyed uncommitted (any failure below).
-  PV_ASSIGN_OR_RETURN(auto session, api.ingestor.Begin());
+  if (slots.in_use.fetch_add(1) >= std::max(1, api.options.fetch_max_concurrent)) {
+    slots.in_use.fetch_sub(1);
+    return Fail(ErrorCode::kUnavailable,
+                "too many downloads from URLs in progress; retry in a moment");
+  }
+  SlotGuard slot(slots);
+  // The ingest session starts only once the remote answered with a body; destroying it
+  // uncommitted (any failure below) removes its temp file, so a failure stores nothing.
+  std::unique_ptr<service::IngestSession> session;
   PV_RETURN_IF_ERROR(fetcher.Get(
       *url, FetchOptionsFrom(api.options),
-      [&ir, named](const fetch::ResponseInfo& info) -> Status {
+      [&](const fetch::ResponseInfo& info) -> Status {
         if (!named) ir.filename = info.filename;
+        PV_ASSIGN_OR_RETURN(session, api.ingestor.Begin());
         return Ok();
       },
       [&session](std::span<const std::byte> chunk) { return session->Append(chunk); }));
+  if (!session) return Fail(ErrorCode::kInternal, "download finished without a response");
   PV_ASSIGN_OR_RETURN(service::IngestResult r, session->Commit(*req.user, ir));
   boost::json::object o{{"status", r.duplicate ? "duplicate" : "created"},
                         {"asset", service::AssetToJson(r.asset)}};
@@ -121,10 +150,12 @@ void RegisterFetchRoutes(Router& router, ApiContext& api) {
     owned = std::make_shared<fetch::Fetcher>();
     fetcher = owned.get();
   }
+  auto slots = std::make_shared<FetchSlots>();
   router.Add(Route{
       "POST", "/api/v1/assets/upload-from-url", "uploadAssetFromUrl", true,
       api.options.json_body_limit,
-      [&api, fetcher, owned](Request& r) { return UploadFromUrl(api, *fetcher, r); }, nullptr,
+      [&api, fetcher, owned, slots](Request& r) { return UploadFromUrl(api, *fetcher, *slots, r); },
+      nullptr,
       RouteDoc{"Download a file from an http(s) URL and ingest it. Destinations on private, "
                "loopback and link-local networks are refused unless allowed by configuration; "
                "redirects are followed and checked the same way.",
@@ -141,8 +172,10 @@ void RegisterFetchRoutes(Router& router, ApiContext& api) {
                 {404, "The remote server answered 404 or 410, or the host does not exist",
                  "Problem", "application/problem+json"},
                 {415, "Not a supported media type", "Problem", "application/problem+json"},
-                {503, "The remote server failed, timed out or answered an error", "Problem",
-                 "application/problem+json"}}}});
+                {503,
+                 "The remote server failed, timed out or answered an error, or too many "
+                 "downloads are in progress",
+                 "Problem", "application/problem+json"}}}});
 }
 
 }  // namespace pixvault::http

@@ -4,9 +4,11 @@
 // destination below is refused before connecting.
 #include <boost/json.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "blob/blob_store.h"
 #include "blob/env.h"
@@ -265,6 +267,29 @@ TEST_P(ApiFetchTest, UpstreamFailuresStoreNothing) {
     EXPECT_EQ(r.code, c.code) << c.path;
     EXPECT_EQ(r.body.find("SECRET"), std::string::npos) << r.body;
   }
+  ExpectNothingStored();
+}
+
+TEST_P(ApiFetchTest, ConcurrentDownloadsAreCapped) {
+  // Each download holds a server thread; past the cap, requests are turned away at once.
+  auto slow = TestHttpServer::Ok("late", "image/png");
+  slow.stall = std::chrono::seconds(20);
+  server_.Handle("/slow.png", slow);
+  api_->options.fetch_max_concurrent = 1;
+  api_->options.fetch_idle_timeout = kMicrosPerSecond;
+  Reply first;
+  std::thread t([&] { first = PostUrl(server_.Url("/slow.png")); });
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (server_.requests().empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  Reply second = PostUrl(server_.Url("/other.png"));
+  t.join();
+  EXPECT_EQ(second.status, 503) << second.body;
+  EXPECT_NE(second.body.find("too many downloads"), std::string::npos) << second.body;
+  EXPECT_EQ(first.status, 503) << first.body;  // the stalled server timed out
+  EXPECT_NE(first.body.find("timed out"), std::string::npos) << first.body;
+  EXPECT_EQ(server_.requests().size(), 1u);
   ExpectNothingStored();
 }
 

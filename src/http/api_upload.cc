@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "core/sha256.h"
+#include "core/utf8.h"
 #include "http/api.h"
 #include "http/api_util.h"
 #include "http/multipart.h"
@@ -44,6 +45,10 @@ std::vector<std::string> SplitList(std::string_view v) {
 
 // Applies one metadata field to the ingest request.
 Status ApplyField(service::IngestRequest& r, std::string_view name, std::string_view value) {
+  // File names are bytes and are repaired at ingest; every other field is stored as text.
+  if (name != "filename" && !IsValidUtf8(value)) {
+    return Fail(ErrorCode::kInvalidArgument, std::string(name) + " must be UTF-8 text");
+  }
   auto parse_into = [&](auto& target, auto parsed) -> Status {
     if (!parsed) return Fail(WithContext(parsed.error(), name));
     target = *parsed;

@@ -49,7 +49,15 @@ Result<std::optional<bool>> QueryBool(const Request& req, std::string_view name)
 Result<Timestamp> ParseTime(std::string_view text) {
   std::int64_t secs = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), secs);
-  if (ec == std::errc() && ptr == text.data() + text.size()) return secs * kMicrosPerSecond;
+  constexpr std::int64_t kMaxSeconds = INT64_MAX / kMicrosPerSecond;
+  auto out_of_range = [&] {
+    return Fail(ErrorCode::kInvalidArgument, "time '" + std::string(text) + "' is out of range");
+  };
+  if (ec == std::errc() && ptr == text.data() + text.size()) {
+    if (secs > kMaxSeconds || secs < -kMaxSeconds) return out_of_range();
+    return secs * kMicrosPerSecond;
+  }
+  if (ec == std::errc::result_out_of_range) return out_of_range();
   std::tm tm{};
   std::string s(text);
   const char* end = ::strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
@@ -71,7 +79,9 @@ Result<Timestamp> ParseTime(std::string_view text) {
   if (std::string_view(end) != "Z" && std::string_view(end) != "+00:00") {
     return Fail(ErrorCode::kInvalidArgument, "time '" + s + "' must be in UTC (end with Z)");
   }
-  return static_cast<Timestamp>(timegm(&tm)) * kMicrosPerSecond + micros;
+  auto t = static_cast<Timestamp>(timegm(&tm));
+  if (t > kMaxSeconds - 1 || t < -kMaxSeconds) return out_of_range();
+  return t * kMicrosPerSecond + micros;
 }
 
 Result<std::optional<Timestamp>> QueryTime(const Request& req, std::string_view name) {

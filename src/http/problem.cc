@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "core/utf8.h"
+
 namespace pixvault::http {
 
 int HttpStatusFor(ErrorCode code) {
@@ -69,7 +71,7 @@ Response Problem(int status, std::string_view code, std::string_view detail) {
   boost::json::object o{{"type", "urn:pixvault:problem:" + std::string(code)},
                         {"title", StatusTitle(status)},
                         {"status", status},
-                        {"detail", detail},
+                        {"detail", SanitizeUtf8(detail)},  // details may quote client bytes
                         {"code", code}};
   Response r;
   r.status = status;

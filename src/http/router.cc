@@ -70,7 +70,9 @@ Result<Match> Router::Find(std::string_view method, std::string_view raw_path) c
   }
   std::vector<std::string> segments;
   for (std::string_view raw : Split(raw_path)) {
-    PV_ASSIGN_OR_RETURN(std::string seg, PercentDecode(raw, false));
+    Result<std::string> decoded = PercentDecode(raw, false);
+    if (!decoded) return Fail(decoded.error());
+    std::string& seg = *decoded;
     if (seg == "." || seg == ".." || seg.find('/') != std::string::npos ||
         seg.find('\0') != std::string::npos) {
       return Fail(ErrorCode::kInvalidArgument,

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <exception>
 #include <limits>
+#include <optional>
 
 #include "http/problem.h"
 
@@ -41,18 +42,19 @@ struct Fd {
 
 struct Server::Impl {
   Impl(const Router& r, Authenticator a, Metrics& m, ServerOptions o)
-      : router(r),
-        authenticate(std::move(a)),
-        metrics(m),
-        options(std::move(o)),
-        acceptor(net::make_strand(ioc)) {}
+      : router(r), authenticate(std::move(a)), metrics(m), options(std::move(o)) {
+    ioc.emplace();
+    acceptor.emplace(net::make_strand(ioc->get_executor()));
+  }
 
   const Router& router;
   Authenticator authenticate;
   Metrics& metrics;
   ServerOptions options;
-  net::io_context ioc;
-  tcp::acceptor acceptor;
+  // Optional so Stop() can destroy them: destroying the io_context destroys the suspended
+  // session coroutines, which closes their sockets and aborts unfinished uploads.
+  std::optional<net::io_context> ioc;
+  std::optional<tcp::acceptor> acceptor;
   std::vector<std::thread> threads;
   std::atomic<bool> draining{false};
   std::atomic<bool> stopped{false};
@@ -73,12 +75,12 @@ struct Server::Impl {
 net::awaitable<void> Server::Impl::Listen() {
   for (;;) {
     beast::error_code ec;
-    tcp::socket socket = co_await acceptor.async_accept(
-        net::make_strand(ioc), net::redirect_error(net::use_awaitable, ec));
+    tcp::socket socket = co_await acceptor->async_accept(
+        net::make_strand(ioc->get_executor()), net::redirect_error(net::use_awaitable, ec));
     if (ec) {
-      if (!acceptor.is_open() || ec == net::error::operation_aborted) co_return;
+      if (!acceptor->is_open() || ec == net::error::operation_aborted) co_return;
       // Out of file descriptors or similar: back off briefly instead of spinning.
-      net::steady_timer t(acceptor.get_executor(), std::chrono::milliseconds(50));
+      net::steady_timer t(acceptor->get_executor(), std::chrono::milliseconds(50));
       co_await t.async_wait(net::redirect_error(net::use_awaitable, ec));
       continue;
     }
@@ -111,8 +113,15 @@ net::awaitable<void> Server::Impl::Session(tcp::socket socket) {
     beast::error_code ec;
     // Waiting for the next request of a kept-alive connection is idle time; once bytes
     // arrive, the whole header must follow within header_timeout.
-    stream.expires_after(Micros(first ? options.header_timeout : options.idle_timeout));
+    if (!first && buffer.size() == 0) {
+      stream.expires_after(Micros(options.idle_timeout));
+      std::size_t n = co_await stream.async_read_some(buffer.prepare(4096),
+                                                      net::redirect_error(net::use_awaitable, ec));
+      if (ec) break;
+      buffer.commit(n);
+    }
     first = false;
+    stream.expires_after(Micros(options.header_timeout));
     co_await bhttp::async_read_header(stream, buffer, parser,
                                       net::redirect_error(net::use_awaitable, ec));
     if (ec) {
@@ -241,8 +250,10 @@ net::awaitable<Response> Server::Impl::Dispatch(beast::tcp_stream& stream,
       parser.get().body().size = chunk.size();
       stream.expires_after(Micros(options.body_timeout));
       beast::error_code ec;
-      co_await bhttp::async_read(stream, buffer, parser,
-                                 net::redirect_error(net::use_awaitable, ec));
+      // read_some returns as soon as some bytes arrive, so the timeout bounds the time
+      // without progress, not the time to fill a whole chunk.
+      co_await bhttp::async_read_some(stream, buffer, parser,
+                                      net::redirect_error(net::use_awaitable, ec));
       if (ec == bhttp::error::need_buffer) ec = {};
       std::size_t n = chunk.size() - parser.get().body().size;
       if (ec) {
@@ -354,7 +365,7 @@ Status Server::Start() {
                 "invalid listen address '" + impl_->options.host + "'");
   }
   tcp::endpoint endpoint(address, impl_->options.port);
-  auto& acc = impl_->acceptor;
+  auto& acc = *impl_->acceptor;
   acc.open(endpoint.protocol(), ec);
   if (!ec) acc.set_option(net::socket_base::reuse_address(true), ec);
   if (!ec) acc.bind(endpoint, ec);
@@ -367,26 +378,28 @@ Status Server::Start() {
   port_ = acc.local_endpoint().port();
   net::co_spawn(acc.get_executor(), impl_->Listen(), net::detached);
   int n = std::max(1, impl_->options.threads);
-  for (int i = 0; i < n; ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  for (int i = 0; i < n; ++i) impl_->threads.emplace_back([this] { impl_->ioc->run(); });
   return Ok();
 }
 
 void Server::Stop() {
   if (!impl_ || impl_->stopped.exchange(true)) return;
   impl_->draining = true;
-  net::post(impl_->acceptor.get_executor(), [this] {
+  net::post(impl_->acceptor->get_executor(), [this] {
     beast::error_code ec;
-    impl_->acceptor.close(ec);
+    impl_->acceptor->close(ec);
   });
   auto deadline = std::chrono::steady_clock::now() + Micros(impl_->options.shutdown_grace);
   while (impl_->active_requests.load() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  impl_->ioc.stop();
+  impl_->ioc->stop();
   for (auto& t : impl_->threads) {
     if (t.joinable()) t.join();
   }
   impl_->threads.clear();
+  impl_->acceptor.reset();
+  impl_->ioc.reset();
 }
 
 void Server::WaitForSignal() {

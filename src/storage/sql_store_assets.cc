@@ -369,7 +369,6 @@ Result<CreatedAsset> SqlStore::CreateAsset(const Asset& in, const std::optional<
           return Ok();
         }
       }
-      if (blob->publish) PV_RETURN_IF_ERROR(blob->publish());
     }
     Timestamp created = in.created_at ? in.created_at : now;
     PV_ASSIGN_OR_RETURN(
@@ -421,6 +420,9 @@ Result<CreatedAsset> SqlStore::CreateAsset(const Asset& in, const std::optional<
     PV_RETURN_IF_ERROR(WriteTags(c, id, "style", in.style_tags));
     PV_RETURN_IF_ERROR(WriteTaxonomy(c, id, leaves));
     PV_ASSIGN_OR_RETURN(out.asset, SelectAsset(c, Viewer{in.user_id, true, true}, id));
+    // Last, so a statement the database refuses above leaves no published file behind; the
+    // blob row locked at the start still serialises this with collection of the same bytes.
+    if (blob && blob->publish) PV_RETURN_IF_ERROR(blob->publish());
     return Ok();
   });
   if (!st) return Fail(st.error());

@@ -1,10 +1,7 @@
-// /api/v1/assets over a real connection: listing with filters and keyset paging, who sees
-// what (owners, adult content, searchable), PATCH validation and concurrency, DELETE.
+// /api/v1/assets/{id} over a real connection: who sees what (owners, adult content,
+// searchable), PATCH validation and concurrency, DELETE and the bytes it collects.
 #include <boost/json.hpp>
 
-#include <algorithm>
-#include <cstdio>
-#include <set>
 #include <thread>
 
 #include "http/http_fixture.h"
@@ -12,191 +9,7 @@
 namespace pixvault::http::testing {
 namespace {
 
-std::string AssetPath(std::int64_t id) { return "/api/v1/assets/" + std::to_string(id); }
-
-std::vector<std::int64_t> Sorted(std::vector<std::int64_t> v) {
-  std::sort(v.begin(), v.end());
-  return v;
-}
-
-class HttpAssetsTest : public HttpTest {
- protected:
-  // Uploads WavBytes(seed) as `key`'s and returns the id (0 after a failure).
-  std::int64_t UploadWav(std::string_view key, int seed, std::string_view query = {}) {
-    HttpResponse res = UploadRaw(key, WavBytes(seed), query);
-    if (res.status != 201) {
-      ADD_FAILURE() << "upload: " << res.status << " " << res.body;
-      return 0;
-    }
-    return ParseJson(res.body).at("asset").at("id").to_number<std::int64_t>();
-  }
-  boost::json::value GetJson(std::string_view key, std::int64_t id) {
-    HttpResponse res = Call("GET", AssetPath(id), key);
-    EXPECT_EQ(res.status, 200) << res.body;
-    return ParseJson(res.body);
-  }
-  HttpResponse Patch(std::string_view key, std::int64_t id, std::string body) {
-    return Call("PATCH", AssetPath(id), key, std::move(body),
-                {{"Content-Type", "application/json"}});
-  }
-};
-
-TEST_P(HttpAssetsTest, ListFilters) {
-  std::string png = MediaBytes("image.png");
-  if (png.empty()) GTEST_SKIP() << "ffmpeg cannot generate image.png";
-  HttpResponse image = UploadRaw(alice_key_, png, "tags=b&content_category=cat2");
-  ASSERT_EQ(image.status, 201) << image.body;
-  std::int64_t image_id = ParseJson(image.body).at("asset").at("id").to_number<std::int64_t>();
-  std::int64_t a1 = UploadWav(alice_key_, 1, "tags=a&content_category=cat1");
-  std::int64_t a2 = UploadWav(alice_key_, 2, "tags=a,b");
-
-  EXPECT_EQ(Sorted(ListIds(alice_key_)), Sorted({image_id, a1, a2}));
-  EXPECT_EQ(ListIds(alice_key_, "media_type=image"), (std::vector<std::int64_t>{image_id}));
-  EXPECT_EQ(Sorted(ListIds(alice_key_, "media_type=audio")), Sorted({a1, a2}));
-  EXPECT_TRUE(ListIds(alice_key_, "media_type=video").empty());
-  EXPECT_EQ(ListIds(alice_key_, "content_category=cat2"), (std::vector<std::int64_t>{image_id}));
-  EXPECT_EQ(Sorted(ListIds(alice_key_, "tag=a")), Sorted({a1, a2}));
-  EXPECT_EQ(ListIds(alice_key_, "tag=a&tag=b"), (std::vector<std::int64_t>{a2}));
-  EXPECT_EQ(ListIds(alice_key_, "tag=b&media_type=audio"), (std::vector<std::int64_t>{a2}));
-  EXPECT_TRUE(ListIds(alice_key_, "tag=nope").empty());
-
-  for (const char* bad :
-       {"limit=0", "limit=201", "limit=100000", "limit=abc", "limit=-1", "limit=", "limit=1.5",
-        "media_type=bogus", "content_rating=x", "include_total=maybe", "created_after=yesterday",
-        "bpm_min=fast", "taxonomy=novalue", "polygons_min=-3", "is_speech=2"}) {
-    HttpResponse res = Call("GET", std::string("/api/v1/assets?") + bad, alice_key_);
-    EXPECT_EQ(res.status, 400) << bad << ": " << res.body;
-  }
-  EXPECT_EQ(Call("GET", "/api/v1/assets?limit=200", alice_key_).status, 200);
-  EXPECT_EQ(Call("GET", "/api/v1/assets?limit=1", alice_key_).status, 200);
-}
-
-TEST_P(HttpAssetsTest, HostileListParametersAreRefusedOrHarmless) {
-  UploadWav(alice_key_, 3);
-  // Call() checks that no answer is a 5xx and that every JSON body (problem details echo
-  // the parameter) is valid JSON, so valid UTF-8.
-  for (const char* query : {"q=%00",
-                            "q=%FF%FE",
-                            "q=%25",
-                            "q=%27%3B--",
-                            "tag=%00",
-                            "tag=%FF",
-                            "content_category=%00",
-                            "content_category=%C3%28",
-                            "key=%FF",
-                            "mood=%00",
-                            "taxonomy=a%00=b",
-                            "taxonomy=%FF=x",
-                            "provider_id=%00",
-                            "model_format=%FF",
-                            "cursor=",
-                            "cursor=%00",
-                            "cursor=%FF",
-                            "media_type=%FF",
-                            "limit=%FF",
-                            "created_after=%FF"}) {
-    HttpResponse res = Call("GET", std::string("/api/v1/assets?") + query, alice_key_);
-    EXPECT_TRUE(res.status == 200 || res.status == 400) << query << ": " << res.body;
-  }
-}
-
-TEST_P(HttpAssetsTest, UploadMetadataThatIsNotUtf8IsRefused) {
-  // Text the catalogue cannot hand back as JSON must not get in (PostgreSQL refuses it
-  // anyway; SQLite would store it and every later listing would be invalid JSON).
-  int seed = 10;
-  for (const char* query : {"description=%FF", "tags=%C3%28", "style_tags=%80",
-                            "content_category=%FF", "original_source_url=%FE"}) {
-    HttpResponse res = UploadRaw(alice_key_, WavBytes(++seed), query);
-    EXPECT_EQ(res.status, 400) << query << ": " << res.body;
-  }
-  ExpectNothingStored();
-  // A NUL byte is valid UTF-8: stored (SQLite) or refused (PostgreSQL text), never a 5xx.
-  HttpResponse nul = UploadRaw(alice_key_, WavBytes(4), "description=a%00b");
-  EXPECT_TRUE(nul.status == 201 || nul.status == 400) << nul.body;
-  EXPECT_EQ(Call("GET", "/api/v1/assets", alice_key_).status, 200);
-}
-
-TEST_P(HttpAssetsTest, PatchTextEdgeCasesNeverFail) {
-  std::int64_t id = UploadWav(alice_key_, 5);
-  for (const char* body :
-       {R"({"description": "a\u0000b"})", R"({"tags": ["\u0000"]})",
-        R"({"content_taxonomy": {"a\u0000": "b"}})", R"({"content_category": "\ud800"})",
-        R"({"tags": [""]})", R"({"description": "\u00e9\ud83d\ude00"})"}) {
-    HttpResponse res = Patch(alice_key_, id, body);
-    EXPECT_TRUE(res.status == 200 || res.status == 400) << body << ": " << res.body;
-  }
-  EXPECT_EQ(Call("GET", AssetPath(id), alice_key_).status, 200);
-}
-
-TEST_P(HttpAssetsTest, TimesOutOfRangeAreBadRequests) {
-  // Unix seconds are multiplied into microseconds: values whose product does not fit an
-  // int64 must be refused, not overflow (undefined behaviour, in practice a wrapped time).
-  for (const char* query :
-       {"created_after=9223372036854775807", "created_after=-9223372036854775807",
-        "created_before=10000000000000", "created_after=99999999999-01-01T00:00:00Z"}) {
-    HttpResponse res = Call("GET", std::string("/api/v1/assets?") + query, alice_key_);
-    EXPECT_EQ(res.status, 400) << query << ": " << res.body;
-  }
-  EXPECT_EQ(Call("GET", "/api/v1/assets?created_after=2026-01-01T00:00:00Z", alice_key_).status,
-            200);
-  EXPECT_EQ(Call("GET", "/api/v1/assets?created_before=1700000000", alice_key_).status, 200);
-}
-
-TEST_P(HttpAssetsTest, KeysetPagingVisitsEveryAssetOnce) {
-  std::vector<std::int64_t> uploaded;
-  for (int i = 0; i < 7; ++i) uploaded.push_back(UploadWav(alice_key_, 100 + i));
-  std::vector<std::int64_t> seen;
-  std::string cursor;
-  int pages = 0;
-  for (; pages < 20; ++pages) {
-    std::string target = "/api/v1/assets?limit=2&include_total=true";
-    if (!cursor.empty()) target += "&cursor=" + cursor;
-    HttpResponse res = Call("GET", target, alice_key_);
-    ASSERT_EQ(res.status, 200) << res.body;
-    boost::json::value v = ParseJson(res.body);
-    EXPECT_EQ(v.at("total"), 7);
-    EXPECT_LE(v.at("items").as_array().size(), 2u);
-    for (const auto& item : v.at("items").as_array()) {
-      seen.push_back(item.at("id").to_number<std::int64_t>());
-    }
-    if (v.at("next_cursor").is_null()) break;
-    cursor = std::string(v.at("next_cursor").as_string());
-  }
-  EXPECT_EQ(pages + 1, 4);
-  EXPECT_EQ(seen.size(), uploaded.size());
-  EXPECT_EQ(Sorted(seen), Sorted(uploaded));
-  // Newest first.
-  std::vector<std::int64_t> newest_first(uploaded.rbegin(), uploaded.rend());
-  EXPECT_EQ(seen, newest_first);
-
-  HttpResponse no_total = Call("GET", "/api/v1/assets?limit=2", alice_key_);
-  EXPECT_FALSE(ParseJson(no_total.body).as_object().contains("total"));
-  HttpResponse filtered =
-      Call("GET", "/api/v1/assets?limit=1&include_total=1&tag=none", alice_key_);
-  EXPECT_EQ(ParseJson(filtered.body).at("total"), 0);
-}
-
-TEST_P(HttpAssetsTest, TamperedCursorsAreBadRequests) {
-  for (int i = 0; i < 3; ++i) UploadWav(alice_key_, 200 + i);
-  HttpResponse first = Call("GET", "/api/v1/assets?limit=1", alice_key_);
-  ASSERT_EQ(first.status, 200);
-  std::string cursor(ParseJson(first.body).at("next_cursor").as_string());
-  ASSERT_FALSE(cursor.empty());
-  std::string flipped = cursor;
-  flipped[flipped.size() / 2] = flipped[flipped.size() / 2] == 'A' ? 'B' : 'A';
-  for (const std::string& bad :
-       {flipped, cursor + "x", cursor.substr(0, cursor.size() - 1), std::string("garbage"),
-        std::string("%00"), std::string("eyJpZCI6MX0"), std::string(300, 'A')}) {
-    HttpResponse res = Call("GET", "/api/v1/assets?limit=1&cursor=" + bad, alice_key_);
-    EXPECT_EQ(res.status, 400) << bad << ": " << res.body;
-  }
-  // A cursor made for other filters does not leak into this listing's shape either.
-  HttpResponse other = Call("GET", "/api/v1/assets?limit=1&cursor=" + cursor, bob_key_);
-  EXPECT_TRUE(other.status == 200 || other.status == 400) << other.body;
-  if (other.status == 200) {
-    EXPECT_TRUE(ParseJson(other.body).at("items").as_array().empty());
-  }
-}
+class HttpAssetsTest : public HttpTest {};
 
 TEST_P(HttpAssetsTest, OtherUsersAssetsAreInvisible) {
   std::int64_t bobs = UploadWav(bob_key_, 300);
@@ -329,20 +142,25 @@ TEST_P(HttpAssetsTest, InvalidPatchesAreBadRequestsAndChangeNothing) {
   EXPECT_EQ(asset.at("tags"), (boost::json::array{"t"}));
 }
 
+TEST_P(HttpAssetsTest, PatchTextEdgeCasesNeverFail) {
+  std::int64_t id = UploadWav(alice_key_, 5);
+  for (const char* body :
+       {R"({"description": "a\u0000b"})", R"({"tags": ["\u0000"]})",
+        R"({"content_taxonomy": {"a\u0000": "b"}})", R"({"content_category": "\ud800"})",
+        R"({"tags": [""]})", R"({"description": "\u00e9\ud83d\ude00"})"}) {
+    HttpResponse res = Patch(alice_key_, id, body);
+    EXPECT_TRUE(res.status == 200 || res.status == 400) << body << ": " << res.body;
+  }
+  EXPECT_EQ(Call("GET", AssetPath(id), alice_key_).status, 200);
+}
+
 TEST_P(HttpAssetsTest, PatchBodiesOverTheJsonLimitAreRefused) {
   std::int64_t id = UploadWav(alice_key_, 750, "description=kept");
   std::string big = R"({"description":")" + std::string((1 << 20) + 10, 'x') + R"("})";
   HttpResponse res = Patch(alice_key_, id, big);
   EXPECT_EQ(res.status, 413) << res.body;
   // Without a Content-Length the limit applies as the body arrives.
-  std::string chunked;
-  for (std::size_t at = 0; at < big.size(); at += 65536) {
-    std::string piece = big.substr(at, 65536);
-    char size[32];
-    std::snprintf(size, sizeof(size), "%zx\r\n", piece.size());
-    chunked += size + piece + "\r\n";
-  }
-  chunked += "0\r\n\r\n";
+  std::string chunked = ChunkedBody(big, 65536);
   HttpResponse streamed =
       Call("PATCH", AssetPath(id), alice_key_, chunked, {{"Transfer-Encoding", "chunked"}});
   EXPECT_EQ(streamed.status, 413) << streamed.body;

@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <cstdio>
 #include <sstream>
 #include <thread>
 
@@ -34,6 +36,13 @@ boost::json::value ParseJson(std::string_view text) {
   return v;
 }
 
+std::string AssetPath(std::int64_t id) { return "/api/v1/assets/" + std::to_string(id); }
+
+std::vector<std::int64_t> Sorted(std::vector<std::int64_t> ids) {
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
 std::string WavBytes(int seed) {
   constexpr std::uint32_t kRate = 8000, kSamples = 4000;
   std::string out;
@@ -58,6 +67,19 @@ std::string WavBytes(int seed) {
     put(sample, 2);
   }
   return out;
+}
+
+std::string ChunkedBody(std::string_view body, std::size_t piece) {
+  std::string out;
+  for (std::size_t at = 0; at < body.size(); at += piece) {
+    std::string_view chunk = body.substr(at, piece);
+    char size[32];
+    std::snprintf(size, sizeof(size), "%zx\r\n", chunk.size());
+    out += size;
+    out += chunk;
+    out += "\r\n";
+  }
+  return out + "0\r\n\r\n";
 }
 
 std::string MultipartBody(std::string_view boundary,
@@ -229,6 +251,26 @@ std::vector<std::int64_t> HttpTest::ListIds(std::string_view key, std::string_vi
     cursor = std::string(next.as_string());
   }
   return ids;
+}
+
+std::int64_t HttpTest::UploadWav(std::string_view key, int seed, std::string_view query) {
+  HttpResponse res = UploadRaw(key, WavBytes(seed), query);
+  if (res.status != 201) {
+    ADD_FAILURE() << "upload: " << res.status << " " << res.body;
+    return 0;
+  }
+  boost::json::value v = ParseJson(res.body);
+  return v.is_object() ? v.at("asset").at("id").to_number<std::int64_t>() : 0;
+}
+
+boost::json::value HttpTest::GetJson(std::string_view key, std::int64_t id) {
+  HttpResponse res = Call("GET", AssetPath(id), key);
+  EXPECT_EQ(res.status, 200) << res.body;
+  return ParseJson(res.body);
+}
+
+HttpResponse HttpTest::Patch(std::string_view key, std::int64_t id, std::string body) {
+  return Call("PATCH", AssetPath(id), key, std::move(body), {{"Content-Type", "application/json"}});
 }
 
 int HttpTest::BlobFiles() const { return CountFiles(blob_dir_->path() / "blobs"); }

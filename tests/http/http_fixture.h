@@ -68,6 +68,12 @@ class HttpTest : public pixvault::testing::StoreTest {
 
   // Asset ids in the viewer's list (following every page).
   std::vector<std::int64_t> ListIds(std::string_view key, std::string_view query = {});
+  // Uploads WavBytes(seed) as `key`'s and returns the new asset's id (0 after a failure).
+  std::int64_t UploadWav(std::string_view key, int seed, std::string_view query = {});
+  // GET /api/v1/assets/{id} as `key`, expecting 200; the asset's JSON.
+  boost::json::value GetJson(std::string_view key, std::int64_t id);
+  // PATCH /api/v1/assets/{id} with a JSON body.
+  HttpResponse Patch(std::string_view key, std::int64_t id, std::string body);
 
   // Regular files under the blob tree and under the temp folder.
   int BlobFiles() const;
@@ -97,12 +103,20 @@ class HttpTest : public pixvault::testing::StoreTest {
   std::string alice_key_, bob_key_, admin_key_;
 };
 
+// "/api/v1/assets/<id>".
+std::string AssetPath(std::int64_t id);
+// `ids` in ascending order.
+std::vector<std::int64_t> Sorted(std::vector<std::int64_t> ids);
+
 // A distinct, valid WAV file (8 kHz mono 16-bit PCM, half a second) for each `seed`: cheap
 // unique assets without ffmpeg.
 std::string WavBytes(int seed);
 
 // Parses a JSON body; a null value (and a test failure) when it is not JSON.
 boost::json::value ParseJson(std::string_view text);
+
+// `body` in chunked transfer coding, in chunks of `piece` bytes, with the last chunk.
+std::string ChunkedBody(std::string_view body, std::size_t piece);
 
 // A multipart/form-data body: each part is (headers block without the final CRLF, data).
 std::string MultipartBody(std::string_view boundary,

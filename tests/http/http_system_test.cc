@@ -159,10 +159,6 @@ TEST_P(HttpSystemTest, UnknownRoutesAreNotFoundAndWrongMethodsNotAllowed) {
   EXPECT_EQ(missing.ProblemCode(), "route_not_found");
   EXPECT_EQ(Call("GET", "/api/v1/assets/1/file/extra", alice_key_).status, 404);
   EXPECT_EQ(Call("GET", "/", alice_key_).status, 404);
-  // The problem detail names the path; it stays valid JSON whatever bytes the path decodes
-  // to (Call checks the body).
-  EXPECT_EQ(Call("GET", "/nowhere%FF%FE", alice_key_).status, 404);
-  EXPECT_EQ(Call("POST", "/api/v1/assets/upload?%FF=1", alice_key_, "x").status, 400);
 
   HttpResponse put = Call("PUT", "/api/v1/assets/1", alice_key_, "{}");
   EXPECT_EQ(put.status, 405);
@@ -178,6 +174,14 @@ TEST_P(HttpSystemTest, UnknownRoutesAreNotFoundAndWrongMethodsNotAllowed) {
   HttpResponse get_upload = Call("GET", "/api/v1/assets/upload", alice_key_);
   // "upload" is not an id: GET /api/v1/assets/{id} answers, not the POST route.
   EXPECT_EQ(get_upload.status, 404);
+}
+
+TEST_P(HttpSystemTest, ProblemDetailsAreValidJsonWhateverTheClientSent) {
+  // Details quote the request (a decoded path, a parameter name); the body must stay valid
+  // JSON, so valid UTF-8, whatever bytes those decode to. Call() parses every JSON body.
+  EXPECT_EQ(Call("GET", "/nowhere%FF%FE", alice_key_).status, 404);
+  EXPECT_EQ(Call("POST", "/api/v1/assets/upload?%FF=1", alice_key_, "x").status, 400);
+  EXPECT_EQ(Call("GET", "/api/v1/assets?media_type=%C3%28", alice_key_).status, 400);
 }
 
 TEST_P(HttpSystemTest, IdsThatCannotExistAreNotFound) {

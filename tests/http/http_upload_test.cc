@@ -3,7 +3,6 @@
 // upload must leave nothing behind: no asset row, no blob, no temp file.
 #include <boost/json.hpp>
 
-#include <cstdio>
 #include <set>
 #include <thread>
 
@@ -250,14 +249,7 @@ TEST_P(HttpUploadTest, AStalledBodyTimesOutAndLeavesNothing) {
 
 TEST_P(HttpUploadTest, ChunkedUploadWorks) {
   std::string wav = WavBytes(8);
-  std::string chunked;
-  for (std::size_t at = 0; at < wav.size(); at += 3000) {
-    std::string piece = wav.substr(at, 3000);
-    char size[32];
-    std::snprintf(size, sizeof(size), "%zx\r\n", piece.size());
-    chunked += size + piece + "\r\n";
-  }
-  chunked += "0\r\n\r\n";
+  std::string chunked = ChunkedBody(wav, 3000);
   HttpResponse res = Call("POST", "/api/v1/assets/upload?tags=chunked", alice_key_, chunked,
                           {{"Transfer-Encoding", "chunked"}});
   ASSERT_EQ(res.status, 201) << res.body;
@@ -301,6 +293,38 @@ TEST_P(HttpUploadTest, ConcurrentIdenticalUploadsMakeOneAsset) {
   EXPECT_TRUE(Eventually([this] { return TempFiles() == 0; }));
 }
 
+TEST_P(HttpUploadTest, UploadMetadataThatIsNotUtf8IsRefused) {
+  // Text the catalogue cannot hand back as JSON must not get in (PostgreSQL refuses it
+  // anyway; SQLite would store it and every later listing would be invalid JSON).
+  int seed = 10;
+  for (const char* query : {"description=%FF", "tags=%C3%28", "style_tags=%80",
+                            "content_category=%FF", "original_source_url=%FE"}) {
+    HttpResponse res = UploadRaw(alice_key_, WavBytes(++seed), query);
+    EXPECT_EQ(res.status, 400) << query << ": " << res.body;
+  }
+  ExpectNothingStored();
+  // A NUL byte is valid UTF-8: stored (SQLite) or refused (PostgreSQL text), never a 5xx.
+  HttpResponse nul = UploadRaw(alice_key_, WavBytes(4), "description=a%00b");
+  EXPECT_TRUE(nul.status == 201 || nul.status == 400) << nul.body;
+  EXPECT_EQ(Call("GET", "/api/v1/assets", alice_key_).status, 200);
+}
+
+TEST_P(HttpUploadTest, AnUploadTheDatabaseRefusesLeavesNoBlob) {
+  // Text with a NUL byte is valid UTF-8 that SQLite stores and PostgreSQL refuses; a
+  // refusal must come with nothing stored, like any failed ingest.
+  int seed = 20;
+  for (const char* query : {"description=a%00b", "tags=x%00y", "content_category=%00"}) {
+    HttpResponse res = UploadRaw(alice_key_, WavBytes(++seed), query);
+    if (res.status == 201) {
+      std::int64_t id = ParseJson(res.body).at("asset").at("id").to_number<std::int64_t>();
+      EXPECT_EQ(Call("DELETE", AssetPath(id), alice_key_).status, 204);
+    } else {
+      EXPECT_EQ(res.status, 400) << query << ": " << res.body;
+    }
+    ExpectNothingStored();
+  }
+}
+
 // The same server with a 1 MiB upload limit.
 class HttpUploadLimitTest : public HttpUploadTest {
  protected:
@@ -320,10 +344,7 @@ TEST_P(HttpUploadLimitTest, AnnouncedBodyOverTheLimitIsRefused) {
 }
 
 TEST_P(HttpUploadLimitTest, ChunkedBodyOverTheLimitIsRefused) {
-  std::string piece(64 * 1024, 'z');
-  std::string chunked;
-  for (int i = 0; i < 20; ++i) chunked += "10000\r\n" + piece + "\r\n";  // 1.25 MiB
-  chunked += "0\r\n\r\n";
+  std::string chunked = ChunkedBody(std::string(1280 * 1024, 'z'), 64 * 1024);  // 1.25 MiB
   PV_ASSERT_OK_AND_ASSIGN(Connection c, Connection::Open(port()));
   HttpRequest req{"POST",
                   "/api/v1/assets/upload",
