@@ -163,11 +163,17 @@ net::awaitable<void> Server::Impl::Session(tcp::socket socket) {
       keep_open = false;
     }
     bool keep_alive = keep_open && !draining.load();
-    bool written = co_await Write(stream, req, res, msg.version(), keep_alive, bytes_out);
+    // Recorded before the response is sent, so a client that reads /metrics after its
+    // response sees its request counted. The latency is the time to produce the response.
+    const bool head = req.method == "HEAD";
+    bytes_out =
+        head ? 0 : (res.file ? res.file->length : static_cast<std::int64_t>(res.body.size()));
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     metrics.RecordRequest(route ? route->name : "unmatched", res.status, seconds, bytes_in,
                           bytes_out);
+    std::int64_t bytes_written = 0;
+    bool written = co_await Write(stream, req, res, msg.version(), keep_alive, bytes_written);
     --active_requests;
     if (!written || !keep_alive) break;
   }
