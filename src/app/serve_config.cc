@@ -5,6 +5,7 @@
 
 #include <toml++/toml.h>
 
+#include "core/text.h"
 #include "fetch/address.h"
 
 namespace pixvault::app {
@@ -79,17 +80,7 @@ std::vector<Setting> Settings() {
           [](ServeConfig& c, std::int64_t n) { c.server.body_timeout = n * kMicrosPerSecond; }),
       Setting{"fetch_allow_hosts",
               [](ServeConfig& c, std::string_view v, std::string_view src) -> Status {
-                c.api.fetch_allow_hosts.clear();
-                std::size_t start = 0;
-                while (start <= v.size()) {
-                  std::size_t comma = v.find(',', start);
-                  if (comma == std::string_view::npos) comma = v.size();
-                  std::string_view item = v.substr(start, comma - start);
-                  while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-                  while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-                  if (!item.empty()) c.api.fetch_allow_hosts.emplace_back(item);
-                  start = comma + 1;
-                }
+                c.api.fetch_allow_hosts = SplitCommaList(v);
                 auto parsed = fetch::ParseAllowList(c.api.fetch_allow_hosts);
                 if (!parsed) {
                   return Fail(WithContext(parsed.error(), std::string(src) + " fetch_allow_hosts"));

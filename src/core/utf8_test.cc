@@ -22,3 +22,17 @@ TEST(Utf8, InvalidBytesBecomeReplacementCharacters) {
 
 }  // namespace
 }  // namespace pixvault
+
+#include "core/text.h"
+
+namespace pixvault {
+namespace {
+
+TEST(Text, SplitCommaListTrimsAndDropsEmptyItems) {
+  EXPECT_EQ(SplitCommaList(" a, b,,c "), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_TRUE(SplitCommaList("").empty());
+  EXPECT_TRUE(SplitCommaList(" , ").empty());
+}
+
+}  // namespace
+}  // namespace pixvault

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "core/sha256.h"
+#include "core/text.h"
 #include "core/utf8.h"
 #include "http/api.h"
 #include "http/api_util.h"
@@ -28,21 +29,6 @@ const std::vector<std::string>& UploadFields() {
   return kFields;
 }
 
-std::vector<std::string> SplitList(std::string_view v) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= v.size()) {
-    std::size_t comma = v.find(',', start);
-    if (comma == std::string_view::npos) comma = v.size();
-    std::string_view item = v.substr(start, comma - start);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    if (!item.empty()) out.emplace_back(item);
-    start = comma + 1;
-  }
-  return out;
-}
-
 // Applies one metadata field to the ingest request.
 Status ApplyField(service::IngestRequest& r, std::string_view name, std::string_view value) {
   // File names are bytes and are repaired at ingest; every other field is stored as text.
@@ -59,9 +45,9 @@ Status ApplyField(service::IngestRequest& r, std::string_view name, std::string_
   } else if (name == "description") {
     r.description = std::string(value);
   } else if (name == "tags") {
-    for (auto& t : SplitList(value)) r.tags.push_back(std::move(t));
+    for (auto& t : SplitCommaList(value)) r.tags.push_back(std::move(t));
   } else if (name == "style_tags") {
-    for (auto& t : SplitList(value)) r.style_tags.push_back(std::move(t));
+    for (auto& t : SplitCommaList(value)) r.style_tags.push_back(std::move(t));
   } else if (name == "content_domain") {
     return parse_into(r.content_domain, Parse<ContentDomain>(value));
   } else if (name == "content_category") {
