@@ -30,21 +30,9 @@ std::string HumanSize(std::optional<std::int64_t> bytes) {
 
 int CmdList(Context& ctx, const ListOptions& o) {
   storage::AssetFilter f;
-  if (o.type) {
-    auto t = Parse<MediaType>(*o.type);
-    if (!t) return ctx.ReportError(t.error());
-    f.media_type = *t;
-  }
-  if (o.domain) {
-    auto d = Parse<ContentDomain>(*o.domain);
-    if (!d) return ctx.ReportError(d.error());
-    f.content_domain = *d;
-  }
-  if (o.rating) {
-    auto r = Parse<ContentRating>(*o.rating);
-    if (!r) return ctx.ReportError(r.error());
-    f.content_rating = *r;
-  }
+  if (auto st = ParseOptional(o.type, f.media_type); !st) return ctx.ReportError(st.error());
+  if (auto st = ParseOptional(o.domain, f.content_domain); !st) return ctx.ReportError(st.error());
+  if (auto st = ParseOptional(o.rating, f.content_rating); !st) return ctx.ReportError(st.error());
   if (o.limit < 1 || o.limit > 1000) {
     return ctx.ReportError(Error{ErrorCode::kInvalidArgument, "--limit must be 1..1000"});
   }

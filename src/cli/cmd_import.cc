@@ -102,16 +102,10 @@ int CmdImport(Context& ctx, const ImportOptions& options) {
   base.style_tags = options.style_tags;
   base.content_category = options.category;
   base.description = options.description;
-  if (options.domain) {
-    auto d = Parse<ContentDomain>(*options.domain);
-    if (!d) return ctx.ReportError(d.error());
-    base.content_domain = *d;
-  }
-  if (options.rating) {
-    auto r = Parse<ContentRating>(*options.rating);
-    if (!r) return ctx.ReportError(r.error());
-    base.content_rating = *r;
-  }
+  if (auto st = ParseOptional(options.domain, base.content_domain); !st)
+    return ctx.ReportError(st.error());
+  if (auto st = ParseOptional(options.rating, base.content_rating); !st)
+    return ctx.ReportError(st.error());
   auto store = ctx.Store();
   if (!store) return ctx.ReportError(store.error());
   auto blobs = ctx.Blobs();

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -117,6 +118,14 @@ Result<E> Parse(std::string_view text) {
   return Fail(ErrorCode::kInvalidArgument, "unknown " + std::string(EnumNames<E>::kTypeName) +
                                                " '" + std::string(text) +
                                                "' (one of: " + EnumChoices<E>() + ")");
+}
+
+// Parses `text` into `out` when present; leaves `out` alone when `text` is absent.
+template <class E>
+Status ParseOptional(const std::optional<std::string>& text, std::optional<E>& out) {
+  if (!text) return Ok();
+  PV_ASSIGN_OR_RETURN(out, Parse<E>(*text));
+  return Ok();
 }
 
 }  // namespace pixvault
