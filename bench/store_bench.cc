@@ -9,7 +9,10 @@
 // Writes a JSON summary and a markdown section. Targets are reported, never asserted.
 //
 // Usage: store_bench --db URL [--assets N] [--edges N] [--iterations N] [--warmup N]
-//                    [--budget-s S] [--reuse] [--json FILE] [--markdown FILE] [--title TEXT]
+//                    [--budget-s S] [--reuse] [--load-only] [--json FILE] [--markdown FILE]
+//                    [--title TEXT]
+// --load-only loads the catalogue (user "bench") into the database and prints its shape as
+// JSON, for the HTTP benchmark (scripts/bench_http.sh), without measuring.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -46,6 +49,7 @@ struct Options {
   int warmup = 20;
   double budget_s = 15;
   bool reuse = false;
+  bool load_only = false;  // load the catalogue (user "bench") and stop: for the HTTP bench
   std::string json_path, markdown_path, title;
 };
 
@@ -253,6 +257,11 @@ Status Main(const Options& o) {
     load_s = MsSince(start) / 1000;
   }
   PV_ASSIGN_OR_RETURN(CatalogInfo info, InspectCatalog(setup.database(), user.id));
+  if (o.load_only) {
+    std::cout << "{\"user_id\":" << user.id << ",\"first_id\":" << info.first_id
+              << ",\"assets\":" << info.assets << ",\"edges\":" << info.edges << "}\n";
+    return Ok();
+  }
 
   // A fresh store for measuring, so every connection sees the statistics just gathered.
   PV_ASSIGN_OR_RETURN(auto db, storage::sql::OpenDatabase(o.db));
@@ -352,6 +361,8 @@ int main(int argc, char** argv) {
       o.budget_s = std::stod(value());
     else if (a == "--reuse")
       o.reuse = true;
+    else if (a == "--load-only")
+      o.load_only = true;
     else if (a == "--json")
       o.json_path = value();
     else if (a == "--markdown")
@@ -359,9 +370,10 @@ int main(int argc, char** argv) {
     else if (a == "--title")
       o.title = value();
     else {
-      std::cerr << "usage: store_bench --db URL [--assets N] [--edges N] [--iterations N] "
-                   "[--warmup N] [--budget-s S] [--reuse] [--json FILE] [--markdown FILE] "
-                   "[--title TEXT]\n";
+      std::cerr
+          << "usage: store_bench --db URL [--assets N] [--edges N] [--iterations N] "
+             "[--warmup N] [--budget-s S] [--reuse] [--load-only] [--json FILE] [--markdown FILE] "
+             "[--title TEXT]\n";
       return 2;
     }
   }

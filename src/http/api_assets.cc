@@ -1,6 +1,7 @@
 // Routes under /api/v1/assets: list, get, patch, delete, metadata tables and segments.
 #include <boost/json.hpp>
 
+#include "core/json_writer.h"
 #include "http/api.h"
 #include "http/api_util.h"
 #include "http/problem.h"
@@ -68,23 +69,36 @@ Result<Response> ListAssets(ApiContext& api, Request& req) {
   if (auto c = req.QueryParam("cursor")) page.cursor = std::string(*c);
   Viewer viewer = Viewer::For(*req.user);
   PV_ASSIGN_OR_RETURN(auto result, api.store.ListAssets(viewer, filter, page));
-  boost::json::array items;
-  for (const Asset& a : result.items) items.push_back(service::AssetToJson(a));
-  boost::json::object out{{"items", std::move(items)}};
-  out["next_cursor"] =
-      result.next_cursor ? boost::json::value(*result.next_cursor) : boost::json::value(nullptr);
+  std::optional<std::int64_t> total;
   if (include_total.value_or(false)) {
-    PV_ASSIGN_OR_RETURN(std::int64_t total, api.store.CountAssets(viewer, filter));
-    out["total"] = total;
+    PV_ASSIGN_OR_RETURN(total, api.store.CountAssets(viewer, filter));
   }
-  return JsonResponse(200, out);
+  // Written as text directly: this is the busiest route, and a DOM of 50 assets cost more
+  // than the queries behind it.
+  std::string body;
+  body.reserve(1024 * (result.items.size() + 1));
+  body += "{\"items\":[";
+  for (std::size_t i = 0; i < result.items.size(); ++i) {
+    if (i) body += ',';
+    service::AppendAssetJson(result.items[i], {}, body);
+  }
+  body += "],";
+  JsonWriter w(body);
+  w.Key("next_cursor");
+  w.Optional(result.next_cursor);
+  if (total) {
+    w.Key("total");
+    w.Int(*total);
+  }
+  body += '}';
+  return Response::Json(200, std::move(body));
 }
 
 Result<Response> GetAsset(ApiContext& api, Request& req) {
   PV_ASSIGN_OR_RETURN(std::int64_t id, PathId(req, "id"));
   PV_ASSIGN_OR_RETURN(Asset a, api.store.GetAsset(Viewer::For(*req.user), id));
   PV_ASSIGN_OR_RETURN(auto uploads, api.store.ListProviderUploads(id));
-  return JsonResponse(200, service::AssetToJson(a, uploads));
+  return Response::Json(200, service::AssetJsonText(a, uploads));
 }
 
 Result<Response> PatchAsset(ApiContext& api, Request& req) {

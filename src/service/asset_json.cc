@@ -2,89 +2,152 @@
 
 #include <boost/json.hpp>
 
-#include <charconv>
-#include <cmath>
+#include <algorithm>
+
+#include "core/json_writer.h"
 
 namespace pixvault::service {
 namespace {
 
-boost::json::value ParseOr(const std::string& text, boost::json::value fallback) {
-  boost::system::error_code ec;
-  boost::json::value v = boost::json::parse(text, ec);
-  return ec ? fallback : v;
+void WriteStrings(JsonWriter& w, std::string_view key, const std::vector<std::string>& values) {
+  w.Key(key);
+  w.BeginArray();
+  for (const auto& s : values) w.String(s);
+  w.EndArray();
 }
 
-template <class T>
-boost::json::value OrNull(const std::optional<T>& v) {
-  if (!v) return nullptr;
-  return boost::json::value_from(*v);
+void WriteTime(JsonWriter& w, std::string_view key, std::optional<Timestamp> t) {
+  w.Key(key);
+  if (t) {
+    w.String(FormatTimestamp(*t));
+  } else {
+    w.Null();
+  }
 }
 
-boost::json::array Strings(const std::vector<std::string>& values) {
-  boost::json::array a;
-  for (const auto& s : values) a.emplace_back(s);
-  return a;
+// JSON columns are valid JSON: the database checks them (json_valid in SQLite, JSONB in
+// PostgreSQL), so they are inserted as they are.
+void WriteEmbedded(JsonWriter& w, std::string_view key, const std::string& json) {
+  w.Key(key);
+  w.Raw(json.empty() ? std::string_view("{}") : std::string_view(json));
 }
 
 }  // namespace
 
-boost::json::object AssetToJson(const Asset& a, const std::vector<ProviderUpload>& uploads) {
-  boost::json::object o;
-  o["id"] = a.id;
-  o["user_id"] = a.user_id;
-  o["media_type"] = ToString(a.media_type);
-  o["provider_id"] = a.provider_id;
-  o["provider_asset_id"] = OrNull(a.provider_asset_id);
-  o["provider_account_id"] = OrNull(a.provider_account_id);
-  o["remote_url"] = OrNull(a.remote_url);
-  o["original_source_url"] = OrNull(a.original_source_url);
-  o["original_filename"] = OrNull(a.original_filename);
-  o["upload_method"] = ToString(a.upload_method);
-  o["sync_status"] = ToString(a.sync_status);
-  o["sha256"] = OrNull(a.sha256);
-  o["file_size_bytes"] = OrNull(a.file_size_bytes);
-  o["mime_type"] = OrNull(a.mime_type);
-  o["width"] = OrNull(a.width);
-  o["height"] = OrNull(a.height);
-  o["duration_sec"] = OrNull(a.duration_sec);
-  o["fps"] = OrNull(a.fps);
-  o["description"] = OrNull(a.description);
-  o["tags"] = Strings(a.tags);
-  o["style_tags"] = Strings(a.style_tags);
+void AppendAssetJson(const Asset& a, const std::vector<ProviderUpload>& uploads, std::string& out) {
+  JsonWriter w(out);
+  w.BeginObject();
+  w.Key("id");
+  w.Int(a.id);
+  w.Key("user_id");
+  w.Int(a.user_id);
+  w.Key("media_type");
+  w.String(ToString(a.media_type));
+  w.Key("provider_id");
+  w.String(a.provider_id);
+  w.Key("provider_asset_id");
+  w.Optional(a.provider_asset_id);
+  w.Key("provider_account_id");
+  w.Optional(a.provider_account_id);
+  w.Key("remote_url");
+  w.Optional(a.remote_url);
+  w.Key("original_source_url");
+  w.Optional(a.original_source_url);
+  w.Key("original_filename");
+  w.Optional(a.original_filename);
+  w.Key("upload_method");
+  w.String(ToString(a.upload_method));
+  w.Key("sync_status");
+  w.String(ToString(a.sync_status));
+  w.Key("sha256");
+  w.Optional(a.sha256);
+  w.Key("file_size_bytes");
+  w.Optional(a.file_size_bytes);
+  w.Key("mime_type");
+  w.Optional(a.mime_type);
+  w.Key("width");
+  w.Optional(a.width);
+  w.Key("height");
+  w.Optional(a.height);
+  w.Key("duration_sec");
+  w.Optional(a.duration_sec);
+  w.Key("fps");
+  w.Optional(a.fps);
+  w.Key("description");
+  w.Optional(a.description);
+  WriteStrings(w, "tags", a.tags);
+  WriteStrings(w, "style_tags", a.style_tags);
+  w.Key("embedding");
   if (a.embedding) {
-    o["embedding"] = boost::json::object{{"model", a.embedding->model},
-                                         {"dimension", a.embedding->values.size()}};
+    w.BeginObject();
+    w.Key("model");
+    w.String(a.embedding->model);
+    w.Key("dimension");
+    w.Int(static_cast<std::int64_t>(a.embedding->values.size()));
+    w.EndObject();
   } else {
-    o["embedding"] = nullptr;
+    w.Null();
   }
-  o["content_domain"] = ToString(a.content_domain);
-  o["content_category"] = OrNull(a.content_category);
-  o["content_taxonomy"] = ParseOr(a.content_taxonomy, boost::json::object{});
-  o["content_rating"] = ToString(a.content_rating);
-  o["age_restricted"] = a.age_restricted;
-  o["searchable"] = a.searchable;
-  o["media_metadata"] = ParseOr(a.media_metadata, boost::json::object{});
-  boost::json::object by_provider;
-  for (const ProviderUpload& u : uploads) {
-    boost::json::object entry{{"provider_ref", OrNull(u.provider_ref)},
-                              {"provider_url", OrNull(u.provider_url)},
-                              {"status", ToString(u.status)},
-                              {"attempts", u.attempts}};
-    entry["uploaded_at"] = u.uploaded_at ? boost::json::value(FormatTimestamp(*u.uploaded_at))
-                                         : boost::json::value(nullptr);
-    entry["expires_at"] = u.expires_at ? boost::json::value(FormatTimestamp(*u.expires_at))
-                                       : boost::json::value(nullptr);
-    auto& accounts = by_provider[u.provider_id];
-    if (!accounts.is_object()) accounts = boost::json::object{};
-    accounts.as_object()[std::to_string(u.account_id)] = std::move(entry);
+  w.Key("content_domain");
+  w.String(ToString(a.content_domain));
+  w.Key("content_category");
+  w.Optional(a.content_category);
+  WriteEmbedded(w, "content_taxonomy", a.content_taxonomy);
+  w.Key("content_rating");
+  w.String(ToString(a.content_rating));
+  w.Key("age_restricted");
+  w.Bool(a.age_restricted);
+  w.Key("searchable");
+  w.Bool(a.searchable);
+  WriteEmbedded(w, "media_metadata", a.media_metadata);
+  // {"<provider>": {"<account>": {...}}}: rows grouped by provider, in the order given.
+  std::vector<const ProviderUpload*> sorted;
+  sorted.reserve(uploads.size());
+  for (const ProviderUpload& u : uploads) sorted.push_back(&u);
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const auto* x, const auto* y) { return x->provider_id < y->provider_id; });
+  w.Key("provider_uploads");
+  w.BeginObject();
+  for (std::size_t i = 0; i < sorted.size(); ++i) {
+    const ProviderUpload& u = *sorted[i];
+    if (i == 0 || sorted[i - 1]->provider_id != u.provider_id) {
+      if (i != 0) w.EndObject();
+      w.Key(u.provider_id);
+      w.BeginObject();
+    }
+    w.Key(std::to_string(u.account_id));
+    w.BeginObject();
+    w.Key("provider_ref");
+    w.Optional(u.provider_ref);
+    w.Key("provider_url");
+    w.Optional(u.provider_url);
+    w.Key("status");
+    w.String(ToString(u.status));
+    w.Key("attempts");
+    w.Int(u.attempts);
+    WriteTime(w, "uploaded_at", u.uploaded_at);
+    WriteTime(w, "expires_at", u.expires_at);
+    w.EndObject();
   }
-  o["provider_uploads"] = std::move(by_provider);
-  o["created_at"] = FormatTimestamp(a.created_at);
-  o["updated_at"] = FormatTimestamp(a.updated_at);
-  o["last_accessed_at"] = a.last_accessed_at
-                              ? boost::json::value(FormatTimestamp(*a.last_accessed_at))
-                              : boost::json::value(nullptr);
-  return o;
+  if (!sorted.empty()) w.EndObject();
+  w.EndObject();
+  WriteTime(w, "created_at", a.created_at);
+  WriteTime(w, "updated_at", a.updated_at);
+  WriteTime(w, "last_accessed_at", a.last_accessed_at);
+  w.EndObject();
+}
+
+std::string AssetJsonText(const Asset& a, const std::vector<ProviderUpload>& uploads) {
+  std::string out;
+  out.reserve(1024);
+  AppendAssetJson(a, uploads, out);
+  return out;
+}
+
+boost::json::object AssetToJson(const Asset& a, const std::vector<ProviderUpload>& uploads) {
+  // One rendering of the shape: the DOM form is the text form parsed back (the DOM is for
+  // callers that embed an asset in a larger document; hot paths use the text directly).
+  return boost::json::parse(AssetJsonText(a, uploads)).as_object();
 }
 
 boost::json::object ErrorToJson(const Error& e) {
@@ -92,16 +155,6 @@ boost::json::object ErrorToJson(const Error& e) {
 }
 
 namespace {
-
-void AppendNumber(double d, std::string& out) {
-  if (!std::isfinite(d)) {
-    out += "null";
-    return;
-  }
-  char buf[64];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
-  out.append(buf, end);
-}
 
 void Write(const boost::json::value& v, std::string& out, bool pretty, int indent) {
   auto newline = [&](int level) {
@@ -122,7 +175,7 @@ void Write(const boost::json::value& v, std::string& out, bool pretty, int inden
         if (!first) out += ',';
         first = false;
         newline(indent + 1);
-        out += boost::json::serialize(boost::json::string(kv.key()));
+        AppendJsonString(kv.key(), out);
         out += pretty ? ": " : ":";
         Write(kv.value(), out, pretty, indent + 1);
       }
@@ -148,11 +201,24 @@ void Write(const boost::json::value& v, std::string& out, bool pretty, int inden
       out += ']';
       return;
     }
-    case boost::json::kind::double_:
-      AppendNumber(v.get_double(), out);
+    case boost::json::kind::string:
+      AppendJsonString(v.get_string(), out);
       return;
-    default:
-      out += boost::json::serialize(v);
+    case boost::json::kind::int64:
+      AppendJsonNumber(v.get_int64(), out);
+      return;
+    case boost::json::kind::uint64:
+      AppendJsonNumber(v.get_uint64(), out);
+      return;
+    case boost::json::kind::double_:
+      AppendJsonNumber(v.get_double(), out);
+      return;
+    case boost::json::kind::bool_:
+      out += v.get_bool() ? "true" : "false";
+      return;
+    case boost::json::kind::null:
+      out += "null";
+      return;
   }
 }
 
@@ -160,6 +226,7 @@ void Write(const boost::json::value& v, std::string& out, bool pretty, int inden
 
 std::string ToJsonText(const boost::json::value& value, bool pretty) {
   std::string out;
+  out.reserve(4096);
   Write(value, out, pretty, 0);
   return out;
 }

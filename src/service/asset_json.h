@@ -14,6 +14,11 @@
 namespace pixvault::service {
 
 // `uploads` become the seed's `provider_uploads` map: {"<provider>": {"<account>": {...}}}.
+// AppendAssetJson appends the asset as compact JSON text (no DOM: for responses on hot
+// paths); AssetJsonText returns it; AssetToJson is the same document as a DOM.
+void AppendAssetJson(const Asset& asset, const std::vector<ProviderUpload>& uploads,
+                     std::string& out);
+std::string AssetJsonText(const Asset& asset, const std::vector<ProviderUpload>& uploads = {});
 boost::json::object AssetToJson(const Asset& asset,
                                 const std::vector<ProviderUpload>& uploads = {});
 boost::json::object ErrorToJson(const Error& error);

@@ -1,6 +1,8 @@
 // SqlStore: users, blobs and assets.
 #include <algorithm>
 #include <set>
+#include <tuple>
+#include <unordered_map>
 
 #include "storage/sql_rows.h"
 #include "storage/sql_store.h"
@@ -52,21 +54,38 @@ Status WriteTaxonomy(Connection& c, AssetId id,
 // Fills tags and style_tags of `assets` with one query.
 Status LoadTags(Connection& c, std::vector<Asset>& assets) {
   if (assets.empty()) return Ok();
-  std::string sql = "SELECT asset_id, kind, tag FROM asset_tags WHERE asset_id IN (";
+  // Ordered by the primary key's prefix only: ordering by position too made SQLite sort in a
+  // temporary b-tree on every page. Positions are sorted here, per asset and kind.
+  std::string sql = "SELECT asset_id, kind, tag, position FROM asset_tags WHERE asset_id IN (";
   std::vector<Value> params;
+  std::unordered_map<AssetId, std::size_t> index;
   for (std::size_t i = 0; i < assets.size(); ++i) {
     sql += i ? ", ?" : "?";
     params.emplace_back(assets[i].id);
+    index.emplace(assets[i].id, i);
   }
-  sql += ") ORDER BY asset_id, kind, position";
+  sql += ") ORDER BY asset_id, kind";
   PV_ASSIGN_OR_RETURN(Rows rows, c.Query(sql, params));
+  struct Entry {
+    std::size_t asset;
+    bool style;
+    std::int64_t position;
+    std::string tag;
+  };
+  std::vector<Entry> entries;
+  entries.reserve(rows.size());
   for (std::size_t i = 0; i < rows.size(); ++i) {
     RowView r(rows, i);
-    AssetId id = r.Int("asset_id");
-    for (Asset& a : assets) {
-      if (a.id != id) continue;
-      (r.Text("kind") == "tag" ? a.tags : a.style_tags).push_back(r.Text("tag"));
-    }
+    auto it = index.find(r.Int("asset_id"));
+    if (it == index.end()) continue;
+    entries.push_back({it->second, r.Text("kind") != "tag", r.Int("position"), r.Text("tag")});
+  }
+  std::sort(entries.begin(), entries.end(), [](const Entry& x, const Entry& y) {
+    return std::tie(x.asset, x.style, x.position) < std::tie(y.asset, y.style, y.position);
+  });
+  for (Entry& e : entries) {
+    Asset& a = assets[e.asset];
+    (e.style ? a.style_tags : a.tags).push_back(std::move(e.tag));
   }
   return Ok();
 }

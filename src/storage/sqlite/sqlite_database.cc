@@ -177,8 +177,18 @@ class SqliteConnection final : public Connection {
   std::map<std::string, StmtPtr, std::less<>> cache_;
 };
 
+// SQLite's memory statistics put one process-wide mutex around every allocation it makes,
+// which serialises all reader connections on a busy server. pixvault never reads those
+// statistics. The setting only takes before SQLite initialises, hence once, before the
+// first connection; if the process initialised SQLite already it stays as it was.
+void ConfigureSqliteOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+
 Result<std::unique_ptr<SqliteConnection>> OpenConnection(const std::string& path,
                                                          const DatabaseOptions& options) {
+  ConfigureSqliteOnce();
   sqlite3* db = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
   int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);

@@ -1,0 +1,75 @@
+#include "core/json_writer.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "core/clock.h"
+
+namespace pixvault {
+namespace {
+
+TEST(JsonWriter, WritesNestedDocumentsWithCommas) {
+  std::string out;
+  JsonWriter w(out);
+  w.BeginObject();
+  w.Key("a");
+  w.Int(1);
+  w.Key("b");
+  w.BeginArray();
+  w.String("x");
+  w.Bool(true);
+  w.Null();
+  w.BeginObject();
+  w.EndObject();
+  w.BeginArray();
+  w.EndArray();
+  w.EndArray();
+  w.Key("c");
+  w.Raw(R"({"k":[1,2]})");
+  w.Key("d");
+  w.Optional(std::optional<double>());
+  w.Key("e");
+  w.Optional(std::optional<std::string>("s"));
+  w.EndObject();
+  EXPECT_EQ(out, R"({"a":1,"b":["x",true,null,{},[]],"c":{"k":[1,2]},"d":null,"e":"s"})");
+}
+
+TEST(JsonWriter, EscapesQuotesBackslashesAndControlCharacters) {
+  std::string out;
+  AppendJsonString("q\"b\\n\nt\tc\x01z\x1f", out);
+  EXPECT_EQ(out, R"("q\"b\\n\nt\tc\u0001z\u001f")");
+  out.clear();
+  AppendJsonString(std::string("nul\0end", 7), out);
+  EXPECT_EQ(out, R"("nul\u0000end")");
+  out.clear();
+  AppendJsonString("caf\xc3\xa9", out);  // UTF-8 passes through
+  EXPECT_EQ(out, "\"caf\xc3\xa9\"");
+}
+
+TEST(JsonWriter, NumbersAreShortestRoundTripAndNonFiniteIsNull) {
+  std::string out;
+  AppendJsonNumber(0.5, out);
+  out += ' ';
+  AppendJsonNumber(2.0, out);
+  out += ' ';
+  AppendJsonNumber(std::numeric_limits<double>::quiet_NaN(), out);
+  out += ' ';
+  AppendJsonNumber(std::numeric_limits<double>::infinity(), out);
+  out += ' ';
+  AppendJsonNumber(std::numeric_limits<std::int64_t>::min(), out);
+  out += ' ';
+  AppendJsonNumber(std::numeric_limits<std::uint64_t>::max(), out);
+  EXPECT_EQ(out, "0.5 2 null null -9223372036854775808 18446744073709551615");
+}
+
+TEST(FormatTimestamp, WritesRfc3339WithMicroseconds) {
+  EXPECT_EQ(FormatTimestamp(0), "1970-01-01T00:00:00.000000Z");
+  EXPECT_EQ(FormatTimestamp(1700098907000001), "2023-11-16T01:41:47.000001Z");
+  EXPECT_EQ(FormatTimestamp(-1), "1969-12-31T23:59:59.999999Z");
+  EXPECT_EQ(FormatTimestamp(253402300799999999), "9999-12-31T23:59:59.999999Z");
+}
+
+}  // namespace
+}  // namespace pixvault

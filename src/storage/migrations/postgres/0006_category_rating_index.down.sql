@@ -1,0 +1,1 @@
+DROP INDEX assets_user_category_rating;
