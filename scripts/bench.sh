@@ -75,28 +75,15 @@ if [[ -z ${BENCH_COMMIT:-} ]] &&
   dirty=" + local changes"
 fi
 
-commas() { echo "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
-median() { sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
-maximum() { sort -g | tail -n 1; }
-now_ns() { date +%s%N; }
+# shellcheck source=scripts/bench_lib.sh
+source "$root/scripts/bench_lib.sh"
 
 # --- 1. Import ---------------------------------------------------------------------------
 import_md=""
 if [[ $do_import -eq 1 ]]; then
-  # A PCM WAV (the importer accepts media only): 44-byte header, then random samples.
   file=$tmp/bench-input.wav
-  total=$((import_mib * 1048576))
-  data=$((total - 44))
-  le() {  # le VALUE BYTES: little-endian bytes
-    local v=$1 n=$2 i
-    for ((i = 0; i < n; i++)); do printf "\\x$(printf %02x $(((v >> (8 * i)) & 255)))"; done
-  }
   log "writing a ${import_mib} MiB WAV file to $tmp"
-  {
-    printf 'RIFF'; le $((total - 8)) 4; printf 'WAVEfmt '; le 16 4; le 1 2; le 2 2
-    le 48000 4; le 192000 4; le 4 2; le 16 2; printf 'data'; le "$data" 4
-    head -c "$data" /dev/urandom
-  } >"$file"
+  write_wav "$file" "$import_mib"
   cat "$file" >/dev/null  # warm-up read: both sides start from a hot page cache
   pv_s=() pv_kib=() ref_s=() ref_kib=()
   for ((run = 1; run <= runs; run++)); do
@@ -108,7 +95,7 @@ if [[ $do_import -eq 1 ]]; then
     grep -q '"status":"created"' "$tmp/import.json" || {
       log "import did not create an asset:"; cat "$tmp/import.json" >&2; exit 1
     }
-    pv_s+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", (b - a) / 1e9}')")
+    pv_s+=("$(seconds_between "$t0" "$t1")")
     pv_kib+=("$(cat "$tmp/rss")")
     rm -rf "$tmp/data"
 
@@ -116,7 +103,7 @@ if [[ $do_import -eq 1 ]]; then
     /usr/bin/time -f '%M' -o "$tmp/rss" bash -c 'sha256sum "$1" >/dev/null && cp "$1" "$2"' _ \
       "$file" "$tmp/copy.wav"
     t1=$(now_ns)
-    ref_s+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", (b - a) / 1e9}')")
+    ref_s+=("$(seconds_between "$t0" "$t1")")
     ref_kib+=("$(cat "$tmp/rss")")
     rm -f "$tmp/copy.wav"
     log "import run $run: pixvault ${pv_s[-1]} s, ${pv_kib[-1]} KiB;" \

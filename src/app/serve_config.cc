@@ -61,6 +61,9 @@ std::vector<Setting> Settings() {
       int_setting("threads", 1, 256,
                   [](ServeConfig& c, std::int64_t n) { c.server.threads = static_cast<int>(n); }),
       int_setting(
+          "blocking_threads", 1, 256,
+          [](ServeConfig& c, std::int64_t n) { c.server.blocking_threads = static_cast<int>(n); }),
+      int_setting(
           "max_connections", 1, 1'000'000,
           [](ServeConfig& c, std::int64_t n) { c.server.max_connections = static_cast<int>(n); }),
       int_setting("header_limit_bytes", 1024, 1 << 20,

@@ -30,7 +30,7 @@ struct ApiOptions {
   Timestamp fetch_idle_timeout = 30 * kMicrosPerSecond;
   Timestamp fetch_total_timeout = 15 * 60 * kMicrosPerSecond;
   int fetch_max_redirects = 5;
-  int fetch_max_concurrent = 2;  // downloads at once; each holds a server thread meanwhile
+  int fetch_max_concurrent = 2;  // downloads at once; each holds a blocking-pool thread
 };
 
 // Everything the handlers use; borrowed, must outlive the router.

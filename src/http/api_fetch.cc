@@ -151,8 +151,11 @@ void RegisterFetchRoutes(Router& router, ApiContext& api) {
     fetcher = owned.get();
   }
   auto slots = std::make_shared<FetchSlots>();
-  router.Add(Route{
-      "POST", "/api/v1/assets/upload-from-url", "uploadAssetFromUrl", true,
+  Route route{
+      "POST",
+      "/api/v1/assets/upload-from-url",
+      "uploadAssetFromUrl",
+      true,
       api.options.json_body_limit,
       [&api, fetcher, owned, slots](Request& r) { return UploadFromUrl(api, *fetcher, *slots, r); },
       nullptr,
@@ -175,7 +178,10 @@ void RegisterFetchRoutes(Router& router, ApiContext& api) {
                 {503,
                  "The remote server failed, timed out or answered an error, or too many "
                  "downloads are in progress",
-                 "Problem", "application/problem+json"}}}});
+                 "Problem", "application/problem+json"}}}};
+  // A download holds its thread for as long as the remote server takes.
+  route.blocking = true;
+  router.Add(std::move(route));
 }
 
 }  // namespace pixvault::http

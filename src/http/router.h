@@ -54,6 +54,9 @@ struct Route {
   Handler handler;                    // buffered body (or none)
   StreamingHandler streaming;         // streamed body (uploads)
   RouteDoc doc;
+  // The handler may block for long (e.g. a download): it runs on the server's blocking pool,
+  // not on an I/O thread.
+  bool blocking = false;
 };
 
 struct Match {

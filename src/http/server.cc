@@ -12,6 +12,7 @@
 #include <csignal>
 #include <cstdio>
 #include <exception>
+#include <functional>
 #include <limits>
 #include <optional>
 
@@ -43,8 +44,13 @@ struct Fd {
 struct Server::Impl {
   Impl(const Router& r, Authenticator a, Metrics& m, ServerOptions o)
       : router(r), authenticate(std::move(a)), metrics(m), options(std::move(o)) {
-    ioc.emplace();
-    acceptor.emplace(net::make_strand(ioc->get_executor()));
+    const int n = std::max(1, options.threads);
+    // One io_context per thread, each run by that thread alone (concurrency hint 1: no
+    // locking inside Asio), connections spread over them round-robin. A shared context
+    // woke threads through futexes on every handler hand-off.
+    for (int i = 0; i < n; ++i) contexts.push_back(std::make_unique<net::io_context>(1));
+    acceptor.emplace(contexts[0]->get_executor());
+    blocking_pool.emplace(static_cast<std::size_t>(std::max(1, options.blocking_threads)));
   }
 
   const Router& router;
@@ -53,7 +59,11 @@ struct Server::Impl {
   ServerOptions options;
   // Optional so Stop() can destroy them: destroying the io_context destroys the suspended
   // session coroutines, which closes their sockets and aborts unfinished uploads.
-  std::optional<net::io_context> ioc;
+  std::vector<std::unique_ptr<net::io_context>> contexts;
+  std::size_t next_context = 0;  // used by the acceptor's thread only
+  // Work that may block for long (downloads, fsync of an upload) runs here, so it never
+  // stalls the other connections of an I/O thread.
+  std::optional<net::thread_pool> blocking_pool;
   std::optional<tcp::acceptor> acceptor;
   std::vector<std::thread> threads;
   std::atomic<bool> draining{false};
@@ -70,13 +80,29 @@ struct Server::Impl {
                                     const Route*& route, bool& keep_open, std::int64_t& bytes_in);
   net::awaitable<bool> Write(beast::tcp_stream& stream, const Request& req, Response& res,
                              unsigned version, bool keep_alive, std::int64_t& bytes_out);
+  // Runs `work` on the blocking pool; the coroutine resumes on its own I/O thread after.
+  net::awaitable<Result<Response>> OnBlockingPool(std::function<Result<Response>()> work);
 };
+
+net::awaitable<Result<Response>> Server::Impl::OnBlockingPool(
+    std::function<Result<Response>()> work) {
+  std::optional<Result<Response>> out;
+  co_await net::co_spawn(
+      blocking_pool->get_executor(),
+      [&]() -> net::awaitable<void> {
+        out.emplace(work());
+        co_return;
+      },
+      net::use_awaitable);
+  co_return std::move(*out);
+}
 
 net::awaitable<void> Server::Impl::Listen() {
   for (;;) {
     beast::error_code ec;
+    net::io_context& target = *contexts[next_context++ % contexts.size()];
     tcp::socket socket = co_await acceptor->async_accept(
-        net::make_strand(ioc->get_executor()), net::redirect_error(net::use_awaitable, ec));
+        target.get_executor(), net::redirect_error(net::use_awaitable, ec));
     if (ec) {
       if (!acceptor->is_open() || ec == net::error::operation_aborted) co_return;
       // Out of file descriptors or similar: back off briefly instead of spinning.
@@ -251,6 +277,10 @@ net::awaitable<Response> Server::Impl::Dispatch(beast::tcp_stream& stream,
       }
     }
     std::vector<char> chunk(kChunk);
+    // Beast reads at most the buffer's free capacity (64 KiB at most) per read: with the
+    // few KiB left from the header read, a large upload became one syscall, one timer reset
+    // and one file write per 4 KiB.
+    buffer.reserve(buffer.size() + kChunk);
     while (!parser.is_done()) {
       parser.get().body().data = chunk.data();
       parser.get().body().size = chunk.size();
@@ -285,7 +315,14 @@ net::awaitable<Response> Server::Impl::Dispatch(beast::tcp_stream& stream,
       }
     }
   }
-  Result<Response> res = sink ? sink->Finish() : route->handler(req);
+  Result<Response> res = Fail(ErrorCode::kInternal, "no handler ran");
+  if (sink) {
+    res = co_await OnBlockingPool([&] { return sink->Finish(); });
+  } else if (route->blocking) {
+    res = co_await OnBlockingPool([&] { return route->handler(req); });
+  } else {
+    res = route->handler(req);
+  }
   if (!res) co_return ProblemFor(res.error());
   co_return std::move(*res);
 }
@@ -383,8 +420,13 @@ Status Server::Start() {
   }
   port_ = acc.local_endpoint().port();
   net::co_spawn(acc.get_executor(), impl_->Listen(), net::detached);
-  int n = std::max(1, impl_->options.threads);
-  for (int i = 0; i < n; ++i) impl_->threads.emplace_back([this] { impl_->ioc->run(); });
+  for (auto& context : impl_->contexts) {
+    // The guard keeps run() going while the context has no connection yet; Stop() ends it.
+    impl_->threads.emplace_back([ctx = context.get()] {
+      auto guard = net::make_work_guard(*ctx);
+      ctx->run();
+    });
+  }
   return Ok();
 }
 
@@ -399,13 +441,16 @@ void Server::Stop() {
   while (impl_->active_requests.load() > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  impl_->ioc->stop();
+  for (auto& context : impl_->contexts) context->stop();
+  // Blocking work still running (a download past the grace period) is waited for: it
+  // holds references to the request it serves.
+  impl_->blocking_pool->join();
   for (auto& t : impl_->threads) {
     if (t.joinable()) t.join();
   }
   impl_->threads.clear();
   impl_->acceptor.reset();
-  impl_->ioc.reset();
+  impl_->contexts.clear();
 }
 
 void Server::WaitForSignal() {

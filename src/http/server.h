@@ -1,10 +1,13 @@
 // The HTTP/1.1 server: Boost.Beast over Asio with one C++20 coroutine per connection.
 //
 // Network I/O never blocks a thread: a slow client holds a suspended coroutine, not a
-// worker. Handlers run inline on the I/O threads (store queries are short; the thread count
-// is configurable). Limits: header size and read time, per-route body size, idle time per
-// body chunk and between keep-alive requests, and a connection cap. Stop() drains: the
-// listener closes, in-flight requests finish (up to `shutdown_grace`), then threads exit.
+// worker. Each I/O thread runs its own event loop and owns the connections assigned to it
+// round-robin. Handlers run inline on their I/O thread (store queries are short), except
+// routes marked `blocking` and the end of a streamed upload (fsync), which run on a
+// separate pool while the connection's coroutine waits. Limits: header size and read time,
+// per-route body size, idle time per body chunk and between keep-alive requests, and a connection
+// cap. Stop() drains: the listener closes, in-flight requests finish (up to `shutdown_grace`), then
+// threads exit.
 //
 // Thread-safe: Start/Stop may be called from any thread; the Router, Metrics and the
 // authenticator must outlive the server and be safe for concurrent use.
@@ -30,7 +33,8 @@ namespace pixvault::http {
 struct ServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;  // 0 = any free port (see Server::port())
-  int threads = 4;
+  int threads = 4;            // I/O threads, each with its own share of the connections
+  int blocking_threads = 4;   // for routes marked blocking and upload finishing (fsync)
   int max_connections = 4096;
   std::int64_t header_limit = 16 * 1024;
   Timestamp header_timeout = 10 * kMicrosPerSecond;  // to receive a complete header

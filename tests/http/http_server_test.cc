@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 
 #include <atomic>
+#include <future>
 #include <optional>
 #include <thread>
 
@@ -299,7 +300,48 @@ TEST_P(HttpConnectionLimitTest, ConnectionsOverTheCapAreClosedUntilOneEnds) {
   }));
 }
 
+// One I/O thread and a route marked blocking whose handler waits until the test releases it:
+// while it waits, the I/O thread must go on serving other connections.
+class HttpBlockingRouteTest : public HttpTest {
+ protected:
+  HttpBlockingRouteTest() {
+    server_options_.threads = 1;
+    Route route{"GET",
+                "/test/blocking",
+                "testBlocking",
+                false,
+                0,
+                [this](Request&) -> Result<Response> {
+                  entered_.set_value();
+                  released_.wait();
+                  return Response::Json(200, R"({"released":true})");
+                },
+                nullptr,
+                RouteDoc{}};
+    route.blocking = true;
+    router_.Add(std::move(route));
+  }
+  std::promise<void> entered_;
+  std::promise<void> release_;
+  std::shared_future<void> released_ = release_.get_future().share();
+};
+
+TEST_P(HttpBlockingRouteTest, ABlockingHandlerDoesNotStallItsIoThread) {
+  std::future<void> entered = entered_.get_future();
+  PV_ASSERT_OK_AND_ASSIGN(Connection slow, Connection::Open(port()));
+  ASSERT_TRUE(slow.Send(HttpRequest{"GET", "/test/blocking", {}, {}, {}}.Serialize()));
+  entered.wait();
+  // The only I/O thread is free: another connection is served while the handler waits.
+  HttpResponse health = Call("GET", "/healthz");
+  EXPECT_EQ(health.status, 200);
+  release_.set_value();
+  PV_ASSERT_OK_AND_ASSIGN(HttpResponse res, slow.Read());
+  EXPECT_EQ(res.status, 200);
+  EXPECT_EQ(res.body, R"({"released":true})");
+}
+
 PV_INSTANTIATE_STORE_TEST(HttpServerTest);
+PV_INSTANTIATE_STORE_TEST(HttpBlockingRouteTest);
 PV_INSTANTIATE_STORE_TEST(HttpLongTimeoutsTest);
 PV_INSTANTIATE_STORE_TEST(HttpConnectionLimitTest);
 
