@@ -1,4 +1,9 @@
 // SqlStore: lineage edges (a DAG of which asset derives from which).
+#include <algorithm>
+#include <cmath>
+#include <optional>
+#include <string_view>
+
 #include "storage/sql_rows.h"
 #include "storage/sql_store.h"
 
@@ -14,6 +19,9 @@ namespace {
 // Lineage inserts on PostgreSQL take this transaction-scoped advisory lock so two
 // concurrent inserts cannot close a cycle between them. SQLite has a single writer.
 constexpr std::int64_t kLineageLockKey = 0x70697876'6c696e65;  // "pixvline"
+constexpr std::size_t kMaxRoleLength = 64;
+// Probed durations are rounded; a time this close past the end still counts as inside.
+constexpr double kTimeTolerance = 1e-6;
 
 Result<bool> IsAncestorOrSelf(Connection& c, AssetId maybe_ancestor, AssetId of) {
   PV_ASSIGN_OR_RETURN(
@@ -25,16 +33,92 @@ Result<bool> IsAncestorOrSelf(Connection& c, AssetId maybe_ancestor, AssetId of)
   return !rows.empty();
 }
 
+// A role is free text, kept to a snake_case word so that it can name a PROV role and a
+// filter value: "source", "keyframe", "paused_frame", "composition_part", ...
+bool IsRoleWord(std::string_view role) {
+  if (role.empty() || role.size() > kMaxRoleLength || role.front() < 'a' || role.front() > 'z') {
+    return false;
+  }
+  for (char ch : role) {
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_')) return false;
+  }
+  return true;
+}
+
+Status ValidateTime(const std::optional<double>& t, std::string_view field) {
+  if (t && !(std::isfinite(*t) && *t >= 0)) {
+    return Fail(ErrorCode::kInvalidArgument, std::string(field) + " must be a finite number >= 0");
+  }
+  return Ok();
+}
+
+// Checks what an edge can be checked for on its own, before any query.
 Status ValidateEdge(const LineageEdge& e) {
   if (e.child_asset_id == e.parent_asset_id) {
     return Fail(ErrorCode::kInvalidArgument,
                 "lineage edge from asset " + std::to_string(e.child_asset_id) + " to itself");
   }
-  if (e.parent_role.empty()) return Fail(ErrorCode::kInvalidArgument, "parent_role is required");
+  if (!IsRoleWord(e.parent_role)) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "parent_role must be a lowercase word of letters, digits and '_' (at most " +
+                    std::to_string(kMaxRoleLength) + " characters, starting with a letter)");
+  }
+  PV_RETURN_IF_ERROR(ValidateTime(e.parent_start_time, "parent_start_time"));
+  PV_RETURN_IF_ERROR(ValidateTime(e.parent_end_time, "parent_end_time"));
   if (e.parent_start_time && e.parent_end_time && *e.parent_start_time > *e.parent_end_time) {
     return Fail(ErrorCode::kInvalidArgument, "parent_start_time is after parent_end_time");
   }
+  if (e.parent_frame && *e.parent_frame < 0) {
+    return Fail(ErrorCode::kInvalidArgument, "parent_frame must be >= 0");
+  }
+  if (e.sequence_order < 0) return Fail(ErrorCode::kInvalidArgument, "sequence_order must be >= 0");
+  if (e.operation_job_id && *e.operation_job_id < 1) {
+    return Fail(ErrorCode::kInvalidArgument, "operation_job_id must be a positive id");
+  }
   return ValidateJson(e.transformation, "transformation");
+}
+
+// Checks the edge's times and frame against its parent, read in the inserting transaction
+// (with the visibility check), so they hold for the parent as stored when the edge commits.
+// An unknown duration or frame rate leaves the corresponding check out.
+Status CheckAgainstParent(Connection& c, const Viewer& v, const LineageEdge& e) {
+  Where w;
+  w.params.push_back(e.parent_asset_id);
+  AddVisibility(w, v);
+  PV_ASSIGN_OR_RETURN(
+      Rows rows,
+      c.Query("SELECT a.duration_sec, a.fps FROM assets a WHERE a.id = ?" + w.sql, w.params));
+  if (rows.empty()) {
+    return Fail(ErrorCode::kNotFound, "asset " + std::to_string(e.parent_asset_id) + " not found");
+  }
+  RowView parent(rows, 0);
+  const std::optional<double> duration = parent.OptReal("duration_sec");
+  const std::optional<double> fps = parent.OptReal("fps");
+  if (duration) {
+    for (auto [t, name] : {std::pair{&e.parent_start_time, "parent_start_time"},
+                           {&e.parent_end_time, "parent_end_time"}}) {
+      if (*t && **t > *duration + kTimeTolerance) {
+        return Fail(ErrorCode::kInvalidArgument, std::string(name) + " " + std::to_string(**t) +
+                                                     " is past the end of the parent (duration " +
+                                                     std::to_string(*duration) + " s)");
+      }
+    }
+  }
+  if (duration && fps && e.parent_frame && *fps > 0) {
+    const auto frames = static_cast<std::int64_t>(std::llround(*duration * *fps));
+    if (*e.parent_frame >= std::max<std::int64_t>(frames, 1)) {
+      return Fail(ErrorCode::kInvalidArgument, "parent_frame " + std::to_string(*e.parent_frame) +
+                                                   " is past the last frame of the parent (" +
+                                                   std::to_string(frames) + " frames)");
+    }
+  }
+  return Ok();
+}
+
+// "edges[3]: <message>" for a batch, the bare message for a single edge.
+Error InBatch(Error error, std::size_t index, std::size_t size) {
+  if (size < 2) return error;
+  return WithContext(std::move(error), "edges[" + std::to_string(index) + "]");
 }
 
 }  // namespace
@@ -44,7 +128,9 @@ Status ValidateEdge(const LineageEdge& e) {
 Result<std::vector<LineageEdge>> SqlStore::AddLineage(const Viewer& v,
                                                       const std::vector<LineageEdge>& edges) {
   if (edges.empty()) return Fail(ErrorCode::kInvalidArgument, "no lineage edges given");
-  for (const auto& e : edges) PV_RETURN_IF_ERROR(ValidateEdge(e));
+  for (std::size_t i = 0; i < edges.size(); ++i) {
+    if (auto st = ValidateEdge(edges[i]); !st) return Fail(InBatch(st.error(), i, edges.size()));
+  }
   std::vector<LineageEdge> out;
   Status st = db_->Transaction([&](Connection& c) -> Status {
     out.clear();
@@ -52,16 +138,18 @@ Result<std::vector<LineageEdge>> SqlStore::AddLineage(const Viewer& v,
       PV_RETURN_IF_ERROR(c.Query("SELECT pg_advisory_xact_lock(?)", {kLineageLockKey}));
     }
     Timestamp now = clock_.Now();
-    for (const auto& e : edges) {
-      PV_RETURN_IF_ERROR(RequireVisibleAsset(c, v, e.child_asset_id));
-      PV_RETURN_IF_ERROR(RequireVisibleAsset(c, v, e.parent_asset_id));
+    for (std::size_t i = 0; i < edges.size(); ++i) {
+      const LineageEdge& e = edges[i];
+      auto fail = [&](Error error) { return Fail(InBatch(std::move(error), i, edges.size())); };
+      if (auto ok = RequireVisibleAsset(c, v, e.child_asset_id); !ok) return fail(ok.error());
+      if (auto ok = CheckAgainstParent(c, v, e); !ok) return fail(ok.error());
       // The new edge child <- parent closes a cycle iff child is already an ancestor of
       // parent (edges inserted earlier in this batch included).
       PV_ASSIGN_OR_RETURN(bool cycle, IsAncestorOrSelf(c, e.child_asset_id, e.parent_asset_id));
       if (cycle) {
-        return Fail(ErrorCode::kInvalidArgument,
-                    "lineage edge " + std::to_string(e.parent_asset_id) + " -> " +
-                        std::to_string(e.child_asset_id) + " would create a cycle");
+        return fail(Error{ErrorCode::kInvalidArgument,
+                          "lineage edge " + std::to_string(e.parent_asset_id) + " -> " +
+                              std::to_string(e.child_asset_id) + " would create a cycle"});
       }
       auto rows = c.Query(
           "INSERT INTO asset_lineage (child_asset_id, parent_asset_id, parent_role, "
@@ -72,7 +160,11 @@ Result<std::vector<LineageEdge>> SqlStore::AddLineage(const Viewer& v,
            Opt(e.operation_job_id), Opt(e.parent_start_time), Opt(e.parent_end_time),
            Opt(e.parent_frame), e.transformation, e.sequence_order, now});
       if (!rows && rows.error().code == ErrorCode::kAlreadyExists) {
-        return Fail(ErrorCode::kAlreadyExists, "lineage edge already exists");
+        return fail(Error{ErrorCode::kAlreadyExists,
+                          "lineage edge " + std::to_string(e.parent_asset_id) + " -> " +
+                              std::to_string(e.child_asset_id) + " with role '" + e.parent_role +
+                              "' and sequence_order " + std::to_string(e.sequence_order) +
+                              " already exists"});
       }
       if (!rows) return Fail(rows.error());
       LineageEdge stored = e;
