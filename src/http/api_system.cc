@@ -11,6 +11,7 @@ namespace pixvault::http {
 void RegisterAssetRoutes(Router& router, ApiContext& api);
 void RegisterFetchRoutes(Router& router, ApiContext& api);
 void RegisterFileRoutes(Router& router, ApiContext& api);
+void RegisterLineageRoutes(Router& router, ApiContext& api);
 void RegisterMetadataRoutes(Router& router, ApiContext& api);
 void RegisterUploadRoutes(Router& router, ApiContext& api);
 
@@ -86,6 +87,7 @@ void RegisterRoutes(Router& router, ApiContext& api) {
   RegisterFetchRoutes(router, api);
   RegisterFileRoutes(router, api);
   RegisterMetadataRoutes(router, api);
+  RegisterLineageRoutes(router, api);
   // Last, so the document describes every route registered above, itself included.
   router.Add(Route{"GET", "/api/v1/openapi.json", "openapi", false, 0,
                    [&router](Request&) -> Result<Response> {

@@ -2,6 +2,7 @@
 #include <boost/json.hpp>
 
 #include "http/api.h"
+#include "http/api_lineage_parse.h"
 #include "service/asset_json.h"
 
 namespace pixvault::http {
@@ -168,6 +169,16 @@ boost::json::object ParamSchema(const ParamDoc& p) {
   return s;
 }
 
+// The shared schemas plus those of route files that keep their own.
+boost::json::object Schemas() {
+  boost::json::object all = boost::json::parse(kSchemas).as_object();
+  for (const char* more : {kLineageSchemas}) {
+    boost::json::value parsed = boost::json::parse(more);
+    for (auto& kv : parsed.as_object()) all[kv.key()] = kv.value();
+  }
+  return all;
+}
+
 boost::json::value SchemaRef(const std::string& name) {
   return boost::json::object{{"$ref", "#/components/schemas/" + name}};
 }
@@ -234,7 +245,7 @@ std::string OpenApiDocument(const Router& router) {
         {"description", "Media asset service for AI-generated video, images, audio and 3D"}}},
       {"paths", std::move(paths)},
       {"components",
-       {{"schemas", boost::json::parse(kSchemas)},
+       {{"schemas", Schemas()},
         {"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}}}}}}};
   return service::ToJsonText(doc);
 }

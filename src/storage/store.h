@@ -189,7 +189,11 @@ class Store {
   virtual Status DeleteSegment(const Viewer& v, std::int64_t segment_id) = 0;
 
   // Lineage. Edges are validated (both assets visible to the viewer, no self edge, no
-  // cycle) and inserted atomically: all or none.
+  // cycle; parent_role a snake_case word; times finite, >= 0, start <= end and inside the
+  // parent's duration; parent_frame >= 0 and before the parent's last frame, when the
+  // parent's duration and fps are known) and inserted atomically: all or none. In a batch,
+  // messages start with "edges[i]: ". A repeated (child, parent, role, order) is
+  // kAlreadyExists.
   virtual Result<std::vector<LineageEdge>> AddLineage(const Viewer& v,
                                                       const std::vector<LineageEdge>& edges) = 0;
   virtual Result<std::vector<LineageEdge>> ListParents(const Viewer& v, AssetId child) = 0;
