@@ -121,12 +121,20 @@ int main(int argc, char** argv) {
     br::Rng pick(static_cast<std::uint64_t>(run) + 1000);
     events.reserve(16);
     choices.reserve(16);
+    if (auto s = player.Advance(0, events); !s.ok()) {  // the root's time-0 window opens
+      std::cerr << "branch_runtime_bench: " << s.error().message << "\n";
+      return 1;
+    }
     const auto start = Clock::now();
     for (std::int64_t c = 0; c < o.choices; ++c) {
       player.OpenChoices(choices);
+      if (choices.empty()) {
+        std::cerr << "branch_runtime_bench: no open choice in node " << player.node()->id << "\n";
+        return 1;
+      }
       const br::Choice& choice = choices[pick.Below(choices.size())];
       events.clear();
-      if (auto s = player.Choose(choice.variant->id, events); !s.ok()) {
+      if (auto s = player.Choose(choice, events); !s.ok()) {
         std::cerr << "branch_runtime_bench: " << s.error().message << "\n";
         return 1;
       }

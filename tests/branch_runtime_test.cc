@@ -871,6 +871,29 @@ TEST(Player, ChoosesOnlyOpenVariants) {
   EXPECT_EQ(p.Choose(8, events).error().code, ErrorCode::kEnded);
 }
 
+TEST(Player, ChoosesAChoiceOfThisBundleOnly) {
+  Bundle b = MustLoad(kDoor);
+  Bundle other = MustLoad(kDoor);
+  Player p(b, 1);
+  Player q(other, 1);
+  std::vector<Event> events;
+  ASSERT_TRUE(p.Advance(5, events).ok());
+  ASSERT_TRUE(q.Advance(5, events).ok());
+  auto foreign = q.OpenChoices();
+  ASSERT_EQ(foreign.size(), 1u);
+  EXPECT_EQ(p.Choose(foreign[0], events).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(p.Choose(Choice{nullptr, nullptr}, events).error().code, ErrorCode::kNotFound);
+  // A variant of this bundle that is not open now is refused like by id.
+  const BranchPoint* door = b.FindBranchPoint(3);
+  EXPECT_EQ(p.Choose(Choice{door, &door->variants[0]}, events).error().code, ErrorCode::kNotOpen);
+  auto open = p.OpenChoices();
+  ASSERT_EQ(open.size(), 1u);
+  events.clear();
+  ASSERT_TRUE(p.Choose(open[0], events).ok());
+  EXPECT_EQ(p.node()->id, 14);
+  EXPECT_EQ(Kinds(events), std::vector<EventKind>{EventKind::kBranchTaken});
+}
+
 TEST(Player, WindowIsHalfOpen) {
   Bundle b = MustLoad(kDoor);
   Player p(b, 1);

@@ -43,6 +43,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <map>
 #include <optional>
@@ -426,14 +427,15 @@ std::string ValidationToJson(const std::vector<Issue>& issues);
 
 inline constexpr std::uint32_t kNoIndex = 0xffffffffu;
 
+// The members a Player reads come first in these structs (cache locality of a walk).
 struct Node {
   std::int64_t id = 0;
+  std::vector<std::uint32_t> branch_points;  // indices into Bundle::branch_points(), in order
   std::string sha256, media_type, mime_type;  // "" when absent
   std::optional<std::int64_t> size_bytes;
   std::optional<double> duration, fps;  // nullopt: unknown
   std::optional<std::int64_t> width, height;
   std::optional<std::string> codec, pixel_format, file, url;
-  std::vector<std::uint32_t> branch_points;  // indices into Bundle::branch_points(), in order
 };
 
 enum class BranchType : std::uint8_t { kManual, kAutomatic, kConditional, kRandom };
@@ -441,13 +443,13 @@ std::string_view BranchTypeName(BranchType type);  // "manual", ...
 
 struct Variant {
   std::int64_t id = 0;
-  std::int64_t node_id = 0;
   std::uint32_t node = kNoIndex;  // index into Bundle::nodes(); kNoIndex when dangling
-  std::string name;
-  std::optional<std::string> tag;
   double weight = 1.0;
   Condition condition;
   Effects effects;
+  std::int64_t node_id = 0;
+  std::string name;
+  std::optional<std::string> tag;
 };
 
 struct Prefetch {
@@ -457,17 +459,17 @@ struct Prefetch {
 
 struct BranchPoint {
   std::int64_t id = 0;
-  std::int64_t node_id = 0;
   std::uint32_t node = kNoIndex;  // index into Bundle::nodes(); kNoIndex when dangling
-  std::string name;
-  std::optional<std::string> tag;
   BranchType type = BranchType::kManual;
-  double time = 0;
-  std::optional<std::int64_t> frame;
   double show_at = 0, hide_at = 0;
-  std::optional<std::int64_t> default_variant_id;
   std::uint32_t default_variant = kNoIndex;  // index into `variants`
   std::vector<Variant> variants;
+  std::int64_t node_id = 0;
+  std::string name;
+  std::optional<std::string> tag;
+  double time = 0;
+  std::optional<std::int64_t> frame;
+  std::optional<std::int64_t> default_variant_id;
   std::vector<Prefetch> prefetch;
 };
 
@@ -651,6 +653,9 @@ class Player {
   // at time 0 and delivers that node's time-0 events into `events`. Errors (nothing changed):
   // kNotFound, kNotOpen, kEnded, kOverflow (effects), kDanglingTarget, kStalled.
   Status Choose(std::int64_t variant_id, std::vector<Event>& events);
+  // The same for a Choice from OpenChoices (of this bundle), skipping the id lookup: the fast
+  // path for a game that lists the choices anyway.
+  Status Choose(const Choice& choice, std::vector<Event>& events);
 
   // State.
   const State& state() const { return state_; }
@@ -668,6 +673,7 @@ class Player {
   Pick PickAtDeadline(const BranchPoint& bp);
   void MoveTo(std::uint32_t node);
   Status Run(double target, std::vector<Event>& events);
+  Status Take(const BranchPoint& bp, const Variant& v, std::vector<Event>& events);
 
   const Bundle* bundle_;
   std::uint64_t seed_;
@@ -842,6 +848,8 @@ class Parser {
     }
   }
 
+  // Elements and members are parsed onto scratch stacks shared by all levels, then moved into
+  // an exactly sized vector: one allocation per array or object (allocation dominates).
   bool ParseArray(Value& out, std::size_t depth) {
     if (depth > max_depth_) return Fail("nesting deeper than " + std::to_string(max_depth_));
     out.type_ = Type::kArray;
@@ -851,10 +859,12 @@ class Parser {
       ++pos_;
       return true;
     }
+    const std::size_t base = values_.size();
     while (true) {
       SkipSpace();
-      out.array_.emplace_back();
-      if (!ParseValue(out.array_.back(), depth)) return false;
+      Value element;
+      if (!ParseValue(element, depth)) return false;
+      values_.push_back(std::move(element));
       SkipSpace();
       if (AtEnd()) return Fail("unterminated array");
       if (Peek() == ',') {
@@ -863,10 +873,14 @@ class Parser {
       }
       if (Peek() == ']') {
         ++pos_;
-        return true;
+        break;
       }
       return Fail("expected ',' or ']'");
     }
+    out.array_.reserve(values_.size() - base);
+    for (std::size_t i = base; i < values_.size(); ++i) out.array_.push_back(std::move(values_[i]));
+    values_.resize(base);
+    return true;
   }
 
   bool ParseObject(Value& out, std::size_t depth) {
@@ -879,18 +893,19 @@ class Parser {
       ++pos_;
       return true;
     }
+    const std::size_t base = members_.size();
     while (true) {
       SkipSpace();
       if (AtEnd()) return Fail("unterminated object");
       if (Peek() != '"') return Fail("expected a member name");
-      out.object_.emplace_back();
-      Member& m = out.object_.back();
+      Member m;
       if (!ParseString(m.name)) return false;
       SkipSpace();
       if (AtEnd() || Peek() != ':') return Fail("expected ':' after a member name");
       ++pos_;
       SkipSpace();
       if (!ParseValue(m.value, depth)) return false;
+      members_.push_back(std::move(m));
       SkipSpace();
       if (AtEnd()) return Fail("unterminated object");
       if (Peek() == ',') {
@@ -903,13 +918,31 @@ class Parser {
       }
       return Fail("expected ',' or '}'");
     }
-    // Duplicate names: sort views of the names (objects are small; this bounds the worst case).
-    std::vector<std::string_view> names;
-    names.reserve(out.object_.size());
-    for (const Member& m : out.object_) names.push_back(m.name);
-    std::sort(names.begin(), names.end());
-    auto dup = std::adjacent_find(names.begin(), names.end());
-    if (dup != names.end()) {
+    out.object_.reserve(members_.size() - base);
+    for (std::size_t i = base; i < members_.size(); ++i) {
+      out.object_.push_back(std::move(members_[i]));
+    }
+    members_.resize(base);
+    // Duplicate names: pairwise for small objects, sorted views beyond.
+    const auto& list = out.object_;
+    const std::string* dup = nullptr;
+    if (list.size() <= 16) {
+      for (std::size_t i = 0; i < list.size() && !dup; ++i) {
+        for (std::size_t j = i + 1; j < list.size() && !dup; ++j) {
+          if (list[i].name == list[j].name) dup = &list[i].name;
+        }
+      }
+    } else {
+      std::vector<const std::string*> names;
+      names.reserve(list.size());
+      for (const Member& m : list) names.push_back(&m.name);
+      std::sort(names.begin(), names.end(),
+                [](const std::string* a, const std::string* b) { return *a < *b; });
+      for (std::size_t i = 1; i < names.size() && !dup; ++i) {
+        if (*names[i - 1] == *names[i]) dup = names[i];
+      }
+    }
+    if (dup != nullptr) {
       pos_ = start;
       return Fail("duplicate member name " + Quote(*dup));
     }
@@ -1059,6 +1092,8 @@ class Parser {
   std::string_view text_;
   std::size_t max_depth_;
   std::size_t pos_ = 0;
+  std::vector<Value> values_;    // scratch: elements of the arrays being parsed
+  std::vector<Member> members_;  // scratch: members of the objects being parsed
   std::string error_;
   std::size_t error_pos_ = 0;
 };
@@ -2743,7 +2778,27 @@ inline Status Player::Choose(std::int64_t variant_id, std::vector<Event>& events
                              "no variant " + std::to_string(variant_id) + " in the bundle");
   }
   const BranchPoint& bp = bundle_->branch_points_[it->second.branch_point];
-  const Variant& v = bp.variants[it->second.variant];
+  return Take(bp, bp.variants[it->second.variant], events);
+}
+
+inline Status Player::Choose(const Choice& choice, std::vector<Event>& events) {
+  // Pointers into this bundle? (std::less: a total order even for unrelated pointers.)
+  auto within = [](const auto* p, const auto& vec) {
+    using Less = std::less<decltype(p)>;
+    return p != nullptr && !vec.empty() && !Less{}(p, vec.data()) &&
+           Less{}(p, vec.data() + vec.size());
+  };
+  if (!within(choice.branch_point, bundle_->branch_points_) ||
+      !within(choice.variant, choice.branch_point->variants)) {
+    return detail::MakeError(ErrorCode::kNotFound, "the choice is not of this bundle");
+  }
+  if (auto s = Run(t_, events); !s.ok()) return s;
+  if (ended_) return detail::MakeError(ErrorCode::kEnded, "playback has ended");
+  return Take(*choice.branch_point, *choice.variant, events);
+}
+
+inline Status Player::Take(const BranchPoint& bp, const Variant& v, std::vector<Event>& events) {
+  const std::int64_t variant_id = v.id;
   if (bp.node != node_ || bp.type != BranchType::kManual ||
       !(bp.show_at <= t_ && t_ < bp.hide_at)) {
     return detail::MakeError(ErrorCode::kNotOpen,
