@@ -430,7 +430,7 @@ inline constexpr std::uint32_t kNoIndex = 0xffffffffu;
 // The members a Player reads come first in these structs (cache locality of a walk).
 struct Node {
   std::int64_t id = 0;
-  std::vector<std::uint32_t> branch_points;  // indices into Bundle::branch_points(), in order
+  std::vector<std::uint32_t> branch_points;   // indices into Bundle::branch_points(), in order
   std::string sha256, media_type, mime_type;  // "" when absent
   std::optional<std::int64_t> size_bytes;
   std::optional<double> duration, fps;  // nullopt: unknown
