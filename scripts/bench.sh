@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Usage: scripts/bench.sh [--assets N] [--edges N] [--iterations N] [--import-mib N]
-#                         [--runs N] [--skip-import] [--skip-sqlite] [--skip-postgres]
-#                         [--output FILE]
+#                         [--runs N] [--http-assets N] [--http-seconds S] [--upload-mib N]
+#                         [--skip-import] [--skip-sqlite] [--skip-postgres] [--skip-http]
+#                         [--skip-lineage] [--skip-runtime] [--output FILE]
 #
 # Runs the performance benchmarks (`make bench`) and rewrites docs/benchmarks.md with the
 # measured figures, each beside its reference tool run in the same session:
@@ -9,7 +10,12 @@
 #      and peak RSS, median of --runs runs, both on a hot page cache, same filesystem);
 #   2. bench/store_bench on SQLite and on a throwaway PostgreSQL (scripts/with-postgres.sh):
 #      1,000,000 synthetic assets, keyset pages by category+rating and by tag, lineage
-#      ancestors to depth 50, vs the same SQL in sqlite3 / psql.
+#      ancestors to depth 50, vs the same SQL in sqlite3 / psql;
+#   3. the HTTP API under wrk (scripts/bench_http.sh): a filtered list on --http-assets
+#      assets, GET by id, a raw upload vs sha256sum+cp with server RSS, 1,000 idle connections;
+#   4. bench/lineage_http_bench on both backends: lineage walks at depth 50 through the HTTP
+#      API on --edges edges, beside the recursive SQL alone;
+#   5. bench/branch_runtime_bench: choices per second of the branch runtime on one core.
 # Builds Release into $BUILD (default build/release, the Makefile's; only the needed targets;
 # JOBS=N parallel jobs, default 1). Temporary files go to a folder under $TMPDIR (about
 # 2.5 GiB at the default sizes), removed at the end.
@@ -25,7 +31,8 @@ edges=1000000
 iterations=200
 import_mib=1024
 runs=3
-do_import=1 do_sqlite=1 do_postgres=1
+http_assets=100000 http_seconds=30 upload_mib=1024
+do_import=1 do_sqlite=1 do_postgres=1 do_http=1 do_lineage=1 do_runtime=1
 output=$root/docs/benchmarks.md
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -34,6 +41,12 @@ while [[ $# -gt 0 ]]; do
     --iterations) iterations=$2; shift 2 ;;
     --import-mib) import_mib=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
+    --http-assets) http_assets=$2; shift 2 ;;
+    --http-seconds) http_seconds=$2; shift 2 ;;
+    --upload-mib) upload_mib=$2; shift 2 ;;
+    --skip-http) do_http=0; shift ;;
+    --skip-lineage) do_lineage=0; shift ;;
+    --skip-runtime) do_runtime=0; shift ;;
     --skip-import) do_import=0; shift ;;
     --skip-sqlite) do_sqlite=0; shift ;;
     --skip-postgres) do_postgres=0; shift ;;
@@ -51,10 +64,11 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/pixvault-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 build=${BUILD:-build/release}
 [[ $build = /* ]] || build=$root/$build
-log "building pixvault and store_bench (Release) in $build"
+log "building pixvault and the benchmarks (Release) in $build"
 if ! { cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
          -DPIXVAULT_BUILD_BENCH=ON &&
-       cmake --build "$build" --target pixvault store_bench -j "${JOBS:-1}"; } \
+       cmake --build "$build" --target pixvault store_bench lineage_http_bench \
+         branch_runtime_bench -j "${JOBS:-1}"; } \
   >"$tmp/build.log" 2>&1; then
   tail -n 40 "$tmp/build.log" >&2
   log "build failed (full log above, last 40 lines)"
@@ -62,6 +76,8 @@ if ! { cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
 fi
 pixvault=$build/src/app/pixvault
 store_bench=$build/bench/store_bench
+lineage_bench=$build/bench/lineage_http_bench
+runtime_bench=$build/bench/branch_runtime_bench
 
 # --- Machine -----------------------------------------------------------------------------
 cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
@@ -150,6 +166,43 @@ if [[ $do_postgres -eq 1 ]]; then
     --markdown "$tmp/postgres.md" --json "$tmp/postgres.json"
   postgres_md=$(cat "$tmp/postgres.md")
 fi
+
+# --- 3. HTTP API -------------------------------------------------------------------------
+http_md=""
+if [[ $do_http -eq 1 ]]; then
+  log "HTTP API under wrk ($http_assets assets, $http_seconds s per load)"
+  bash "$root/scripts/bench_http.sh" --pixvault "$pixvault" --store-bench "$store_bench" \
+    --markdown "$tmp/http.md" --assets "$http_assets" --duration "$http_seconds" \
+    --upload-mib "$upload_mib" --runs "$runs"
+  http_md=$(cat "$tmp/http.md")
+fi
+
+# --- 4. Lineage through the API ----------------------------------------------------------
+lineage_sqlite_md="" lineage_postgres_md=""
+if [[ $do_lineage -eq 1 ]]; then
+  log "lineage walks through the API on SQLite ($edges edges)"
+  "$lineage_bench" --db "sqlite://$tmp/lineage.db" --edges "$edges" --iterations "$iterations" \
+    --title SQLite --markdown "$tmp/lineage_sqlite.md" >/dev/null
+  lineage_sqlite_md=$(cat "$tmp/lineage_sqlite.md")
+  rm -f "$tmp"/lineage.db*
+  log "lineage walks through the API on PostgreSQL ($edges edges)"
+  inner='set -euo pipefail
+    psql -X -q -d "$PIXVAULT_TEST_PG_URL" -c "CREATE DATABASE pixvault_lineage_bench"
+    url=${PIXVAULT_TEST_PG_URL/\/postgres\?//pixvault_lineage_bench?}
+    "$0" --db "$url" "$@" >/dev/null'
+  bash "$root/scripts/with-postgres.sh" bash -c "$inner" "$lineage_bench" --edges "$edges" \
+    --iterations "$iterations" --title "PostgreSQL (fsync off)" \
+    --markdown "$tmp/lineage_postgres.md"
+  lineage_postgres_md=$(cat "$tmp/lineage_postgres.md")
+fi
+
+# --- 5. Branch runtime -------------------------------------------------------------------
+runtime_md=""
+if [[ $do_runtime -eq 1 ]]; then
+  log "branch runtime choices per second"
+  "$runtime_bench" --markdown "$tmp/runtime.md" >/dev/null
+  runtime_md=$(tail -n +3 "$tmp/runtime.md")  # without its own "## Branch runtime" heading
+fi
 elapsed=$(($(date +%s) - started))
 
 # --- Report ------------------------------------------------------------------------------
@@ -216,6 +269,48 @@ mkdir -p "$(dirname "$output")"
     echo "so it skips parse and plan after the first call; the ratio compares p50s."
     echo
   fi
+  echo "## 3. HTTP API under load"
+  echo
+  if [[ -n $http_md ]]; then
+    echo "\`scripts/bench_http.sh\`: \`pixvault serve\` with its defaults (4 I/O threads) on"
+    echo "SQLite, on loopback, loaded by wrk on the same 2 CPUs (wrk takes a share of them). The"
+    echo "catalogue is store_bench's synthetic one at $(commas "$http_assets") assets; list"
+    echo "requests cycle over the 100 categories at rating mature (200 matches each at 100,000"
+    echo "assets), GET by id over 1 in 7 assets of the catalogue. Errors are non-2xx answers"
+    echo "plus socket errors. The upload is a raw \`POST /api/v1/assets/upload\` of a"
+    echo "${upload_mib} MiB WAV by \`curl -T\` (hash, write, fsync, rename, sniff, probe,"
+    echo "commit) vs \`sha256sum FILE && cp FILE DEST\` (no fsync), a fresh server and data"
+    echo "folder each run; RSS from /proc (VmHWM after the upload minus VmRSS when idle). The"
+    echo "idle connections are opened by another process and stay open through the run."
+    echo
+    echo "$http_md"
+  else
+    echo "Skipped in this run (--skip-http)."
+  fi
+  echo
+  echo "## 4. Lineage walks through the API"
+  echo
+  if [[ -n $lineage_sqlite_md ]]; then
+    echo "\`bench/lineage_http_bench\`: the real HTTP server in-process on loopback, one"
+    echo "keep-alive client; \`GET /api/v1/assets/{id}/lineage?direction=...&depth=50\` on a"
+    echo "DAG of $(commas "$edges") edges (chains of 51 assets plus reference edges); beside it,"
+    echo "the recursive statement the store ran, replayed through the sql layer."
+    echo
+    echo "$lineage_sqlite_md"
+    echo
+    echo "$lineage_postgres_md"
+  else
+    echo "Skipped in this run (--skip-lineage)."
+  fi
+  echo
+  echo "## 5. Branch runtime"
+  echo
+  if [[ -n $runtime_md ]]; then
+    echo "$runtime_md"
+  else
+    echo "Skipped in this run (--skip-runtime)."
+  fi
+  echo
   echo "<!-- notes -->"
   if [[ -n $notes ]]; then echo "$notes"; fi
 } >"$output.tmp"

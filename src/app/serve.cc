@@ -1,5 +1,7 @@
 #include "app/serve.h"
 
+#include <malloc.h>
+
 #include <ostream>
 
 #include "http/api.h"
@@ -12,6 +14,12 @@
 namespace pixvault::app {
 
 int RunServe(cli::Context& ctx, const ServeConfig& config) {
+  // glibc gives memory at the top of a heap back to the kernel as soon as 128 KiB are free
+  // there, and serves large blocks with mmap: a list response builds and frees ~100 KiB per
+  // request, so each request paid page faults to get the same memory again. Keep up to
+  // 16 MiB free per arena and mmap only blocks of 1 MiB or more.
+  (void)mallopt(M_TRIM_THRESHOLD, 16 << 20);
+  (void)mallopt(M_MMAP_THRESHOLD, 1 << 20);
   auto store = ctx.Store();
   if (!store) return ctx.ReportError(store.error());
   auto blobs = ctx.Blobs();

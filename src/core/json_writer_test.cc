@@ -48,6 +48,43 @@ TEST(JsonWriter, EscapesQuotesBackslashesAndControlCharacters) {
   EXPECT_EQ(out, "\"caf\xc3\xa9\"");
 }
 
+TEST(JsonWriter, EscapesAtEveryOffsetOfALongString) {
+  // Strings are scanned eight bytes at a time: an escape must be found at any position.
+  for (char special : {'"', '\\', '\n', '\x01', '\x1f'}) {
+    for (std::size_t at = 0; at < 24; ++at) {
+      std::string s(24, 'a');
+      s[at] = special;
+      s += "\xc3\xa9\x7f ~";  // bytes >= 0x80, DEL and space are not escaped
+      std::string expected = "\"";
+      for (char c : s) {
+        switch (c) {
+          case '"':
+            expected += "\\\"";
+            break;
+          case '\\':
+            expected += "\\\\";
+            break;
+          case '\n':
+            expected += "\\n";
+            break;
+          case '\x01':
+            expected += "\\u0001";
+            break;
+          case '\x1f':
+            expected += "\\u001f";
+            break;
+          default:
+            expected += c;
+        }
+      }
+      expected += '"';
+      std::string out;
+      AppendJsonString(s, out);
+      EXPECT_EQ(out, expected) << "special " << int(special) << " at " << at;
+    }
+  }
+}
+
 TEST(JsonWriter, NumbersAreShortestRoundTripAndNonFiniteIsNull) {
   std::string out;
   AppendJsonNumber(0.5, out);

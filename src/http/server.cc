@@ -41,6 +41,10 @@ struct Fd {
 
 }  // namespace
 
+int DefaultIoThreads() {
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
 struct Server::Impl {
   Impl(const Router& r, Authenticator a, Metrics& m, ServerOptions o)
       : router(r), authenticate(std::move(a)), metrics(m), options(std::move(o)) {

@@ -30,6 +30,9 @@
 
 namespace pixvault::http {
 
+// One per CPU (std::thread::hardware_concurrency), at least 1.
+int DefaultIoThreads();
+
 struct ServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;  // 0 = any free port (see Server::port())
