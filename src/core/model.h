@@ -215,6 +215,23 @@ struct Branch {
   std::optional<std::string> branch_tag;
   BranchType branch_type = BranchType::kManual;
   std::string game_metadata = "{}";  // JSON
+  // The choice is offered from show_at to hide_at (seconds into the source, both <=
+  // branch_time); unset means from the start of the source until branch_time.
+  std::optional<double> show_at;
+  std::optional<double> hide_at;
+  // Taken when nobody chooses in time; one of this branch point's variants.
+  std::optional<std::int64_t> default_variant_id;
+  Timestamp created_at = 0;
+  Timestamp updated_at = 0;
+};
+
+// A typed variable of a user's game state, named by variant conditions and effects.
+struct StateVariable {
+  std::int64_t id = 0;
+  UserId user_id = 0;
+  std::string name;
+  std::string type;                          // "bool", "int" or "string"
+  std::optional<std::string> initial_value;  // a JSON literal of that type; unset when absent
   Timestamp created_at = 0;
   Timestamp updated_at = 0;
 };

@@ -47,6 +47,9 @@ struct ApiContext {
 
 void RegisterRoutes(Router& router, ApiContext& api);
 
+// Component schemas of the branch routes (a JSON object text) merged into the OpenAPI document.
+extern const char* const kBranchSchemas;
+
 // The OpenAPI 3.1 document for the routes of `router` (JSON text).
 std::string OpenApiDocument(const Router& router);
 

@@ -9,6 +9,7 @@
 #include "core/sha256.h"
 #include "http/api.h"
 #include "http/api_util.h"
+#include "service/json_fields.h"
 
 namespace pixvault::http {
 
@@ -23,18 +24,10 @@ tl::unexpected<Error> Invalid(std::string_view key, std::string_view what) {
 
 // --- Rendering -------------------------------------------------------------------------
 
-template <class T>
-boost::json::value OrNull(const std::optional<T>& v) {
-  if (!v) return nullptr;
-  return boost::json::value_from(*v);
-}
+using service::OrNull;
 
 // JSON columns are embedded as JSON. The store validated them on the way in.
-boost::json::value Embedded(const std::string& text) {
-  boost::system::error_code ec;
-  boost::json::value v = boost::json::parse(text, ec);
-  return ec ? boost::json::value(nullptr) : v;
-}
+boost::json::value Embedded(const std::string& text) { return service::Embedded(text, nullptr); }
 
 boost::json::object ToJson(const Asset3dMetadata& m) {
   return {{"asset_id", m.asset_id},

@@ -12,6 +12,7 @@ void RegisterAssetRoutes(Router& router, ApiContext& api);
 void RegisterFetchRoutes(Router& router, ApiContext& api);
 void RegisterFileRoutes(Router& router, ApiContext& api);
 void RegisterLineageRoutes(Router& router, ApiContext& api);
+void RegisterBranchRoutes(Router& router, ApiContext& api);
 void RegisterMetadataRoutes(Router& router, ApiContext& api);
 void RegisterUploadRoutes(Router& router, ApiContext& api);
 
@@ -88,6 +89,7 @@ void RegisterRoutes(Router& router, ApiContext& api) {
   RegisterFileRoutes(router, api);
   RegisterMetadataRoutes(router, api);
   RegisterLineageRoutes(router, api);
+  RegisterBranchRoutes(router, api);
   // Last, so the document describes every route registered above, itself included.
   router.Add(Route{"GET", "/api/v1/openapi.json", "openapi", false, 0,
                    [&router](Request&) -> Result<Response> {

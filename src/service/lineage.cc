@@ -1,5 +1,7 @@
 #include "service/lineage.h"
 
+#include "service/json_fields.h"
+
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -8,19 +10,6 @@
 namespace pixvault::service {
 
 namespace {
-
-template <class T>
-boost::json::value OrNull(const std::optional<T>& v) {
-  if (!v) return nullptr;
-  return boost::json::value_from(*v);
-}
-
-// JSON columns are embedded as JSON; the store validated them on the way in.
-boost::json::value Embedded(const std::string& text) {
-  boost::system::error_code ec;
-  boost::json::value v = boost::json::parse(text, ec);
-  return ec ? boost::json::value(boost::json::object{}) : v;
-}
 
 std::string_view DirectionName(LineageDirection d) {
   return d == LineageDirection::kAncestors ? "ancestors" : "descendants";

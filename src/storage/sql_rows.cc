@@ -28,7 +28,10 @@ const char* const kEdgeColumns =
     "l.transformation, l.sequence_order, l.created_at";
 const char* const kBranchColumns =
     "id, user_id, source_asset_id, branch_time, branch_frame, branch_name, branch_description, "
-    "branch_tag, branch_type, game_metadata, created_at, updated_at";
+    "branch_tag, branch_type, game_metadata, show_at, hide_at, default_variant_id, created_at, "
+    "updated_at";
+const char* const kStateVariableColumns =
+    "id, user_id, name, var_type, initial_value, created_at, updated_at";
 const char* const kVariantColumns =
     "id, branch_id, variant_asset_id, variant_name, variant_tag, weight, conditions, effects, "
     "created_at";
@@ -238,9 +241,24 @@ Branch ToBranch(const sql::RowView& r) {
   b.branch_tag = r.OptText("branch_tag");
   b.branch_type = RowEnum<BranchType>(r, "branch_type");
   b.game_metadata = r.Text("game_metadata");
+  b.show_at = r.OptReal("show_at");
+  b.hide_at = r.OptReal("hide_at");
+  b.default_variant_id = r.OptInt("default_variant_id");
   b.created_at = r.Int("created_at");
   b.updated_at = r.Int("updated_at");
   return b;
+}
+
+StateVariable ToStateVariable(const sql::RowView& r) {
+  StateVariable v;
+  v.id = r.Int("id");
+  v.user_id = r.Int("user_id");
+  v.name = r.Text("name");
+  v.type = r.Text("var_type");
+  v.initial_value = r.OptText("initial_value");
+  v.created_at = r.Int("created_at");
+  v.updated_at = r.Int("updated_at");
+  return v;
 }
 
 BranchVariant ToVariant(const sql::RowView& r) {

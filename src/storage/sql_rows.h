@@ -66,6 +66,7 @@ extern const char* const kEdgeColumns;  // prefixed with "l."
 extern const char* const kBranchColumns;
 extern const char* const kVariantColumns;
 extern const char* const kClipColumns;
+extern const char* const kStateVariableColumns;
 extern const char* const kAccountColumns;
 extern const char* const kUploadColumns;
 extern const char* const kJobColumns;
@@ -82,6 +83,7 @@ LineageEdge ToEdge(const sql::RowView& r);
 Branch ToBranch(const sql::RowView& r);
 BranchVariant ToVariant(const sql::RowView& r);
 Clip ToClip(const sql::RowView& r);
+StateVariable ToStateVariable(const sql::RowView& r);
 ProviderAccount ToAccount(const sql::RowView& r);
 ProviderUpload ToUpload(const sql::RowView& r);
 Job ToJob(const sql::RowView& r);

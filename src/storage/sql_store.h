@@ -92,6 +92,11 @@ class SqlStore final : public Store {
   Result<std::vector<Clip>> ListClips(const Viewer& v, AssetId source) override;
   Result<Clip> UpdateClip(const Viewer& v, const Clip& c) override;
   Status DeleteClip(const Viewer& v, std::int64_t id) override;
+  Result<BranchVariant> GetVariant(const Viewer& v, std::int64_t id) override;
+  Result<Clip> GetClip(const Viewer& v, std::int64_t id) override;
+  Result<StateVariable> PutStateVariable(const Viewer& v, const StateVariable& var) override;
+  Result<std::vector<StateVariable>> ListStateVariables(const Viewer& v, UserId owner) override;
+  Status DeleteStateVariable(const Viewer& v, UserId owner, const std::string& name) override;
 
   Result<ProviderAccount> CreateProviderAccount(const ProviderAccount& a) override;
   Result<ProviderAccount> GetProviderAccount(const Viewer& v, std::int64_t id) override;

@@ -220,6 +220,16 @@ class Store {
   virtual Result<std::vector<Clip>> ListClips(const Viewer& v, AssetId source) = 0;
   virtual Result<Clip> UpdateClip(const Viewer& v, const Clip& c) = 0;
   virtual Status DeleteClip(const Viewer& v, std::int64_t id) = 0;
+  virtual Result<BranchVariant> GetVariant(const Viewer& v, std::int64_t id) = 0;
+  virtual Result<Clip> GetClip(const Viewer& v, std::int64_t id) = 0;
+
+  // Game state variables, one namespace per user (`var.user_id`, 0 = the viewer; another
+  // user's only for admins, else kNotFound). Put creates or replaces by name;
+  // kInvalidArgument for a name that is not an identifier, an unknown type, or an initial
+  // value that is not a JSON literal of that type.
+  virtual Result<StateVariable> PutStateVariable(const Viewer& v, const StateVariable& var) = 0;
+  virtual Result<std::vector<StateVariable>> ListStateVariables(const Viewer& v, UserId owner) = 0;
+  virtual Status DeleteStateVariable(const Viewer& v, UserId owner, const std::string& name) = 0;
 
   // Provider accounts and uploads.
   virtual Result<ProviderAccount> CreateProviderAccount(const ProviderAccount& a) = 0;

@@ -200,8 +200,12 @@ Result<std::unique_ptr<SqliteConnection>> OpenConnection(const std::string& path
   auto conn = std::make_unique<SqliteConnection>(db);
   sqlite3_busy_timeout(db, options.busy_timeout_ms);
   sqlite3_extended_result_codes(db, 1);
+  // mmap_size: pages are read straight from the OS page cache through one shared mapping
+  // instead of a pread per page into each connection's small private cache (2 MiB by
+  // default), which made a list page over a large catalogue a hundred syscalls.
   PV_RETURN_IF_ERROR(conn->ExecScript(
-      "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY;"));
+      "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY; "
+      "PRAGMA mmap_size=1073741824;"));
   if (path != ":memory:") {
     // journal_mode=WAL needs a write lock the first time; the busy timeout covers races.
     auto wal = conn->Query("PRAGMA journal_mode=WAL");
