@@ -54,8 +54,8 @@ Status WriteTaxonomy(Connection& c, AssetId id,
 // Fills tags and style_tags of `assets` with one query.
 Status LoadTags(Connection& c, std::vector<Asset>& assets) {
   if (assets.empty()) return Ok();
-  // Ordered by the primary key's prefix only: ordering by position too made SQLite sort in a
-  // temporary b-tree on every page. Positions are sorted here, per asset and kind.
+  // Read from the index (asset_id, kind, position, tag) alone (migration 0006); positions are
+  // ordered here rather than by the database, which some plans did with a temporary b-tree.
   std::string sql = "SELECT asset_id, kind, tag, position FROM asset_tags WHERE asset_id IN (";
   std::vector<Value> params;
   std::unordered_map<AssetId, std::size_t> index;
@@ -64,7 +64,7 @@ Status LoadTags(Connection& c, std::vector<Asset>& assets) {
     params.emplace_back(assets[i].id);
     index.emplace(assets[i].id, i);
   }
-  sql += ") ORDER BY asset_id, kind";
+  sql += ")";
   PV_ASSIGN_OR_RETURN(Rows rows, c.Query(sql, params));
   struct Entry {
     std::size_t asset;
