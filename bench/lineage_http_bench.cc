@@ -23,6 +23,7 @@
 
 #include <boost/json.hpp>
 
+#include "bench/bench_util.h"
 #include "bench/recording_database.h"
 #include "bench/synthetic_catalog.h"
 #include "blob/blob_store.h"
@@ -38,7 +39,6 @@
 namespace pixvault::bench {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using storage::SqlStore;
 using storage::sql::Connection;
 
@@ -55,43 +55,6 @@ struct Options {
   bool reuse = false;
   std::string markdown_path, title;
 };
-
-struct Stats {
-  double p50 = 0, p95 = 0, mean = 0;
-};
-Stats Summarize(std::vector<double> ms) {
-  Stats s;
-  if (ms.empty()) return s;
-  std::sort(ms.begin(), ms.end());
-  auto rank = [&](double p) {
-    return ms[std::min(ms.size() - 1,
-                       static_cast<std::size_t>(p * static_cast<double>(ms.size())))];
-  };
-  s.p50 = rank(0.50);
-  s.p95 = rank(0.95);
-  for (double v : ms) s.mean += v;
-  s.mean /= static_cast<double>(ms.size());
-  return s;
-}
-
-double MsSince(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
-std::string Fixed(double v, int digits = 2) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.*f", digits, v);
-  return buf;
-}
-
-std::string Thousands(std::int64_t v) {
-  std::string s = std::to_string(v), out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (i && (s.size() - i) % 3 == 0) out += ',';
-    out += s[i];
-  }
-  return out;
-}
 
 // One walk direction: `start(i)` is the asset the i-th call starts from.
 struct Case {

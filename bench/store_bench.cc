@@ -22,6 +22,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "bench/bench_util.h"
 #include "bench/cli_reference.h"
 #include "bench/recording_database.h"
 #include "bench/sql_literal.h"
@@ -38,7 +39,6 @@ using storage::PageRequest;
 using storage::SqlStore;
 using storage::sql::Connection;
 using storage::sql::Dialect;
-using Clock = std::chrono::steady_clock;
 
 constexpr int kMinIterations = 30;
 
@@ -52,28 +52,6 @@ struct Options {
   bool load_only = false;  // load the catalogue (user "bench") and stop: for the HTTP bench
   std::string json_path, markdown_path, title;
 };
-
-struct Stats {
-  double p50 = 0, p95 = 0, mean = 0;
-};
-Stats Summarize(std::vector<double> ms) {
-  Stats s;
-  if (ms.empty()) return s;
-  std::sort(ms.begin(), ms.end());
-  auto rank = [&](double p) {
-    return ms[std::min(ms.size() - 1,
-                       static_cast<std::size_t>(p * static_cast<double>(ms.size())))];
-  };
-  s.p50 = rank(0.50);
-  s.p95 = rank(0.95);
-  for (double v : ms) s.mean += v;
-  s.mean /= static_cast<double>(ms.size());
-  return s;
-}
-
-double MsSince(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
 
 // One measured query: `run(i)` makes the i-th call (inputs vary with i) and returns a short
 // description of its result for the report.
@@ -158,21 +136,6 @@ Result<Measured> Measure(const Case& c, RecordingDatabase& rec, const Options& o
     m.shell_tool = t.tool;
   }
   return m;
-}
-
-std::string Fixed(double v, int digits = 2) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.*f", digits, v);
-  return buf;
-}
-
-std::string Thousands(std::int64_t v) {
-  std::string s = std::to_string(v), out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (i && (s.size() - i) % 3 == 0) out += ',';
-    out += s[i];
-  }
-  return out;
 }
 
 void WriteReport(const Options& o, const CatalogInfo& info, double load_s,
