@@ -6,6 +6,8 @@
 // against the owner's state variables with the game runtime's own compiler.
 #include <boost/json.hpp>
 
+#include <map>
+
 #include "http/api.h"
 #include "http/api_util.h"
 #include "service/branches.h"
@@ -101,11 +103,11 @@ Result<Response> ListBranches(ApiContext& api, Request& req) {
   PV_ASSIGN_OR_RETURN(AssetId source, PathId(req, "id"));
   const Viewer viewer = Viewer::For(*req.user);
   PV_ASSIGN_OR_RETURN(auto branches, api.store.ListBranches(viewer, source));
+  PV_ASSIGN_OR_RETURN(auto all_variants, api.store.ListVariantsOfSource(viewer, source));
+  std::map<std::int64_t, std::vector<BranchVariant>> by_branch;
+  for (BranchVariant& v : all_variants) by_branch[v.branch_id].push_back(std::move(v));
   boost::json::array items;
-  for (const Branch& b : branches) {
-    PV_ASSIGN_OR_RETURN(auto vars, api.store.ListVariants(viewer, b.id));
-    items.push_back(BranchWithVariants(b, vars));
-  }
+  for (const Branch& b : branches) items.push_back(BranchWithVariants(b, by_branch[b.id]));
   return JsonResponse(200, boost::json::object{{"asset_id", source}, {"items", std::move(items)}});
 }
 

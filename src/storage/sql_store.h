@@ -93,6 +93,7 @@ class SqlStore final : public Store {
   Result<Clip> UpdateClip(const Viewer& v, const Clip& c) override;
   Status DeleteClip(const Viewer& v, std::int64_t id) override;
   Result<BranchVariant> GetVariant(const Viewer& v, std::int64_t id) override;
+  Result<std::vector<BranchVariant>> ListVariantsOfSource(const Viewer& v, AssetId source) override;
   Result<Clip> GetClip(const Viewer& v, std::int64_t id) override;
   Result<StateVariable> PutStateVariable(const Viewer& v, const StateVariable& var) override;
   Result<std::vector<StateVariable>> ListStateVariables(const Viewer& v, UserId owner) override;

@@ -2,6 +2,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/text.h"
 #include "storage/sql_rows.h"
 #include "storage/sql_store.h"
 
@@ -357,6 +358,26 @@ Result<BranchVariant> SqlStore::GetVariant(const Viewer& v, std::int64_t id) {
     out = ToVariant(RowView(rows, 0));
     // Visible when its branch point is (another user's answers not found).
     PV_RETURN_IF_ERROR(SelectBranch(c, v, out.branch_id));
+    return Ok();
+  });
+  if (!st) return Fail(st.error());
+  return out;
+}
+
+Result<std::vector<BranchVariant>> SqlStore::ListVariantsOfSource(const Viewer& v, AssetId source) {
+  std::vector<BranchVariant> out;
+  Status st = db_->Read([&](Connection& c) -> Status {
+    PV_RETURN_IF_ERROR(RequireVisibleAsset(c, v, source));
+    std::string sql = "SELECT ";
+    // The variant columns, qualified: the join has its own id and created_at.
+    for (const std::string& col : SplitCommaList(kVariantColumns)) {
+      sql += (sql.size() > 7 ? ", v." : "v.") + col;
+    }
+    sql +=
+        " FROM asset_branch_variants v JOIN asset_branches b ON b.id = v.branch_id WHERE "
+        "b.source_asset_id = ? ORDER BY v.branch_id, v.id";
+    PV_ASSIGN_OR_RETURN(Rows rows, c.Query(sql, {source}));
+    out = MapRows(rows, ToVariant);
     return Ok();
   });
   if (!st) return Fail(st.error());

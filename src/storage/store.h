@@ -221,6 +221,9 @@ class Store {
   virtual Result<Clip> UpdateClip(const Viewer& v, const Clip& c) = 0;
   virtual Status DeleteClip(const Viewer& v, std::int64_t id) = 0;
   virtual Result<BranchVariant> GetVariant(const Viewer& v, std::int64_t id) = 0;
+  // The variants of every branch point of `source`, by branch point then id: one query.
+  virtual Result<std::vector<BranchVariant>> ListVariantsOfSource(const Viewer& v,
+                                                                  AssetId source) = 0;
   virtual Result<Clip> GetClip(const Viewer& v, std::int64_t id) = 0;
 
   // Game state variables, one namespace per user (`var.user_id`, 0 = the viewer; another

@@ -68,9 +68,17 @@ TEST_P(HttpBranchesTest, BranchPointWithVariantsDefaultAndWindow) {
   EXPECT_EQ(patched.at("show_at").to_number<double>(), 4.5);
   EXPECT_EQ(patched.at("variants").as_array().size(), 2u);
 
+  // A second, earlier branch point: the list is in time order, each with its own variants.
+  auto early = Expect(201, "POST", Branches(source), R"({"branch_time":2,"branch_name":"hall"})");
+  std::int64_t v3 = NewVariant(early.at("id").as_int64(), right);
   auto list = Get(Branches(source));
-  ASSERT_EQ(list.at("items").as_array().size(), 1u);
-  const auto& b = list.at("items").as_array()[0].as_object();
+  ASSERT_EQ(list.at("items").as_array().size(), 2u);
+  const auto& first = list.at("items").as_array()[0].as_object();
+  EXPECT_EQ(first.at("branch_name").as_string(), "hall");
+  ASSERT_EQ(first.at("variants").as_array().size(), 1u);
+  EXPECT_EQ(first.at("variants").as_array()[0].at("id").as_int64(), v3);
+  const auto& b = list.at("items").as_array()[1].as_object();
+  ASSERT_EQ(b.at("variants").as_array().size(), 2u);
   EXPECT_EQ(b.at("branch_tag").as_string(), "door");
   EXPECT_EQ(b.at("variants").as_array()[0].at("id").as_int64(), v1);
   EXPECT_EQ(b.at("variants").as_array()[1].at("variant_tag").as_string(), "walk");
