@@ -116,6 +116,18 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   krevoke->add_option("id", krevoke_id, "Key id (from `key ls`)")->required();
   krevoke->callback([&] { run = [&](Context& c) { return CmdKeyRevoke(c, krevoke_id); }; });
 
+  auto* bundle = app.add_subcommand("bundle", "Game bundles (docs/bundle-format.md)");
+  bundle->require_subcommand(1);
+  BundleExportOptions bundle_export;
+  auto* bexport = bundle->add_subcommand(
+      "export",
+      "Export the branch graph rooted at an asset as a bundle (stdout, or DIR/bundle.json)");
+  bexport->add_option("id", bundle_export.id, "Root asset id")->required();
+  bexport->add_option("--out", bundle_export.out, "Folder to write bundle.json to");
+  bexport->add_flag("--with-media", bundle_export.with_media,
+                    "Also copy the media files to DIR/media/, ready to ship");
+  bexport->callback([&] { run = [&](Context& c) { return CmdBundleExport(c, bundle_export); }; });
+
   ServeFlags serve_flags;
   if (hooks.serve) {
     auto* serve =

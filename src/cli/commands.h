@@ -56,4 +56,13 @@ int CmdKeyCreate(Context& ctx, const std::string& user, const std::string& label
 int CmdKeyList(Context& ctx, const std::optional<std::string>& user);  // default: acting user
 int CmdKeyRevoke(Context& ctx, std::int64_t id);
 
+struct BundleExportOptions {
+  std::int64_t id = 0;
+  std::optional<std::string> out;  // folder for bundle.json (and media/); default: stdout
+  bool with_media = false;
+};
+// Exports the game bundle rooted at an asset. Validation issues are reported on stderr and
+// in the bundle; they do not fail the command.
+int CmdBundleExport(Context& ctx, const BundleExportOptions& options);
+
 }  // namespace pixvault::cli

@@ -11,6 +11,7 @@
 #include "http/api.h"
 #include "http/api_util.h"
 #include "service/branches.h"
+#include "service/bundle.h"
 
 namespace pixvault::http {
 
@@ -305,6 +306,16 @@ Result<Response> DeleteStateVariable(ApiContext& api, Request& req) {
   return NoContent();
 }
 
+// --- Bundles ----------------------------------------------------------------------------
+
+Result<Response> ExportBundle(ApiContext& api, Request& req) {
+  PV_ASSIGN_OR_RETURN(std::int64_t id, PathId(req, "id"));
+  PV_ASSIGN_OR_RETURN(service::ExportedBundle bundle,
+                      service::ExportBundle(api.store, Viewer::For(*req.user), id,
+                                            service::BundleOptions{}, api.clock.Now()));
+  return Response::Json(200, std::move(bundle.json));
+}
+
 ResponseDoc ProblemDoc(int status, std::string description) {
   return {status, std::move(description), "Problem", "application/problem+json"};
 }
@@ -375,6 +386,11 @@ void RegisterBranchRoutes(Router& router, ApiContext& api) {
       "ClipInput", {200, "The clip", "Clip"}, PatchClip);
   Add(router, api, "DELETE", "/api/v1/clips/{id}", "deleteClip", "Delete a clip", {clip}, "",
       deleted, DeleteClip);
+  Add(router, api, "GET", "/api/v1/assets/{id}/bundle", "exportBundle",
+      "The game bundle rooted at the asset (docs/bundle-format.md): nodes reachable through "
+      "variants, branch points, clips, state variables, prefetch lists, and the validation a "
+      "game runtime would report",
+      {asset}, "", {200, "The bundle", "Bundle"}, ExportBundle);
   Add(router, api, "GET", "/api/v1/state-variables", "listStateVariables",
       "The caller's game state variables (what variant conditions and effects may name)", {}, "",
       {200, "Variables", "StateVariableList"}, ListStateVariables);
@@ -458,6 +474,20 @@ const char* const kBranchSchemas = R"json({
     "name": {"type": "string"}, "type": {"type": "string"}, "initial": {},
     "created_at": {"type": "string", "format": "date-time"},
     "updated_at": {"type": "string", "format": "date-time"}}},
+  "Bundle": {"type": "object",
+    "description": "A game bundle, format pixvault.bundle version 1 (docs/bundle-format.md)",
+    "required": ["format", "version", "root", "nodes", "branch_points", "validation"],
+    "properties": {
+      "format": {"const": "pixvault.bundle"}, "version": {"const": 1},
+      "root": {"type": "integer"}, "generated_at": {"type": "string", "format": "date-time"},
+      "state": {"type": "array", "items": {"type": "object"}},
+      "nodes": {"type": "array", "items": {"type": "object"}},
+      "branch_points": {"type": "array", "items": {"type": "object"}},
+      "clips": {"type": "array", "items": {"type": "object"}},
+      "validation": {"type": "object", "properties": {"ok": {"type": "boolean"},
+        "issues": {"type": "array", "items": {"type": "object", "properties": {
+          "kind": {"type": "string"}, "message": {"type": "string"}, "ids": {"type": "object"},
+          "fields": {"type": "array", "items": {"type": "string"}}}}}}}}},
   "StateVariableList": {"type": "object", "properties": {
     "items": {"type": "array", "items": {"$ref": "#/components/schemas/StateVariable"}}}}
 })json";

@@ -61,6 +61,24 @@ std::vector<float> DecodeFloats(const std::string& bytes) {
   return out;
 }
 
+std::string IdSetCondition(sql::Dialect dialect, std::string_view column) {
+  std::string out(column);
+  if (dialect == sql::Dialect::kPostgres) return out + " = ANY(CAST(? AS BIGINT[]))";
+  return out + " IN (SELECT value FROM json_each(?))";
+}
+
+Value IdSetParam(sql::Dialect dialect, const std::vector<std::int64_t>& ids) {
+  const bool pg = dialect == sql::Dialect::kPostgres;
+  std::string out(1, pg ? '{' : '[');
+  out.reserve(ids.size() * 8 + 2);
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (i) out += ',';
+    out += std::to_string(ids[i]);
+  }
+  out += pg ? '}' : ']';
+  return out;
+}
+
 void AddVisibility(Where& w, const Viewer& v, std::string_view alias) {
   std::string a(alias);
   if (!v.is_admin) w.Add(a + ".user_id = ?", v.user_id);

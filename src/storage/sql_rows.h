@@ -52,6 +52,12 @@ struct Where {
   }
 };
 
+// `column IN <a set of ids passed as one parameter>`: a JSON array through json_each on
+// SQLite, a bigint[] literal on PostgreSQL. Any number of ids in one bound value, where an IN
+// list of placeholders would hit the parameter limits.
+std::string IdSetCondition(sql::Dialect dialect, std::string_view column);
+Value IdSetParam(sql::Dialect dialect, const std::vector<std::int64_t>& ids);
+
 // Restricts assets aliased `alias` to those the viewer may see.
 void AddVisibility(Where& w, const Viewer& v, std::string_view alias = "a");
 // Fails with kNotFound unless the asset exists and is visible to the viewer.

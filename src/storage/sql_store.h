@@ -95,6 +95,8 @@ class SqlStore final : public Store {
   Result<BranchVariant> GetVariant(const Viewer& v, std::int64_t id) override;
   Result<std::vector<BranchVariant>> ListVariantsOfSource(const Viewer& v, AssetId source) override;
   Result<Clip> GetClip(const Viewer& v, std::int64_t id) override;
+  Result<BranchGraph> LoadBranchGraph(const Viewer& v, AssetId root,
+                                      std::int64_t max_nodes) override;
   Result<StateVariable> PutStateVariable(const Viewer& v, const StateVariable& var) override;
   Result<std::vector<StateVariable>> ListStateVariables(const Viewer& v, UserId owner) override;
   Status DeleteStateVariable(const Viewer& v, UserId owner, const std::string& name) override;

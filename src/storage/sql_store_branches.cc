@@ -27,6 +27,15 @@ Result<Branch> SelectBranch(Connection& c, const Viewer& v, std::int64_t id) {
   return b;
 }
 
+// The variant columns qualified with "v.", for joins that have their own id and created_at.
+std::string QualifiedVariantColumns() {
+  std::string out;
+  for (const std::string& col : SplitCommaList(kVariantColumns)) {
+    out += (out.empty() ? "v." : ", v.") + col;
+  }
+  return out;
+}
+
 Status ValidateBranch(const Branch& b) {
   if (!std::isfinite(b.branch_time) || b.branch_time < 0) {
     return Fail(ErrorCode::kInvalidArgument, "branch_time must be a finite number >= 0");
@@ -368,14 +377,9 @@ Result<std::vector<BranchVariant>> SqlStore::ListVariantsOfSource(const Viewer& 
   std::vector<BranchVariant> out;
   Status st = db_->Read([&](Connection& c) -> Status {
     PV_RETURN_IF_ERROR(RequireVisibleAsset(c, v, source));
-    std::string sql = "SELECT ";
-    // The variant columns, qualified: the join has its own id and created_at.
-    for (const std::string& col : SplitCommaList(kVariantColumns)) {
-      sql += (sql.size() > 7 ? ", v." : "v.") + col;
-    }
-    sql +=
-        " FROM asset_branch_variants v JOIN asset_branches b ON b.id = v.branch_id WHERE "
-        "b.source_asset_id = ? ORDER BY v.branch_id, v.id";
+    const std::string sql = "SELECT " + QualifiedVariantColumns() +
+                            " FROM asset_branch_variants v JOIN asset_branches b ON b.id = "
+                            "v.branch_id WHERE b.source_asset_id = ? ORDER BY v.branch_id, v.id";
     PV_ASSIGN_OR_RETURN(Rows rows, c.Query(sql, {source}));
     out = MapRows(rows, ToVariant);
     return Ok();
@@ -393,6 +397,74 @@ Result<Clip> SqlStore::GetClip(const Viewer& v, std::int64_t id) {
     if (rows.empty()) return Fail(ErrorCode::kNotFound, "clip not found");
     out = ToClip(RowView(rows, 0));
     return RequireVisibleAsset(c, v, out.source_asset_id);
+  });
+  if (!st) return Fail(st.error());
+  return out;
+}
+
+Result<BranchGraph> SqlStore::LoadBranchGraph(const Viewer& v, AssetId root,
+                                              std::int64_t max_nodes) {
+  BranchGraph out;
+  Status st = db_->Read([&](Connection& c) -> Status {
+    PV_RETURN_IF_ERROR(RequireVisibleAsset(c, v, root));
+    // The walk: UNION (not UNION ALL) keeps each asset once, which also ends it on cycles.
+    Where visible;
+    AddVisibility(visible, v);
+    std::vector<Value> params{root};
+    params.insert(params.end(), visible.params.begin(), visible.params.end());
+    params.emplace_back(max_nodes + 1);
+    PV_ASSIGN_OR_RETURN(
+        Rows reach,
+        c.Query("WITH RECURSIVE reach(node) AS (SELECT CAST(? AS BIGINT) UNION SELECT a.id FROM "
+                "reach r JOIN asset_branches b ON b.source_asset_id = r.node JOIN "
+                "asset_branch_variants v ON v.branch_id = b.id JOIN assets a ON a.id = "
+                "v.variant_asset_id WHERE TRUE" +
+                    visible.sql + ") SELECT node FROM reach LIMIT ?",
+                params));
+    if (static_cast<std::int64_t>(reach.size()) > max_nodes) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "more than " + std::to_string(max_nodes) + " assets are reachable from asset " +
+                      std::to_string(root) + " through its branch points");
+    }
+    std::vector<AssetId> ids;
+    ids.reserve(reach.size());
+    for (std::size_t i = 0; i < reach.size(); ++i) ids.push_back(RowView(reach, i).Int("node"));
+    const Value id_set = IdSetParam(c.dialect(), ids);
+
+    PV_ASSIGN_OR_RETURN(Rows assets,
+                        c.Query(std::string("SELECT ") + kAssetColumns + " FROM assets a WHERE " +
+                                    IdSetCondition(c.dialect(), "a.id") + " ORDER BY a.id",
+                                {id_set}));
+    out.nodes.reserve(assets.size());
+    for (std::size_t i = 0; i < assets.size(); ++i) {
+      Asset a = ToAsset(RowView(assets, i));
+      if (a.id == root) {
+        out.nodes.insert(out.nodes.begin(), std::move(a));
+      } else {
+        out.nodes.push_back(std::move(a));
+      }
+    }
+    PV_ASSIGN_OR_RETURN(
+        Rows branches,
+        c.Query(std::string("SELECT ") + kBranchColumns + " FROM asset_branches WHERE " +
+                    IdSetCondition(c.dialect(), "source_asset_id") + " ORDER BY id",
+                {id_set}));
+    out.branches = MapRows(branches, ToBranch);
+    PV_ASSIGN_OR_RETURN(
+        Rows variants,
+        c.Query("SELECT " + QualifiedVariantColumns() +
+                    " FROM asset_branch_variants v JOIN asset_branches b ON b.id = v.branch_id "
+                    "WHERE " +
+                    IdSetCondition(c.dialect(), "b.source_asset_id") +
+                    " ORDER BY v.branch_id, v.id",
+                {id_set}));
+    out.variants = MapRows(variants, ToVariant);
+    PV_ASSIGN_OR_RETURN(Rows clips,
+                        c.Query(std::string("SELECT ") + kClipColumns + " FROM asset_clips WHERE " +
+                                    IdSetCondition(c.dialect(), "source_asset_id") + " ORDER BY id",
+                                {id_set}));
+    out.clips = MapRows(clips, ToClip);
+    return Ok();
   });
   if (!st) return Fail(st.error());
   return out;

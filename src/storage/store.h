@@ -80,6 +80,14 @@ struct BlobRef {
   std::function<Status()> publish;
 };
 
+// A branch graph rooted at an asset (Store::LoadBranchGraph).
+struct BranchGraph {
+  std::vector<Asset> nodes;             // the root first, then by id; tags are not loaded
+  std::vector<Branch> branches;         // of the nodes, by id
+  std::vector<BranchVariant> variants;  // of those branch points, by branch point then id
+  std::vector<Clip> clips;              // of the nodes, by id
+};
+
 struct JobClaim {
   std::string owner;  // worker identity
   Timestamp lease_micros = 30 * kMicrosPerSecond;
@@ -225,6 +233,14 @@ class Store {
   virtual Result<std::vector<BranchVariant>> ListVariantsOfSource(const Viewer& v,
                                                                   AssetId source) = 0;
   virtual Result<Clip> GetClip(const Viewer& v, std::int64_t id) = 0;
+  // The assets reachable from `root` (visible to the viewer, else kNotFound) through branch
+  // point variants, with their branch points, variants and clips: one recursive query, then
+  // one query per kind over the node set. The walk passes only through assets the viewer can
+  // see; a variant of a reached branch point whose asset is hidden is still returned (its
+  // target is then missing from `nodes`). kInvalidArgument when more than `max_nodes` assets
+  // are reachable.
+  virtual Result<BranchGraph> LoadBranchGraph(const Viewer& v, AssetId root,
+                                              std::int64_t max_nodes) = 0;
 
   // Game state variables, one namespace per user (`var.user_id`, 0 = the viewer; another
   // user's only for admins, else kNotFound). Put creates or replaces by name;
