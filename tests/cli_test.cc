@@ -9,9 +9,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
+#include "core/clock.h"
 #include "core/sha256.h"
 #include "core/utf8.h"
+#include "storage/store.h"
 #include "testing/postgres.h"
 #include "testing/temp_dir.h"
 #include "testing/test_media.h"
@@ -328,6 +331,100 @@ TEST_P(Cli, KeysArePrintedOnceListedByPrefixAndRevoked) {
   EXPECT_EQ(own.code, 0) << own.err;
   EXPECT_EQ(Pixvault({"--user", "alice", "key", "revoke", laptop_id}).code, 0);
   EXPECT_EQ(Pixvault({"key", "create"}).code, 2);
+}
+
+TEST_P(Cli, BundleExportWritesAFolderReadyToShipThatTheExamplePlays) {
+  if (MediaFile("video.mp4").empty() || MediaFile("video.webm").empty() ||
+      MediaFile("video_audio.mp4").empty()) {
+    GTEST_SKIP();
+  }
+  CopyMedia("video.mp4", "hall.mp4");
+  CopyMedia("video_audio.mp4", "left.mp4");
+  CopyMedia("video.webm", "right.webm");
+  Outcome imp = Pixvault({"import", "--json", "--recursive", Input("").string()});
+  ASSERT_EQ(imp.code, 0) << imp.err << imp.out;
+  std::map<std::string, std::int64_t> ids;
+  for (const auto& line : imp.Lines()) {
+    ids[std::string(line.at("asset").at("original_filename").as_string())] =
+        line.at("asset").at("id").as_int64();
+  }
+  ASSERT_EQ(ids.size(), 3u);
+  // The CLI has no branch commands (the HTTP API does): the branch point and its variants
+  // go straight into the same database, as the CLI's user.
+  {
+    SystemClock clock;
+    const std::string url =
+        pg_ ? pg_->url()
+            : "sqlite://" + (std::filesystem::absolute(data_) / "pixvault.db").string();
+    auto store = storage::OpenStore(url, clock);
+    ASSERT_TRUE(store.has_value()) << store.error().message;
+    auto local = (*store)->GetUserByName("local");
+    ASSERT_TRUE(local.has_value());
+    const Viewer me = Viewer::For(*local);
+    Branch b;
+    b.source_asset_id = ids["hall.mp4"];
+    b.branch_time = 1.5;
+    b.branch_name = "fork";
+    auto branch = (*store)->CreateBranch(me, b);
+    ASSERT_TRUE(branch.has_value()) << branch.error().message;
+    for (const char* name : {"left.mp4", "right.webm"}) {
+      BranchVariant v;
+      v.branch_id = branch->id;
+      v.variant_asset_id = ids[name];
+      v.variant_name = name;
+      ASSERT_TRUE((*store)->CreateVariant(me, v).has_value());
+    }
+  }
+  const std::string root = std::to_string(ids["hall.mp4"]);
+  const std::filesystem::path out = dir_.path() / "game";
+
+  Outcome exported =
+      Pixvault({"bundle", "export", root, "--out", out.string(), "--with-media", "--json"});
+  ASSERT_EQ(exported.code, 0) << exported.err;
+  EXPECT_EQ(exported.Json().at("nodes"), 3);
+  EXPECT_EQ(exported.Json().at("media_files"), 3);
+  // VP9 beside H.264 breaks seamless playback: reported, not fatal.
+  EXPECT_EQ(exported.Json().at("validation_issues"), 1);
+  EXPECT_NE(exported.err.find("validation: 1 issue"), std::string::npos) << exported.err;
+  const boost::json::value bundle = boost::json::parse(ReadFile(out / "bundle.json"));
+  const auto& issue = bundle.at("validation").at("issues").at(0);
+  EXPECT_EQ(issue.at("kind"), "format_mismatch");
+  EXPECT_EQ(issue.at("ids").at("node").as_int64(), ids["right.webm"]);
+  for (const auto& node : bundle.at("nodes").as_array()) {
+    const std::string file(node.at("file").as_string());
+    EXPECT_EQ(file.rfind("media/", 0), 0u) << file;
+    // The file is there, whole: its bytes hash to the node's sha256.
+    EXPECT_EQ(Sha256Hex(ReadFile(out / file)), node.at("sha256").as_string()) << file;
+  }
+  EXPECT_EQ(CountFiles(out), 4);  // bundle.json and three media files, no temp files left
+  EXPECT_NE(bundle.at("nodes").at(2).at("file").as_string().find(".webm"), std::string::npos);
+
+  // The example program plays it: the branch point times out into a random variant, whose
+  // node plays to its end.
+  Outcome played = Exec({BUNDLE_PLAY_BINARY, (out / "bundle.json").string(), "--seed", "3"});
+  EXPECT_EQ(played.code, 0) << played.out << played.err;
+  EXPECT_NE(played.out.find("ended"), std::string::npos) << played.out;
+
+  // Exporting again into the same folder keeps the media and replaces the bundle.
+  EXPECT_EQ(Pixvault({"bundle", "export", root, "--out", out.string(), "--with-media"}).code, 0);
+  EXPECT_EQ(CountFiles(out), 4);
+  // Without --out, the bundle goes to stdout.
+  Outcome printed = Pixvault({"bundle", "export", root});
+  ASSERT_EQ(printed.code, 0) << printed.err;
+  EXPECT_EQ(printed.Json().at("root").as_int64(), ids["hall.mp4"]);
+  EXPECT_TRUE(printed.Json().at("nodes").at(0).at("file").is_null());
+
+  // Bad requests: a clear message, a non-zero exit, nothing written.
+  const std::filesystem::path nowhere = dir_.path() / "nowhere";
+  Outcome unknown = Pixvault({"bundle", "export", "999999", "--out", nowhere.string()});
+  EXPECT_EQ(unknown.code, 3);
+  EXPECT_NE(unknown.err.find("not found"), std::string::npos) << unknown.err;
+  EXPECT_FALSE(std::filesystem::exists(nowhere / "bundle.json"));
+  Outcome no_out = Pixvault({"bundle", "export", root, "--with-media"});
+  EXPECT_EQ(no_out.code, 2);
+  EXPECT_NE(no_out.err.find("--out"), std::string::npos) << no_out.err;
+  EXPECT_EQ(Pixvault({"bundle", "export"}).code, 2);
+  EXPECT_EQ(Pixvault({"bundle", "export", "abc"}).code, 2);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, Cli, ::testing::Values("sqlite", "postgres"),
