@@ -2031,6 +2031,8 @@ class BundleLoader {
   }
 
   Status DecodeNodes(const json::Value& list) {
+    b_.nodes_.reserve(list.as_array().size());
+    b_.node_index_.reserve(list.as_array().size());
     for (std::size_t i = 0; i < list.as_array().size(); ++i) {
       const json::Value& item = list.as_array()[i];
       std::string context = "nodes[" + std::to_string(i) + "]";
@@ -2069,6 +2071,8 @@ class BundleLoader {
   }
 
   Status DecodeBranchPoints(const json::Value& list) {
+    b_.branch_points_.reserve(list.as_array().size());
+    b_.branch_point_index_.reserve(list.as_array().size());
     for (std::size_t i = 0; i < list.as_array().size(); ++i) {
       const json::Value& item = list.as_array()[i];
       std::string context = "branch_points[" + std::to_string(i) + "]";

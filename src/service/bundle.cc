@@ -47,9 +47,28 @@ std::string MediaPath(const std::string& sha256, const std::optional<std::string
   return path;
 }
 
-void WriteNode(JsonWriter& w, const Asset& a, const BundleOptions& options, ExportedBundle& out,
-               std::unordered_set<std::string>& seen_blobs) {
-  const MediaFacts facts = ReadMediaFacts(a.media_metadata);
+// The members of a node that validation reads (format_mismatch), for the check document.
+void WriteCheckedNode(JsonWriter& w, const Asset& a, const MediaFacts& facts) {
+  w.BeginObject();
+  w.Key("id");
+  w.Int(a.id);
+  w.Key("duration");
+  w.Optional(a.duration_sec);
+  w.Key("fps");
+  w.Optional(a.fps);
+  w.Key("width");
+  w.Optional(a.width);
+  w.Key("height");
+  w.Optional(a.height);
+  w.Key("codec");
+  w.Optional(facts.codec);
+  w.Key("pixel_format");
+  w.Optional(facts.pixel_format);
+  w.EndObject();
+}
+
+void WriteNode(JsonWriter& w, const Asset& a, const MediaFacts& facts, const BundleOptions& options,
+               ExportedBundle& out, std::unordered_set<std::string>& seen_blobs) {
   w.BeginObject();
   w.Key("id");
   w.Int(a.id);
@@ -122,6 +141,9 @@ Result<ExportedBundle> ExportBundle(storage::Store& store, const Viewer& viewer,
   nodes.reserve(graph.nodes.size());
   for (const Asset& a : graph.nodes) nodes.emplace(a.id, &a);
 
+  // Two documents share their head, branch points and clips: the bundle, and the one
+  // validation loads, whose nodes carry only what the checks read (most of a bundle's bytes
+  // are node facts a game needs and the checks do not).
   ExportedBundle out;
   out.node_count = graph.nodes.size();
   std::string& doc = out.json;
@@ -152,49 +174,66 @@ Result<ExportedBundle> ExportBundle(storage::Store& store, const Viewer& viewer,
     w.EndObject();
   }
   w.EndArray();
+  std::string check = doc;  // the head so far, ending with a value
+  check.reserve(doc.size() + graph.nodes.size() * 130);
+  check += ',';
+  JsonWriter cw(check);
+  cw.Key("nodes");
+  cw.BeginArray();
 
   std::unordered_set<std::string> seen_blobs;
   w.Key("nodes");
   w.BeginArray();
-  for (const Asset& a : graph.nodes) WriteNode(w, a, options, out, seen_blobs);
+  for (const Asset& a : graph.nodes) {
+    const MediaFacts facts = ReadMediaFacts(a.media_metadata);
+    WriteNode(w, a, facts, options, out, seen_blobs);
+    WriteCheckedNode(cw, a, facts);
+  }
   w.EndArray();
+  cw.EndArray();
+
+  // `,"branch_points":[...],"clips":[...]`, appended to both documents.
+  std::string tail;
+  tail.reserve(64 + graph.branches.size() * 300 + graph.variants.size() * 160);
+  tail += ',';
+  JsonWriter tw(tail);
 
   // Variants arrive grouped by branch point, branch points by id: one merge pass.
-  w.Key("branch_points");
-  w.BeginArray();
+  tw.Key("branch_points");
+  tw.BeginArray();
   std::size_t vi = 0;
   for (const Branch& b : graph.branches) {
     while (vi < graph.variants.size() && graph.variants[vi].branch_id < b.id) ++vi;
     const std::size_t first = vi;
     while (vi < graph.variants.size() && graph.variants[vi].branch_id == b.id) ++vi;
-    w.BeginObject();
-    w.Key("id");
-    w.Int(b.id);
-    w.Key("node");
-    w.Int(b.source_asset_id);
-    w.Key("name");
-    w.String(b.branch_name);
-    w.Key("tag");
-    w.Optional(b.branch_tag);
-    w.Key("type");
-    w.String(ToString(b.branch_type));
-    w.Key("time");
-    w.Double(b.branch_time);
-    w.Key("frame");
-    w.Optional(b.branch_frame);
-    w.Key("show_at");
-    w.Double(b.show_at.value_or(0.0));
-    w.Key("hide_at");
-    w.Double(b.hide_at.value_or(b.branch_time));
-    w.Key("default_variant");
-    w.Optional(b.default_variant_id);
-    w.Key("variants");
-    w.BeginArray();
-    for (std::size_t i = first; i < vi; ++i) WriteVariant(w, graph.variants[i]);
-    w.EndArray();
+    tw.BeginObject();
+    tw.Key("id");
+    tw.Int(b.id);
+    tw.Key("node");
+    tw.Int(b.source_asset_id);
+    tw.Key("name");
+    tw.String(b.branch_name);
+    tw.Key("tag");
+    tw.Optional(b.branch_tag);
+    tw.Key("type");
+    tw.String(ToString(b.branch_type));
+    tw.Key("time");
+    tw.Double(b.branch_time);
+    tw.Key("frame");
+    tw.Optional(b.branch_frame);
+    tw.Key("show_at");
+    tw.Double(b.show_at.value_or(0.0));
+    tw.Key("hide_at");
+    tw.Double(b.hide_at.value_or(b.branch_time));
+    tw.Key("default_variant");
+    tw.Optional(b.default_variant_id);
+    tw.Key("variants");
+    tw.BeginArray();
+    for (std::size_t i = first; i < vi; ++i) WriteVariant(tw, graph.variants[i]);
+    tw.EndArray();
     // Each distinct target node once, in variant order; a dangling target has no bytes.
-    w.Key("prefetch");
-    w.BeginArray();
+    tw.Key("prefetch");
+    tw.BeginArray();
     std::vector<AssetId> listed;
     for (std::size_t i = first; i < vi; ++i) {
       const AssetId target = graph.variants[i].variant_asset_id;
@@ -205,57 +244,57 @@ Result<ExportedBundle> ExportBundle(storage::Store& store, const Viewer& viewer,
       listed.push_back(target);
       std::int64_t bytes = options.prefetch_bytes;
       if (it->second->file_size_bytes) bytes = std::min(bytes, *it->second->file_size_bytes);
-      w.BeginObject();
-      w.Key("node");
-      w.Int(target);
-      w.Key("bytes");
-      w.Int(bytes);
-      w.EndObject();
+      tw.BeginObject();
+      tw.Key("node");
+      tw.Int(target);
+      tw.Key("bytes");
+      tw.Int(bytes);
+      tw.EndObject();
     }
-    w.EndArray();
-    w.EndObject();
+    tw.EndArray();
+    tw.EndObject();
   }
-  w.EndArray();
+  tw.EndArray();
 
   // An extracted clip asset is named only when it is a node of this bundle (reachable
   // through variants); otherwise a game has no file for it.
-  w.Key("clips");
-  w.BeginArray();
+  tw.Key("clips");
+  tw.BeginArray();
   for (const Clip& c : graph.clips) {
-    w.BeginObject();
-    w.Key("id");
-    w.Int(c.id);
-    w.Key("node");
-    w.Int(c.source_asset_id);
-    w.Key("tag");
-    w.String(c.clip_tag);
-    w.Key("name");
-    w.Optional(c.clip_name);
-    w.Key("start");
-    w.Double(c.start_time);
-    w.Key("end");
-    w.Double(c.end_time);
-    w.Key("extracted_node");
+    tw.BeginObject();
+    tw.Key("id");
+    tw.Int(c.id);
+    tw.Key("node");
+    tw.Int(c.source_asset_id);
+    tw.Key("tag");
+    tw.String(c.clip_tag);
+    tw.Key("name");
+    tw.Optional(c.clip_name);
+    tw.Key("start");
+    tw.Double(c.start_time);
+    tw.Key("end");
+    tw.Double(c.end_time);
+    tw.Key("extracted_node");
     if (c.extracted_asset_id && nodes.contains(*c.extracted_asset_id)) {
-      w.Int(*c.extracted_asset_id);
+      tw.Int(*c.extracted_asset_id);
     } else {
-      w.Null();
+      tw.Null();
     }
-    w.EndObject();
+    tw.EndObject();
   }
-  w.EndArray();
+  tw.EndArray();
 
-  // The validation a game would see: the runtime's lenient load of the document so far,
-  // then its graph checks. The member is appended after them (readers ignore it).
-  doc += '}';
-  auto loaded = branch::LoadBundle(doc, branch::LoadMode::kLenient);
+  // The validation a game would see: the runtime's lenient load, then its graph checks.
+  check += tail;
+  check += '}';
+  auto loaded = branch::LoadBundle(check, branch::LoadMode::kLenient);
   if (!loaded) {
     return Fail(ErrorCode::kInternal,
                 "the exported bundle does not load: " + loaded.error().message);
   }
   const std::vector<branch::Issue> issues = branch::Validate(*loaded);
   out.issue_count = issues.size();
-  doc.pop_back();
+  doc += tail;
   doc += ",\"validation\":";
   doc += branch::ValidationToJson(issues);
   doc += '}';

@@ -413,13 +413,18 @@ Result<BranchGraph> SqlStore::LoadBranchGraph(const Viewer& v, AssetId root,
     std::vector<Value> params{root};
     params.insert(params.end(), visible.params.begin(), visible.params.end());
     params.emplace_back(max_nodes + 1);
+    // SQLite takes CROSS JOIN as "join in this order": from the queue row through the
+    // indexes. Left to itself its planner starts from the owner's assets (an equality on
+    // user_id) and scans all of them for every step.
+    const std::string join = c.dialect() == sql::Dialect::kSqlite ? " CROSS JOIN " : " JOIN ";
     PV_ASSIGN_OR_RETURN(
         Rows reach,
         c.Query("WITH RECURSIVE reach(node) AS (SELECT CAST(? AS BIGINT) UNION SELECT a.id FROM "
-                "reach r JOIN asset_branches b ON b.source_asset_id = r.node JOIN "
-                "asset_branch_variants v ON v.branch_id = b.id JOIN assets a ON a.id = "
-                "v.variant_asset_id WHERE TRUE" +
-                    visible.sql + ") SELECT node FROM reach LIMIT ?",
+                "reach r" +
+                    join + "asset_branches b ON b.source_asset_id = r.node" + join +
+                    "asset_branch_variants v ON v.branch_id = b.id" + join +
+                    "assets a ON a.id = v.variant_asset_id WHERE TRUE" + visible.sql +
+                    ") SELECT node FROM reach LIMIT ?",
                 params));
     if (static_cast<std::int64_t>(reach.size()) > max_nodes) {
       return Fail(ErrorCode::kInvalidArgument,
@@ -431,13 +436,28 @@ Result<BranchGraph> SqlStore::LoadBranchGraph(const Viewer& v, AssetId root,
     for (std::size_t i = 0; i < reach.size(); ++i) ids.push_back(RowView(reach, i).Int("node"));
     const Value id_set = IdSetParam(c.dialect(), ids);
 
+    // Only the columns a bundle node carries (a tenth of an asset row's values).
     PV_ASSIGN_OR_RETURN(Rows assets,
-                        c.Query(std::string("SELECT ") + kAssetColumns + " FROM assets a WHERE " +
-                                    IdSetCondition(c.dialect(), "a.id") + " ORDER BY a.id",
+                        c.Query("SELECT id, user_id, media_type, sha256, file_size_bytes, "
+                                "mime_type, width, height, duration_sec, fps, media_metadata "
+                                "FROM assets WHERE " +
+                                    IdSetCondition(c.dialect(), "id") + " ORDER BY id",
                                 {id_set}));
     out.nodes.reserve(assets.size());
     for (std::size_t i = 0; i < assets.size(); ++i) {
-      Asset a = ToAsset(RowView(assets, i));
+      const RowView r(assets, i);
+      Asset a;
+      a.id = r.Int("id");
+      a.user_id = r.Int("user_id");
+      a.media_type = RowEnum<MediaType>(r, "media_type");
+      a.sha256 = r.OptText("sha256");
+      a.file_size_bytes = r.OptInt("file_size_bytes");
+      a.mime_type = r.OptText("mime_type");
+      a.width = r.OptInt("width");
+      a.height = r.OptInt("height");
+      a.duration_sec = r.OptReal("duration_sec");
+      a.fps = r.OptReal("fps");
+      a.media_metadata = r.Text("media_metadata");
       if (a.id == root) {
         out.nodes.insert(out.nodes.begin(), std::move(a));
       } else {

@@ -82,7 +82,9 @@ struct BlobRef {
 
 // A branch graph rooted at an asset (Store::LoadBranchGraph).
 struct BranchGraph {
-  std::vector<Asset> nodes;             // the root first, then by id; tags are not loaded
+  // The root first, then by id. Only id, user_id, media_type, sha256, file_size_bytes,
+  // mime_type, width, height, duration_sec, fps and media_metadata are loaded.
+  std::vector<Asset> nodes;
   std::vector<Branch> branches;         // of the nodes, by id
   std::vector<BranchVariant> variants;  // of those branch points, by branch point then id
   std::vector<Clip> clips;              // of the nodes, by id
