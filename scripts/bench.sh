@@ -2,7 +2,7 @@
 # Usage: scripts/bench.sh [--assets N] [--edges N] [--iterations N] [--import-mib N]
 #                         [--runs N] [--http-assets N] [--http-seconds S] [--upload-mib N]
 #                         [--skip-import] [--skip-sqlite] [--skip-postgres] [--skip-http]
-#                         [--skip-lineage] [--skip-runtime] [--output FILE]
+#                         [--skip-lineage] [--skip-runtime] [--skip-bundle] [--output FILE]
 #
 # Runs the performance benchmarks (`make bench`) and rewrites docs/benchmarks.md with the
 # measured figures, each beside its reference tool run in the same session:
@@ -15,7 +15,9 @@
 #      assets, GET by id, a raw upload vs sha256sum+cp with server RSS, 1,000 idle connections;
 #   4. bench/lineage_http_bench on both backends: lineage walks at depth 50 through the HTTP
 #      API on --edges edges, beside the recursive SQL alone;
-#   5. bench/branch_runtime_bench: choices per second of the branch runtime on one core.
+#   5. bench/branch_runtime_bench: choices per second of the branch runtime on one core;
+#   6. bench/bundle_http_bench on both backends: export of a 10,000-node bundle through the
+#      HTTP API, beside the same export in-process and its database reads.
 # Builds Release into $BUILD (default build/release, the Makefile's; only the needed targets;
 # JOBS=N parallel jobs, default 1). Temporary files go to a folder under $TMPDIR (about
 # 2.5 GiB at the default sizes), removed at the end.
@@ -32,7 +34,7 @@ iterations=200
 import_mib=1024
 runs=3
 http_assets=100000 http_seconds=30 upload_mib=1024
-do_import=1 do_sqlite=1 do_postgres=1 do_http=1 do_lineage=1 do_runtime=1
+do_import=1 do_sqlite=1 do_postgres=1 do_http=1 do_lineage=1 do_runtime=1 do_bundle=1
 output=$root/docs/benchmarks.md
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -47,6 +49,7 @@ while [[ $# -gt 0 ]]; do
     --skip-http) do_http=0; shift ;;
     --skip-lineage) do_lineage=0; shift ;;
     --skip-runtime) do_runtime=0; shift ;;
+    --skip-bundle) do_bundle=0; shift ;;
     --skip-import) do_import=0; shift ;;
     --skip-sqlite) do_sqlite=0; shift ;;
     --skip-postgres) do_postgres=0; shift ;;
@@ -68,7 +71,7 @@ log "building pixvault and the benchmarks (Release) in $build"
 if ! { cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
          -DPIXVAULT_BUILD_BENCH=ON &&
        cmake --build "$build" --target pixvault store_bench lineage_http_bench \
-         branch_runtime_bench -j "${JOBS:-1}"; } \
+         branch_runtime_bench bundle_http_bench -j "${JOBS:-1}"; } \
   >"$tmp/build.log" 2>&1; then
   tail -n 40 "$tmp/build.log" >&2
   log "build failed (full log above, last 40 lines)"
@@ -78,6 +81,7 @@ pixvault=$build/src/app/pixvault
 store_bench=$build/bench/store_bench
 lineage_bench=$build/bench/lineage_http_bench
 runtime_bench=$build/bench/branch_runtime_bench
+bundle_bench=$build/bench/bundle_http_bench
 
 # --- Machine -----------------------------------------------------------------------------
 cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
@@ -203,6 +207,24 @@ if [[ $do_runtime -eq 1 ]]; then
   "$runtime_bench" --markdown "$tmp/runtime.md" >/dev/null
   runtime_md=$(tail -n +3 "$tmp/runtime.md")  # without its own "## Branch runtime" heading
 fi
+
+# --- 6. Bundle export --------------------------------------------------------------------
+bundle_sqlite_md="" bundle_postgres_md=""
+if [[ $do_bundle -eq 1 ]]; then
+  log "bundle export of 10,000 nodes on SQLite"
+  "$bundle_bench" --db "sqlite://$tmp/bundle.db" --title SQLite \
+    --markdown "$tmp/bundle_sqlite.md" >/dev/null
+  bundle_sqlite_md=$(cat "$tmp/bundle_sqlite.md")
+  rm -f "$tmp"/bundle.db*
+  log "bundle export of 10,000 nodes on PostgreSQL"
+  inner='set -euo pipefail
+    psql -X -q -d "$PIXVAULT_TEST_PG_URL" -c "CREATE DATABASE pixvault_bundle_bench"
+    url=${PIXVAULT_TEST_PG_URL/\/postgres\?//pixvault_bundle_bench?}
+    "$0" --db "$url" "$@" >/dev/null'
+  bash "$root/scripts/with-postgres.sh" bash -c "$inner" "$bundle_bench" \
+    --title "PostgreSQL (fsync off)" --markdown "$tmp/bundle_postgres.md"
+  bundle_postgres_md=$(cat "$tmp/bundle_postgres.md")
+fi
 elapsed=$(($(date +%s) - started))
 
 # --- Report ------------------------------------------------------------------------------
@@ -309,6 +331,23 @@ mkdir -p "$(dirname "$output")"
     echo "$runtime_md"
   else
     echo "Skipped in this run (--skip-runtime)."
+  fi
+  echo
+  echo "## 6. Bundle export"
+  echo
+  if [[ -n $bundle_sqlite_md ]]; then
+    echo "\`bench/bundle_http_bench\`: a tree of 10,000 video assets built through the Store,"
+    echo "each inner asset with one branch point of 3 variants (with a condition and an effect"
+    echo "on a declared state variable), then \`GET /api/v1/assets/{root}/bundle\` from one"
+    echo "keep-alive client against the real server in-process (every answer checked: all"
+    echo "nodes, clean validation). Beside it, \`service::ExportBundle\` in-process and the"
+    echo "database reads alone (\`Store::LoadBranchGraph\`)."
+    echo
+    echo "$bundle_sqlite_md"
+    echo
+    echo "$bundle_postgres_md"
+  else
+    echo "Skipped in this run (--skip-bundle)."
   fi
   echo
   echo "<!-- notes -->"

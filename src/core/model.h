@@ -221,6 +221,9 @@ struct Branch {
   std::optional<double> hide_at;
   // Taken when nobody chooses in time; one of this branch point's variants.
   std::optional<std::int64_t> default_variant_id;
+  // The source's keyframe branch_frame was snapped to (seconds); unset when the source has
+  // no local video to read keyframes from.
+  std::optional<double> keyframe_time;
   Timestamp created_at = 0;
   Timestamp updated_at = 0;
 };

@@ -96,7 +96,9 @@ Result<Response> CreateBranch(ApiContext& api, Request& req) {
   Branch b;
   b.source_asset_id = source;
   PV_RETURN_IF_ERROR(ApplyBranch(o, b));
-  PV_ASSIGN_OR_RETURN(Branch created, api.store.CreateBranch(Viewer::For(*req.user), b));
+  const Viewer viewer = Viewer::For(*req.user);
+  PV_RETURN_IF_ERROR(service::SnapBranchFrame(api.store, api.blobs, viewer, b.branch_frame, b));
+  PV_ASSIGN_OR_RETURN(Branch created, api.store.CreateBranch(viewer, b));
   return JsonResponse(201, BranchWithVariants(created, {}));
 }
 
@@ -126,6 +128,12 @@ Result<Response> PatchBranch(ApiContext& api, Request& req) {
   const Viewer viewer = Viewer::For(*req.user);
   PV_ASSIGN_OR_RETURN(Branch b, api.store.GetBranch(viewer, id));
   PV_RETURN_IF_ERROR(ApplyBranch(o, b));
+  // A new frame is snapped again; a new time alone moves the frame with it.
+  if (o.contains("branch_frame")) {
+    PV_RETURN_IF_ERROR(service::SnapBranchFrame(api.store, api.blobs, viewer, b.branch_frame, b));
+  } else if (o.contains("branch_time")) {
+    PV_RETURN_IF_ERROR(service::SnapBranchFrame(api.store, api.blobs, viewer, std::nullopt, b));
+  }
   PV_ASSIGN_OR_RETURN(Branch updated, api.store.UpdateBranch(viewer, b));
   PV_ASSIGN_OR_RETURN(auto vars, api.store.ListVariants(viewer, id));
   return JsonResponse(200, BranchWithVariants(updated, vars));
@@ -335,10 +343,12 @@ void Add(Router& router, ApiContext& api, std::string method, std::string patter
   if (method == "POST" || method == "PATCH") {
     doc.responses.push_back(ProblemDoc(409, "A clip_tag already used on this source"));
   }
+  // Creating or moving a branch point reads the source's keyframes from disk.
+  const bool blocking = name == "createBranch" || name == "updateBranch";
   router.Add(Route{std::move(method), std::move(pattern), std::move(name), true,
                    body_schema.empty() ? 0 : api.options.json_body_limit,
-                   [&api, handler](Request& r) { return handler(api, r); }, nullptr,
-                   std::move(doc)});
+                   [&api, handler](Request& r) { return handler(api, r); }, nullptr, std::move(doc),
+                   blocking});
 }
 
 }  // namespace
@@ -409,7 +419,8 @@ const char* const kBranchSchemas = R"json({
   "BranchInput": {"type": "object", "additionalProperties": false, "properties": {
     "branch_time": {"type": "number", "minimum": 0,
       "description": "Seconds into the source where playback leaves it (required on create); at most its duration"},
-    "branch_frame": {"type": ["integer", "null"], "minimum": 0},
+    "branch_frame": {"type": ["integer", "null"], "minimum": 0,
+      "description": "Below the source's frame count; snapped to the nearest keyframe (default: the keyframe nearest branch_time)"},
     "branch_name": {"type": "string", "description": "Required on create"},
     "branch_description": {"type": ["string", "null"]},
     "branch_tag": {"type": ["string", "null"]},
@@ -424,7 +435,11 @@ const char* const kBranchSchemas = R"json({
   "Branch": {"type": "object", "properties": {
     "id": {"type": "integer"}, "user_id": {"type": "integer"},
     "source_asset_id": {"type": "integer"}, "branch_time": {"type": "number"},
-    "branch_frame": {"type": ["integer", "null"]}, "branch_name": {"type": "string"},
+    "branch_frame": {"type": ["integer", "null"],
+      "description": "Frame number of the source's keyframe nearest the requested frame or time"},
+    "keyframe_time": {"type": ["number", "null"],
+      "description": "Time of that keyframe; null when the source has no local video to read"},
+    "branch_name": {"type": "string"},
     "branch_description": {"type": ["string", "null"]}, "branch_tag": {"type": ["string", "null"]},
     "branch_type": {"type": "string"}, "show_at": {"type": ["number", "null"]},
     "hide_at": {"type": ["number", "null"]}, "default_variant_id": {"type": ["integer", "null"]},

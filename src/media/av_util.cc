@@ -153,4 +153,14 @@ Status FindAvStreamInfo(AVFormatContext& context) {
   return Ok();
 }
 
+const AVStream* FindAvStream(const AVFormatContext& context, AVMediaType type) {
+  for (unsigned i = 0; i < context.nb_streams; ++i) {
+    const AVStream* stream = context.streams[i];
+    if (stream->codecpar->codec_type != type) continue;
+    if ((stream->disposition & AV_DISPOSITION_ATTACHED_PIC) != 0) continue;
+    return stream;
+  }
+  return nullptr;
+}
+
 }  // namespace pixvault::media

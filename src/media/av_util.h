@@ -85,6 +85,10 @@ struct AvInputLimits {
 [[nodiscard]] Result<AvFormatContextPtr> OpenAvInput(const std::filesystem::path& path,
                                                      const AvInputLimits& limits);
 
+// The first stream of `type`; for video, cover art (an attached picture) does not count.
+// nullptr when there is none.
+const AVStream* FindAvStream(const AVFormatContext& context, AVMediaType type);
+
 // avformat_find_stream_info with single-threaded decoders (no thread pool per probe).
 [[nodiscard]] Status FindAvStreamInfo(AVFormatContext& context);
 

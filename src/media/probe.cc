@@ -56,17 +56,6 @@ std::int64_t DisplayRotation(const AVStream& stream) {
   return 0;
 }
 
-// The first stream of `type`; cover art (an attached picture) is not a video stream.
-const AVStream* FindStream(const AVFormatContext& context, AVMediaType type) {
-  for (unsigned i = 0; i < context.nb_streams; ++i) {
-    const AVStream* stream = context.streams[i];
-    if (stream->codecpar->codec_type != type) continue;
-    if ((stream->disposition & AV_DISPOSITION_ATTACHED_PIC) != 0) continue;
-    return stream;
-  }
-  return nullptr;
-}
-
 // Refuses oversized pictures from the header alone, before stream analysis decodes frames.
 Status CheckFrameSizes(const AVFormatContext& context, std::int64_t max_pixels) {
   for (unsigned i = 0; i < context.nb_streams; ++i) {
@@ -93,8 +82,8 @@ Result<ProbeResult> ProbeAv(const std::filesystem::path& path, MediaType type,
   PV_RETURN_IF_ERROR(FindAvStreamInfo(*context));
   PV_RETURN_IF_ERROR(CheckFrameSizes(*context, options.max_pixels));
 
-  const AVStream* video = FindStream(*context, AVMEDIA_TYPE_VIDEO);
-  const AVStream* audio = FindStream(*context, AVMEDIA_TYPE_AUDIO);
+  const AVStream* video = FindAvStream(*context, AVMEDIA_TYPE_VIDEO);
+  const AVStream* audio = FindAvStream(*context, AVMEDIA_TYPE_AUDIO);
   if (type == MediaType::kVideo && video == nullptr) {
     return Fail(ErrorCode::kCorrupt, "no video stream");
   }

@@ -4,6 +4,10 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <cmath>
+
+#include "media/keyframes.h"
 #include "service/json_fields.h"
 
 namespace pixvault::service {
@@ -15,6 +19,7 @@ boost::json::object BranchToJson(const Branch& b) {
   o["source_asset_id"] = b.source_asset_id;
   o["branch_time"] = b.branch_time;
   o["branch_frame"] = OrNull(b.branch_frame);
+  o["keyframe_time"] = OrNull(b.keyframe_time);
   o["branch_name"] = b.branch_name;
   o["branch_description"] = OrNull(b.branch_description);
   o["branch_tag"] = OrNull(b.branch_tag);
@@ -91,6 +96,44 @@ Status CheckVariantRules(storage::Store& store, const Viewer& viewer, UserId own
     if (!compiled) {
       return Fail(ErrorCode::kInvalidArgument, "effects: " + compiled.error().message);
     }
+  }
+  return Ok();
+}
+
+Status SnapBranchFrame(storage::Store& store, blob::BlobStore& blobs, const Viewer& viewer,
+                       std::optional<std::int64_t> requested_frame, Branch& b) {
+  PV_ASSIGN_OR_RETURN(Asset source, store.GetAsset(viewer, b.source_asset_id));
+  if (requested_frame) {
+    if (*requested_frame < 0) {
+      return Fail(ErrorCode::kInvalidArgument, "branch_frame must be >= 0");
+    }
+    if (source.duration_sec && source.fps && *source.fps > 0) {
+      const auto frames =
+          static_cast<std::int64_t>(std::llround(*source.duration_sec * *source.fps));
+      if (*requested_frame >= std::max<std::int64_t>(frames, 1)) {
+        return Fail(ErrorCode::kInvalidArgument,
+                    "branch_frame " + std::to_string(*requested_frame) +
+                        " is past the source's last frame (" + std::to_string(frames) + " frames)");
+      }
+    }
+  }
+  b.branch_frame = requested_frame;
+  b.keyframe_time.reset();
+  if (source.media_type != MediaType::kVideo || !source.sha256 ||
+      source.sync_status != SyncStatus::kDownloaded) {
+    return Ok();
+  }
+  double target = b.branch_time;
+  if (requested_frame && source.fps && *source.fps > 0) {
+    target = static_cast<double>(*requested_frame) / *source.fps;
+  }
+  auto keyframe = media::NearestKeyframe(blobs.PathFor(*source.sha256), target);
+  if (!keyframe) return Ok();  // unreadable now (e.g. bytes evicted): keep what was asked
+  b.keyframe_time = keyframe->time_sec;
+  if (keyframe->frame) {
+    b.branch_frame = *keyframe->frame;
+  } else if (source.fps) {
+    b.branch_frame = std::llround(keyframe->time_sec * *source.fps);
   }
   return Ok();
 }

@@ -8,6 +8,7 @@
 
 #include <boost/json/object.hpp>
 
+#include "blob/blob_store.h"
 #include "core/error.h"
 #include "core/model.h"
 #include "storage/store.h"
@@ -24,5 +25,16 @@ boost::json::object StateVariableToJson(const StateVariable& v);
 // JSON, unknown operator, undeclared variable, a literal of the wrong type, ...).
 Status CheckVariantRules(storage::Store& store, const Viewer& viewer, UserId owner,
                          std::string_view conditions, std::string_view effects);
+
+// Snaps `b.branch_frame` to the source's keyframe nearest to the requested frame
+// (`requested_frame`, at the source's fps) or, without one, to `b.branch_time`, and sets
+// `b.keyframe_time` to that keyframe's time. The keyframe is found from packet flags of the
+// source's local bytes (media::NearestKeyframe). When the source is not a video with local
+// bytes, or its keyframes cannot be read, branch_frame is the requested frame and
+// keyframe_time is unset. kInvalidArgument for a requested frame below 0 or at or past the
+// source's frame count (duration x fps, when known); kNotFound for a source the viewer
+// cannot see.
+Status SnapBranchFrame(storage::Store& store, blob::BlobStore& blobs, const Viewer& viewer,
+                       std::optional<std::int64_t> requested_frame, Branch& b);
 
 }  // namespace pixvault::service

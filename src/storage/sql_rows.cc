@@ -28,8 +28,8 @@ const char* const kEdgeColumns =
     "l.transformation, l.sequence_order, l.created_at";
 const char* const kBranchColumns =
     "id, user_id, source_asset_id, branch_time, branch_frame, branch_name, branch_description, "
-    "branch_tag, branch_type, game_metadata, show_at, hide_at, default_variant_id, created_at, "
-    "updated_at";
+    "branch_tag, branch_type, game_metadata, show_at, hide_at, default_variant_id, "
+    "keyframe_time, created_at, updated_at";
 const char* const kStateVariableColumns =
     "id, user_id, name, var_type, initial_value, created_at, updated_at";
 const char* const kVariantColumns =
@@ -262,6 +262,7 @@ Branch ToBranch(const sql::RowView& r) {
   b.show_at = r.OptReal("show_at");
   b.hide_at = r.OptReal("hide_at");
   b.default_variant_id = r.OptInt("default_variant_id");
+  b.keyframe_time = r.OptReal("keyframe_time");
   b.created_at = r.Int("created_at");
   b.updated_at = r.Int("updated_at");
   return b;

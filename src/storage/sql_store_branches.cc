@@ -100,12 +100,13 @@ Result<Branch> SqlStore::CreateBranch(const Viewer& v, const Branch& b) {
         c.Query(
             std::string("INSERT INTO asset_branches (user_id, source_asset_id, branch_time, "
                         "branch_frame, branch_name, branch_description, branch_tag, "
-                        "branch_type, game_metadata, show_at, hide_at, created_at, updated_at) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ") +
+                        "branch_type, game_metadata, show_at, hide_at, keyframe_time, "
+                        "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                        "RETURNING ") +
                 kBranchColumns,
             {o.Int("user_id"), b.source_asset_id, b.branch_time, Opt(b.branch_frame), b.branch_name,
              Opt(b.branch_description), Opt(b.branch_tag), Str(ToString(b.branch_type)),
-             b.game_metadata, Opt(b.show_at), Opt(b.hide_at), now, now}));
+             b.game_metadata, Opt(b.show_at), Opt(b.hide_at), Opt(b.keyframe_time), now, now}));
     out = ToBranch(RowView(rows, 0));
     return Ok();
   });
@@ -160,14 +161,16 @@ Result<Branch> SqlStore::UpdateBranch(const Viewer& v, const Branch& b) {
     }
     PV_ASSIGN_OR_RETURN(
         Rows rows,
-        c.Query(std::string("UPDATE asset_branches SET branch_time = ?, branch_frame = ?, "
-                            "branch_name = ?, branch_description = ?, branch_tag = ?, "
-                            "branch_type = ?, game_metadata = ?, show_at = ?, hide_at = ?, "
-                            "default_variant_id = ?, updated_at = ? WHERE id = ? RETURNING ") +
-                    kBranchColumns,
-                {b.branch_time, Opt(b.branch_frame), b.branch_name, Opt(b.branch_description),
-                 Opt(b.branch_tag), Str(ToString(b.branch_type)), b.game_metadata, Opt(b.show_at),
-                 Opt(b.hide_at), Opt(b.default_variant_id), clock_.Now(), b.id}));
+        c.Query(
+            std::string("UPDATE asset_branches SET branch_time = ?, branch_frame = ?, "
+                        "branch_name = ?, branch_description = ?, branch_tag = ?, "
+                        "branch_type = ?, game_metadata = ?, show_at = ?, hide_at = ?, "
+                        "default_variant_id = ?, keyframe_time = ?, updated_at = ? WHERE id = ? "
+                        "RETURNING ") +
+                kBranchColumns,
+            {b.branch_time, Opt(b.branch_frame), b.branch_name, Opt(b.branch_description),
+             Opt(b.branch_tag), Str(ToString(b.branch_type)), b.game_metadata, Opt(b.show_at),
+             Opt(b.hide_at), Opt(b.default_variant_id), Opt(b.keyframe_time), clock_.Now(), b.id}));
     out = ToBranch(RowView(rows, 0));
     return Ok();
   });

@@ -216,6 +216,49 @@ TEST_P(HttpBranchesTest, StateVariablesArePerUserAndTyped) {
   Expect(404, "DELETE", "/api/v1/state-variables/coins", "");
 }
 
+TEST_P(HttpBranchesTest, BranchFramesSnapToTheNearestKeyframeOfTheSource) {
+  // keyframes.mp4: 4 s at 25 fps with a keyframe every second (frames 0, 25, 50, 75).
+  const std::int64_t source = UploadMedia(alice_key_, "keyframes.mp4");
+  if (source == 0) GTEST_SKIP() << "ffmpeg cannot produce keyframes.mp4";
+  auto near_two = Expect(201, "POST", Branches(source), R"({"branch_time":2.3,"branch_name":"a"})");
+  EXPECT_EQ(near_two.at("branch_time").to_number<double>(), 2.3);  // the time stays as asked
+  EXPECT_EQ(near_two.at("branch_frame").as_int64(), 50);
+  EXPECT_NEAR(near_two.at("keyframe_time").to_number<double>(), 2.0, 1e-6);
+  auto near_three =
+      Expect(201, "POST", Branches(source), R"({"branch_time":2.7,"branch_name":"b"})");
+  EXPECT_EQ(near_three.at("branch_frame").as_int64(), 75);
+  EXPECT_NEAR(near_three.at("keyframe_time").to_number<double>(), 3.0, 1e-6);
+  // A requested frame is snapped too (frame 60 = 2.4 s, nearest keyframe 2 s).
+  auto by_frame = Expect(201, "POST", Branches(source),
+                         R"({"branch_time":3.5,"branch_frame":60,"branch_name":"c"})");
+  EXPECT_EQ(by_frame.at("branch_frame").as_int64(), 50);
+  EXPECT_NEAR(by_frame.at("keyframe_time").to_number<double>(), 2.0, 1e-6);
+
+  // Moving the time moves the frame; a patch that touches neither keeps it.
+  const std::string a = Branch(near_two.at("id").as_int64());
+  auto moved = Expect(200, "PATCH", a, R"({"branch_time":0.9})");
+  EXPECT_EQ(moved.at("branch_frame").as_int64(), 25);
+  EXPECT_NEAR(moved.at("keyframe_time").to_number<double>(), 1.0, 1e-6);
+  auto renamed = Expect(200, "PATCH", a, R"({"branch_name":"renamed"})");
+  EXPECT_EQ(renamed.at("branch_frame").as_int64(), 25);
+  auto reframed = Expect(200, "PATCH", a, R"({"branch_frame":99})");
+  EXPECT_EQ(reframed.at("branch_frame").as_int64(), 75);
+
+  // Frames outside the source are refused and change nothing.
+  Expect(400, "POST", Branches(source),
+         R"({"branch_time":1,"branch_frame":100,"branch_name":"x"})");
+  Expect(400, "POST", Branches(source), R"({"branch_time":1,"branch_frame":-1,"branch_name":"x"})");
+  Expect(400, "PATCH", a, R"({"branch_frame":100})");
+  EXPECT_EQ(Get(a).at("branch_frame").as_int64(), 75);
+  EXPECT_EQ(Get(Branches(source)).at("items").as_array().size(), 3u);
+
+  // A source without local video bytes keeps the frame as given, with no keyframe.
+  auto plain = Expect(201, "POST", Branches(Make(alice_, 10)),
+                      R"({"branch_time":2,"branch_frame":48,"branch_name":"p"})");
+  EXPECT_EQ(plain.at("branch_frame").as_int64(), 48);
+  EXPECT_TRUE(plain.at("keyframe_time").is_null());
+}
+
 PV_INSTANTIATE_STORE_TEST(HttpBranchesTest);
 
 }  // namespace

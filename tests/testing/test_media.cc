@@ -28,6 +28,9 @@ constexpr auto kRecipes = std::to_array<Recipe>({
     {"video_audio.mp4", "libx264", "mpeg4",
      "-f lavfi -i testsrc2=size=320x240:rate=25:duration=2 -f lavfi "
      "-i sine=frequency=440:duration=2 -c:v {enc} -pix_fmt yuv420p -c:a aac -shortest"},
+    {"keyframes.mp4", "libx264", "mpeg4",
+     "-f lavfi -i testsrc2=size=320x240:rate=25:duration=4 -c:v {enc} -pix_fmt yuv420p -g 25 "
+     "-keyint_min 25 -sc_threshold 0 -bf 2"},
     {"video.webm", "libvpx-vp9", "libvpx",
      "-f lavfi -i testsrc2=size=320x240:rate=25:duration=1 -c:v {enc} -deadline realtime "
      "-cpu-used 8"},

@@ -12,7 +12,8 @@ namespace pixvault::media::testing {
 
 // Path of the generated file `name`, or an empty path when ffmpeg or the encoder it needs is
 // missing (the test should GTEST_SKIP). Names: "video.mp4" (testsrc2 320x240, 25 fps, 2 s,
-// moov at the end), "video_audio.mp4" (same plus a 440 Hz AAC track), "video.webm",
+// moov at the end), "video_audio.mp4" (same plus a 440 Hz AAC track), "keyframes.mp4"
+// (testsrc2 320x240, 25 fps, 4 s, a keyframe every 25 frames: at 0, 1, 2 and 3 s), "video.webm",
 // "rotated.mp4" (video.mp4 remuxed with `-metadata:s:v:0 rotate=90`), "audio.wav" (440 Hz
 // mono, 44.1 kHz, 1 s), "audio.mp3", "audio.ogg", "audio.flac", "image.png", "image.jpeg",
 // "image.webp", "image.gif" (single 320x240 testsrc2 frames).

@@ -1,0 +1,1 @@
+ALTER TABLE asset_branches DROP COLUMN keyframe_time;
