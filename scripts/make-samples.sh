@@ -6,7 +6,7 @@ dir=${1:?usage: make-samples.sh DIR}
 mkdir -p "$dir/video" "$dir/images" "$dir/audio" "$dir/models"
 ff() { ffmpeg -hide_banner -loglevel error -y "$@"; }
 [ -f "$dir/video/testsrc.mp4" ] || ff -f lavfi -i testsrc2=size=640x360:rate=25:duration=4 \
-  -f lavfi -i sine=frequency=440:duration=4 -pix_fmt yuv420p -shortest "$dir/video/testsrc.mp4"
+  -f lavfi -i sine=frequency=440:duration=4 -pix_fmt yuv420p -g 25 -shortest "$dir/video/testsrc.mp4"
 [ -f "$dir/video/crossfade.mp4" ] || ff -f lavfi -i testsrc2=size=640x360:rate=25:duration=3 \
   -f lavfi -i "mandelbrot=size=640x360:rate=25" \
   -filter_complex "[1]trim=duration=3[b];[0][b]xfade=transition=fade:duration=1:offset=2,format=yuv420p" \
