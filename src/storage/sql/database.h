@@ -31,7 +31,8 @@ struct Bytes {
 // std::monostate is SQL NULL.
 using Value = std::variant<std::monostate, std::int64_t, double, std::string, Bytes, bool>;
 
-// Query results, fully materialised. Column lookup by name is case-sensitive.
+// Query results, fully materialised. Column lookup by name is case-sensitive. Not
+// thread-safe, even for reading (Column keeps a lookup hint): one thread reads a Rows.
 class Rows {
  public:
   Rows() = default;
@@ -48,6 +49,7 @@ class Rows {
  private:
   std::vector<std::string> columns_;
   std::vector<std::vector<Value>> rows_;
+  mutable std::size_t hint_ = 0;  // where Column looks first
 };
 
 // Typed access to one row by column name. Missing or mistyped columns are programming

@@ -14,8 +14,16 @@ namespace {
 }  // namespace
 
 std::size_t Rows::Column(std::string_view name) const {
-  for (std::size_t i = 0; i < columns_.size(); ++i) {
-    if (columns_[i] == name) return i;
+  // Row mappers read columns in select order, often twice in a row (the null check, then
+  // the value): the last column found and the next one answer most lookups with one compare.
+  const std::size_t n = columns_.size();
+  if (hint_ < n && columns_[hint_] == name) return hint_;
+  if (hint_ + 1 < n && columns_[hint_ + 1] == name) return ++hint_;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (columns_[i] == name) {
+      hint_ = i;
+      return i;
+    }
   }
   Die("no column", name);
 }
