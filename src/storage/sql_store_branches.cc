@@ -467,6 +467,9 @@ Result<BranchGraph> SqlStore::LoadBranchGraph(const Viewer& v, AssetId root,
         out.nodes.push_back(std::move(a));
       }
     }
+    if (out.nodes.empty() || out.nodes.front().id != root) {  // deleted meanwhile
+      return Fail(ErrorCode::kNotFound, "asset " + std::to_string(root) + " not found");
+    }
     PV_ASSIGN_OR_RETURN(
         Rows branches,
         c.Query(std::string("SELECT ") + kBranchColumns + " FROM asset_branches WHERE " +
