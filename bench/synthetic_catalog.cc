@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "storage/sql_rows.h"
+
 namespace pixvault::bench {
 namespace {
 
@@ -77,6 +79,11 @@ Status InsertTags(Connection& c, std::int64_t user_id, std::int64_t first_id, co
       "ON CONFLICT DO NOTHING";
   PV_RETURN_IF_ERROR(c.Query(
       sql, {first_id, s.tag_count, s.tags_per_asset, user_id, first_id + lo, first_id + hi}));
+  // Each asset row's copy of its tags, as the store's WriteTags keeps it (migration 0009).
+  PV_RETURN_IF_ERROR(c.Query("UPDATE assets SET tag_list = " +
+                                 storage::internal::TagListExpression(c.dialect(), "assets.id") +
+                                 " WHERE user_id = ? AND id >= ? AND id < ?",
+                             {user_id, first_id + lo, first_id + hi}));
   return Ok();
 }
 

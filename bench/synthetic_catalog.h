@@ -8,7 +8,8 @@
 //   tags              tags_per_asset rows of kind 'tag': "tag" + (k + j * 337) % tag_count,
 //                     so every tag is on assets / tag_count * tags_per_asset assets, spread
 //                     evenly over time; user_id and created_at copied from the asset as
-//                     the store's WriteTags does (migration 0005)
+//                     the store's WriteTags does (migration 0005), and each asset's
+//                     tag_list rebuilt from them (migration 0009)
 //   sha256            NULL (sync_status 'remote', upload_method 'provider'): no blob rows
 //   lineage           chains of kChainLength assets (edge child = id, parent = id - 1),
 //                     then, until `edges` edges exist, "reference" edges from the last asset

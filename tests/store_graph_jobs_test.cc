@@ -7,6 +7,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "core/sha256.h"
 #include "storage/migrations/migrator.h"
@@ -419,6 +420,60 @@ TEST_P(StoreGraph, MigrationsGoUpDownToZeroAndUpAgain) {
   EXPECT_EQ(static_cast<std::int64_t>(up2.size()), m.LatestVersion());
   PV_ASSERT_OK_AND_ASSIGN(auto states, m.List());
   for (const auto& s : states) EXPECT_TRUE(s.applied) << s.name;
+}
+
+TEST_P(StoreGraph, TagListMigrationCopiesEveryAssetsTagsOntoItsRow) {
+  // Tags written at version 8 (no tag_list column yet), then migration 0009 backfills.
+  std::string url = FreshUrl();
+  auto db = storage::sql::OpenDatabase(url);
+  ASSERT_TRUE(db.has_value()) << db.error().message;
+  storage::Migrator m(**db, clock_);
+  PV_ASSERT_OK(m.Upgrade(8));
+  PV_ASSERT_OK((*db)->Transaction([](storage::sql::Connection& c) -> Status {
+    PV_RETURN_IF_ERROR(
+        c.Query("INSERT INTO users (id, name, is_admin, allow_adult, created_at) "
+                "VALUES (1, 'u', FALSE, FALSE, 0)"));
+    for (int id : {1, 2}) {
+      PV_RETURN_IF_ERROR(c.Query(
+          "INSERT INTO assets (id, user_id, media_type, provider_id, upload_method, sync_status, "
+          "content_domain, content_taxonomy, content_rating, age_restricted, searchable, "
+          "media_metadata, created_at, updated_at) VALUES (?, 1, 'image', 'user_upload', 'api', "
+          "'remote', 'general', '{}', 'general', FALSE, TRUE, '{}', 0, 0)",
+          {std::int64_t{id}}));
+    }
+    // Out of position order, with separators and multi-byte text inside tags.
+    const std::vector<std::tuple<std::string, std::string, std::int64_t>> rows = {
+        {"tag", "b,c:3", 1}, {"style", "noir", 0}, {"tag", "été", 0}, {"tag", "", 2}};
+    for (const auto& [kind, tag, pos] : rows) {
+      PV_RETURN_IF_ERROR(
+          c.Query("INSERT INTO asset_tags (asset_id, kind, tag, position, user_id, "
+                  "created_at) VALUES (1, ?, ?, ?, 1, 0)",
+                  {kind, tag, pos}));
+    }
+    return Ok();
+  }));
+  PV_ASSERT_OK(m.Upgrade());
+  auto store = storage::OpenStore(url, clock_);
+  ASSERT_TRUE(store.has_value()) << store.error().message;
+  const Viewer admin{0, true, true};
+  PV_ASSERT_OK_AND_ASSIGN(Asset tagged, (*store)->GetAsset(admin, 1));
+  EXPECT_EQ(tagged.tags, (std::vector<std::string>{"été", "b,c:3", ""}));
+  EXPECT_EQ(tagged.style_tags, (std::vector<std::string>{"noir"}));
+  PV_ASSERT_OK_AND_ASSIGN(Asset plain, (*store)->GetAsset(admin, 2));
+  EXPECT_TRUE(plain.tags.empty());
+  // Writes through the store keep the row's copy in step.
+  AssetPatch patch;
+  patch.tags = std::vector<std::string>{"x:1,", "y"};
+  PV_ASSERT_OK((*store)->UpdateAsset(admin, 2, patch));
+  PV_ASSERT_OK_AND_ASSIGN(auto page, (*store)->ListAssets(admin, {}, {}));
+  ASSERT_EQ(page.items.size(), 2u);
+  for (const Asset& a : page.items) {
+    if (a.id == 2) {
+      EXPECT_EQ(a.tags, (std::vector<std::string>{"x:1,", "y"}));
+    } else {
+      EXPECT_EQ(a.style_tags, (std::vector<std::string>{"noir"}));
+    }
+  }
 }
 
 TEST_P(StoreGraph, StoreRefusesAnOutdatedSchemaWithoutMigrate) {

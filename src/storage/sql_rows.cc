@@ -2,8 +2,10 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <tuple>
 
 namespace pixvault::storage::internal {
 
@@ -16,7 +18,7 @@ const char* const kAssetColumns =
     "a.sha256, a.file_size_bytes, a.mime_type, a.width, a.height, a.duration_sec, a.fps, "
     "a.description, a.embedding, a.embedding_model, a.content_domain, a.content_category, "
     "a.content_taxonomy, a.content_rating, a.age_restricted, a.searchable, a.media_metadata, "
-    "a.created_at, a.updated_at, a.last_accessed_at";
+    "a.created_at, a.updated_at, a.last_accessed_at, a.tag_list";
 const char* const kBlobColumns = "sha256, size_bytes, refcount, location, created_at";
 const char* const kSegmentColumns =
     "id, asset_id, segment_type, timestamp_sec, end_sec, frame_number, thumbnail_url, "
@@ -59,6 +61,57 @@ std::vector<float> DecodeFloats(const std::string& bytes) {
   std::vector<float> out(bytes.size() / sizeof(float));
   if (!out.empty()) std::memcpy(out.data(), bytes.data(), out.size() * sizeof(float));
   return out;
+}
+
+std::string TagListExpression(sql::Dialect dialect, std::string_view asset_id) {
+  const bool pg = dialect == sql::Dialect::kPostgres;
+  return std::string("COALESCE((SELECT ") + (pg ? "string_agg" : "group_concat") +
+         "(t.kind || ',' || t.position || ',' || " +
+         (pg ? "octet_length(t.tag)" : "length(CAST(t.tag AS BLOB))") +
+         " || ':' || t.tag, '') FROM asset_tags t WHERE t.asset_id = " + std::string(asset_id) +
+         "), '')";
+}
+
+bool DecodeTagList(std::string_view list, Asset& a) {
+  struct Entry {
+    bool style;
+    std::int64_t position;
+    std::string_view tag;
+  };
+  std::vector<Entry> entries;
+  // Reads a decimal number ending at `end` and consumes it with its terminator.
+  auto number = [&](char end) -> std::optional<std::int64_t> {
+    const std::size_t stop = list.find(end);
+    if (stop == std::string_view::npos) return std::nullopt;
+    std::int64_t v = 0;
+    auto [ptr, ec] = std::from_chars(list.data(), list.data() + stop, v);
+    if (ec != std::errc() || ptr != list.data() + stop) return std::nullopt;
+    list.remove_prefix(stop + 1);
+    return v;
+  };
+  bool ok = true;
+  while (!list.empty()) {
+    const std::size_t comma = list.find(',');
+    if (comma == std::string_view::npos) {
+      ok = false;
+      break;
+    }
+    const bool style = list.substr(0, comma) == "style";
+    list.remove_prefix(comma + 1);
+    const auto position = number(',');
+    const auto length = number(':');
+    if (!position || !length || *length < 0 || static_cast<std::size_t>(*length) > list.size()) {
+      ok = false;
+      break;
+    }
+    entries.push_back({style, *position, list.substr(0, static_cast<std::size_t>(*length))});
+    list.remove_prefix(static_cast<std::size_t>(*length));
+  }
+  std::sort(entries.begin(), entries.end(), [](const Entry& x, const Entry& y) {
+    return std::tie(x.style, x.position) < std::tie(y.style, y.position);
+  });
+  for (const Entry& e : entries) (e.style ? a.style_tags : a.tags).emplace_back(e.tag);
+  return ok;
 }
 
 std::string IdSetCondition(sql::Dialect dialect, std::string_view column) {
@@ -148,6 +201,8 @@ Asset ToAsset(const sql::RowView& r) {
   a.created_at = r.Int("created_at");
   a.updated_at = r.Int("updated_at");
   a.last_accessed_at = r.OptInt("last_accessed_at");
+  // A malformed list (never written by the store) loses only the tags after the fault.
+  (void)DecodeTagList(r.Text("tag_list"), a);
   return a;
 }
 

@@ -58,6 +58,13 @@ struct Where {
 std::string IdSetCondition(sql::Dialect dialect, std::string_view column);
 Value IdSetParam(sql::Dialect dialect, const std::vector<std::int64_t>& ids);
 
+// The value of assets.tag_list (migration 0009) for the asset whose id is the SQL expression
+// `asset_id`, computed from asset_tags: "<kind>,<position>,<byte length>:<tag>" entries.
+std::string TagListExpression(sql::Dialect dialect, std::string_view asset_id);
+// Fills a.tags and a.style_tags from a tag_list value (ordered by position); false when the
+// value is malformed (what was decoded before the fault is kept).
+bool DecodeTagList(std::string_view list, Asset& a);
+
 // Restricts assets aliased `alias` to those the viewer may see.
 void AddVisibility(Where& w, const Viewer& v, std::string_view alias = "a");
 // Fails with kNotFound unless the asset exists and is visible to the viewer.
@@ -79,7 +86,7 @@ extern const char* const kJobColumns;
 
 User ToUser(const sql::RowView& r);
 ApiKey ToApiKey(const sql::RowView& r);
-Asset ToAsset(const sql::RowView& r);  // tags and style_tags are loaded separately
+Asset ToAsset(const sql::RowView& r);  // tags and style_tags from tag_list
 Blob ToBlob(const sql::RowView& r);
 Asset3dMetadata To3d(const sql::RowView& r);
 AssetAudioMetadata ToAudio(const sql::RowView& r);

@@ -38,7 +38,13 @@ Status WriteTags(Connection& c, AssetId id, std::string_view kind,
                 "SELECT a.id, ?, ?, ?, a.user_id, a.created_at FROM assets a WHERE a.id = ?",
                 {Str(kind), t, pos++, id}));
   }
-  return Ok();
+  // The row's copy of its tags (migration 0009), rebuilt from the rows just written; the
+  // asset row is already locked by this transaction's insert or update of it.
+  return c
+      .Query(
+          "UPDATE assets SET tag_list = " + TagListExpression(c.dialect(), "?") + " WHERE id = ?",
+          {id, id})
+      .map([](auto&&) {});
 }
 
 Status WriteTaxonomy(Connection& c, AssetId id,
@@ -51,45 +57,6 @@ Status WriteTaxonomy(Connection& c, AssetId id,
   return Ok();
 }
 
-// Fills tags and style_tags of `assets` with one query.
-Status LoadTags(Connection& c, std::vector<Asset>& assets) {
-  if (assets.empty()) return Ok();
-  // Read from the index (asset_id, kind, position, tag) alone (migration 0006); positions are
-  // ordered here rather than by the database, which some plans did with a temporary b-tree.
-  std::string sql = "SELECT asset_id, kind, tag, position FROM asset_tags WHERE asset_id IN (";
-  std::vector<Value> params;
-  std::unordered_map<AssetId, std::size_t> index;
-  for (std::size_t i = 0; i < assets.size(); ++i) {
-    sql += i ? ", ?" : "?";
-    params.emplace_back(assets[i].id);
-    index.emplace(assets[i].id, i);
-  }
-  sql += ")";
-  PV_ASSIGN_OR_RETURN(Rows rows, c.Query(sql, params));
-  struct Entry {
-    std::size_t asset;
-    bool style;
-    std::int64_t position;
-    std::string tag;
-  };
-  std::vector<Entry> entries;
-  entries.reserve(rows.size());
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    RowView r(rows, i);
-    auto it = index.find(r.Int("asset_id"));
-    if (it == index.end()) continue;
-    entries.push_back({it->second, r.Text("kind") != "tag", r.Int("position"), r.Text("tag")});
-  }
-  std::sort(entries.begin(), entries.end(), [](const Entry& x, const Entry& y) {
-    return std::tie(x.asset, x.style, x.position) < std::tie(y.asset, y.style, y.position);
-  });
-  for (Entry& e : entries) {
-    Asset& a = assets[e.asset];
-    (e.style ? a.style_tags : a.tags).push_back(std::move(e.tag));
-  }
-  return Ok();
-}
-
 Result<Asset> SelectAsset(Connection& c, const Viewer& v, AssetId id) {
   Where w;
   w.params.push_back(id);
@@ -98,9 +65,7 @@ Result<Asset> SelectAsset(Connection& c, const Viewer& v, AssetId id) {
                                              " FROM assets a WHERE a.id = ?" + w.sql,
                                          w.params));
   if (rows.empty()) return Fail(ErrorCode::kNotFound, "asset " + std::to_string(id) + " not found");
-  std::vector<Asset> one{ToAsset(RowView(rows, 0))};
-  PV_RETURN_IF_ERROR(LoadTags(c, one));
-  return std::move(one[0]);
+  return ToAsset(RowView(rows, 0));
 }
 
 Value EmbeddingValue(const std::optional<Embedding>& e) {
@@ -475,7 +440,7 @@ Result<std::vector<Asset>> SqlStore::GetAssets(const Viewer& viewer,
                                                w.sql + " ORDER BY a.id",
                                            w.params));
     out = MapRows(rows, ToAsset);
-    return LoadTags(c, out);
+    return Ok();
   });
   if (!st) return Fail(st.error());
   return out;
@@ -533,7 +498,7 @@ Result<Page<Asset>> SqlStore::ListAssets(const Viewer& viewer, const AssetFilter
       out.items.pop_back();
       out.next_cursor = EncodeCursor(out.items.back().created_at, out.items.back().id);
     }
-    return LoadTags(c, out.items);
+    return Ok();
   });
   if (!st) return Fail(st.error());
   return out;

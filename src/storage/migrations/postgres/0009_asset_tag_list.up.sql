@@ -1,0 +1,7 @@
+-- Each asset row carries its tags, so a page of assets needs no lookup per tag: entries
+-- "<kind>,<position>,<byte length>:<tag>" concatenated (any order; the store sorts by kind
+-- and position), maintained by the store whenever it writes asset_tags, which stays the
+-- source for tag filters.
+ALTER TABLE assets ADD COLUMN tag_list TEXT NOT NULL DEFAULT '';
+UPDATE assets SET tag_list = COALESCE((SELECT string_agg(t.kind || ',' || t.position || ',' ||
+  octet_length(t.tag) || ':' || t.tag, '') FROM asset_tags t WHERE t.asset_id = assets.id), '');
