@@ -128,11 +128,6 @@ Result<ProbeResult> ProbeAv(const std::filesystem::path& path, MediaType type,
 
 // ---- Images (libvips) ----
 
-// libvips loaders (nicknames) accepted for untrusted uploads.
-constexpr auto kImageLoaders = std::to_array<std::string_view>(
-    {"pngload_source", "jpegload_source", "gifload_source", "webpload_source", "tiffload_source",
-     "heifload_source", "jxlload_source"});
-
 std::string ImagePixelFormat(VipsImage* image) {
   const int bands = vips_image_get_bands(image);
   std::string name;
@@ -186,15 +181,7 @@ Result<ProbeResult> ProbeImage(const std::filesystem::path& path, const ProbeOpt
     return Fail(
         VipsError(exists ? ErrorCode::kUnavailable : ErrorCode::kNotFound, "cannot open file"));
   }
-  const char* loader_class = vips_foreign_find_load_source(source.get());
-  if (loader_class == nullptr) return Fail(VipsError(ErrorCode::kCorrupt, "not a readable image"));
-  const char* nickname = vips_nickname_find(g_type_from_name(loader_class));
-  const std::string_view loader = nickname != nullptr ? nickname : loader_class;
-  if (std::find(kImageLoaders.begin(), kImageLoaders.end(), loader) == kImageLoaders.end()) {
-    vips_error_clear();
-    return Fail(ErrorCode::kUnsupported,
-                "image format '" + std::string(loader) + "' is not a supported media type");
-  }
+  PV_ASSIGN_OR_RETURN(const std::string loader, FindImageLoader(source.get()));
 
   // Header only: with sequential access nothing is decoded until pixels are requested.
   const VipsImagePtr image(

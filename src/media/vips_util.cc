@@ -1,9 +1,19 @@
 #include "media/vips_util.h"
 
+#include <algorithm>
+#include <array>
 #include <mutex>
 #include <string>
 
 namespace pixvault::media {
+namespace {
+
+// libvips loaders (nicknames) accepted for untrusted uploads.
+constexpr auto kImageLoaders = std::to_array<std::string_view>(
+    {"pngload_source", "jpegload_source", "gifload_source", "webpload_source", "tiffload_source",
+     "heifload_source", "jxlload_source"});
+
+}  // namespace
 
 Status EnsureVipsInitialised() {
   static std::once_flag once;
@@ -33,6 +43,19 @@ Error VipsError(ErrorCode code, std::string_view what) {
     if (!text.empty()) message += ": " + text;
   }
   return Error{code, std::move(message)};
+}
+
+Result<std::string> FindImageLoader(VipsSource* source) {
+  const char* loader_class = vips_foreign_find_load_source(source);
+  if (loader_class == nullptr) return Fail(VipsError(ErrorCode::kCorrupt, "not a readable image"));
+  const char* nickname = vips_nickname_find(g_type_from_name(loader_class));
+  std::string loader = nickname != nullptr ? nickname : loader_class;
+  if (std::find(kImageLoaders.begin(), kImageLoaders.end(), loader) == kImageLoaders.end()) {
+    vips_error_clear();
+    return Fail(ErrorCode::kUnsupported,
+                "image format '" + loader + "' is not a supported media type");
+  }
+  return loader;
 }
 
 }  // namespace pixvault::media

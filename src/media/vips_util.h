@@ -8,6 +8,7 @@
 #include <vips/vips.h>
 
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "core/error.h"
@@ -23,6 +24,12 @@ namespace pixvault::media {
 // An Error with `code` whose message is `what` followed by vips' pending error text, which is
 // cleared.
 [[nodiscard]] Error VipsError(ErrorCode code, std::string_view what);
+
+// The libvips loader (nickname, e.g. "jpegload_source") that would read `source`, which must be
+// one accepted for untrusted uploads (PNG, JPEG, GIF, WebP, TIFF, HEIF, JXL). Reads only the
+// head of the source. Errors: kCorrupt when no loader recognises it, kUnsupported when the
+// loader is not on the list.
+[[nodiscard]] Result<std::string> FindImageLoader(VipsSource* source);
 
 struct GObjectUnref {
   void operator()(gpointer object) const {

@@ -43,6 +43,46 @@ constexpr auto kRecipes = std::to_array<Recipe>({
      "-f lavfi -i testsrc2=size=320x240 -frames:v 1 -c:v {enc} -pix_fmt yuvj420p -f image2"},
     {"image.webp", "libwebp", "", "-f lavfi -i testsrc2=size=320x240 -frames:v 1 -c:v {enc}"},
     {"image.gif", "gif", "", "-f lavfi -i testsrc2=size=320x240 -frames:v 1 -c:v {enc}"},
+    {"image_animated.gif", "gif", "",
+     "-f lavfi -i testsrc2=size=160x120:rate=5:duration=1 -c:v {enc}"},
+    {"image_animated.webp", "libwebp_anim", "",
+     "-f lavfi -i testsrc2=size=160x120:rate=5:duration=1 -c:v {enc} -loop 0"},
+    {"image_large.jpeg", "mjpeg", "",
+     "-f lavfi -i testsrc2=size=1600x900 -frames:v 1 -c:v {enc} -pix_fmt yuvj420p -f image2"},
+    {"image_alpha.png", "png", "",
+     "-f lavfi -i testsrc2=size=400x300 -frames:v 1 -vf format=rgba,colorchannelmixer=aa=0.5 "
+     "-c:v {enc}"},
+    {"image_marker.jpeg", "mjpeg", "",
+     "-f lavfi -i color=c=blue:size=320x160 -frames:v 1 "
+     "-vf drawbox=x=0:y=0:w=80:h=40:color=red:t=fill -c:v {enc} -pix_fmt yuvj420p -f image2"},
+    {"picture.png", "png", "", "-f lavfi -i testsrc2=size=640x480 -frames:v 1 -c:v {enc}"},
+    {"picture_q60.jpeg", "mjpeg", "",
+     "-f lavfi -i testsrc2=size=640x480 -frames:v 1 -c:v {enc} -q:v 10 -pix_fmt yuvj420p "
+     "-f image2"},
+    {"picture_half.png", "png", "",
+     "-f lavfi -i testsrc2=size=640x480 -frames:v 1 -vf scale=320:240 -c:v {enc}"},
+    {"picture_bright.png", "png", "",
+     "-f lavfi -i testsrc2=size=640x480 -frames:v 1 -vf eq=brightness=0.04 -c:v {enc}"},
+    {"picture_ccw.jpeg", "mjpeg", "",
+     "-f lavfi -i testsrc2=size=640x480 -frames:v 1 -vf transpose=cclock -c:v {enc} -q:v 2 "
+     "-pix_fmt yuvj420p -f image2"},
+    {"picture_later.png", "png", "",
+     "-f lavfi -i testsrc2=size=640x480:rate=25 -ss 9 -frames:v 1 -c:v {enc}"},
+    {"mandelbrot.png", "png", "", "-f lavfi -i mandelbrot=size=640x480 -frames:v 1 -c:v {enc}"},
+    {"smptebars.png", "png", "", "-f lavfi -i smptebars=size=640x480 -frames:v 1 -c:v {enc}"},
+    {"fade_in.mp4", "libx264", "mpeg4",
+     "-f lavfi -i testsrc2=size=320x240:rate=25:duration=8 -vf fade=t=in:st=2:d=2 -c:v {enc} "
+     "-pix_fmt yuv420p"},
+    {"single_frame.mp4", "libx264", "mpeg4",
+     "-f lavfi -i testsrc2=size=320x240 -frames:v 1 -c:v {enc} -pix_fmt yuv420p"},
+    {"hdr_pq.mp4", "libx265", "",
+     "-f lavfi -i testsrc2=size=320x240:rate=25:duration=1 -vf "
+     "zscale=tin=bt709:min=bt709:pin=bt709:rin=tv:t=smpte2084:m=bt2020nc:p=bt2020:r=tv:npl=100,"
+     "format=yuv420p10le -c:v {enc} -x265-params log-level=error -color_primaries bt2020 "
+     "-color_trc smpte2084 -colorspace bt2020nc"},
+    {"audio_half_silent.wav", "pcm_s16le", "",
+     "-f lavfi -i sine=frequency=440:duration=2 -af 'volume=volume=0:enable=lt(t\\,1)' "
+     "-c:a {enc}"},
 });
 
 std::string Quote(const std::filesystem::path& path) { return "'" + path.string() + "'"; }
@@ -115,6 +155,21 @@ std::filesystem::path MediaFile(std::string_view name) {
   std::filesystem::path path = Generate(name);
   cache.emplace(std::string(name), path);
   return path;
+}
+
+std::string JpegWithOrientation(std::string_view jpeg, int orientation) {
+  // APP1 "Exif": a little-endian TIFF header and one IFD with one entry, Orientation (0x0112),
+  // type SHORT, count 1. Length 34 counts itself (2) + "Exif\0\0" (6) + header (8) + entry
+  // count (2) + entry (12) + next-IFD offset (4).
+  const auto o = static_cast<char>(orientation);
+  const std::string app1 = std::string("\xFF\xE1\x00\x22", 4) + std::string("Exif\0\0", 6) +
+                           std::string("II*\0\x08\0\0\0", 8) + std::string("\x01\0", 2) +
+                           std::string("\x12\x01\x03\0\x01\0\0\0", 8) + std::string(1, o) +
+                           std::string("\0\0\0", 3) + std::string("\0\0\0\0", 4);
+  std::string out(jpeg.substr(0, 2));  // SOI
+  out += app1;
+  out += jpeg.substr(2);
+  return out;
 }
 
 std::uint32_t Crc32(std::string_view bytes) {

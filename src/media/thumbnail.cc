@@ -1,0 +1,97 @@
+#include "media/thumbnail.h"
+
+#include <string>
+
+#include "media/vips_render.h"
+
+namespace pixvault::media {
+namespace {
+
+constexpr int kMinSize = 16;
+constexpr int kMaxSize = 16383;  // the WebP limit
+
+Status CheckSize(int size, std::string_view what) {
+  if (size >= kMinSize && size <= kMaxSize) return Ok();
+  return Fail(ErrorCode::kInvalidArgument,
+              std::string(what) + " must be " + std::to_string(kMinSize) + ".." +
+                  std::to_string(kMaxSize) + " pixels, not " + std::to_string(size));
+}
+
+Status CheckQuality(int quality) {
+  if (quality >= 1 && quality <= 100) return Ok();
+  return Fail(ErrorCode::kInvalidArgument,
+              "WebP quality must be 1..100, not " + std::to_string(quality));
+}
+
+Result<RenderedImage> ImageThumbnail(const std::filesystem::path& path,
+                                     const RenderOptions& options) {
+  PV_ASSIGN_OR_RETURN(const VipsSourcePtr source, OpenImageSource(path, options.max_pixels));
+  PV_ASSIGN_OR_RETURN(const VipsImagePtr image, ThumbnailFromSource(source.get(), options.size));
+  return EncodeWebp(image.get(), options.webp_quality);
+}
+
+// Preview, thumbnail and hashes from one picture already in memory at (up to) preview size.
+Result<Derivatives> DerivativesOf(VipsImage* picture, const DerivativeOptions& options,
+                                  bool with_hashes) {
+  Derivatives out;
+  PV_ASSIGN_OR_RETURN(const VipsImagePtr preview,
+                      ThumbnailFromImage(picture, options.preview_size));
+  PV_ASSIGN_OR_RETURN(out.preview, EncodeWebp(preview.get(), options.webp_quality));
+  PV_ASSIGN_OR_RETURN(const VipsImagePtr thumbnail,
+                      ThumbnailFromImage(picture, options.thumbnail_size));
+  PV_ASSIGN_OR_RETURN(out.thumbnail, EncodeWebp(thumbnail.get(), options.webp_quality));
+  if (with_hashes) {
+    PV_ASSIGN_OR_RETURN(out.hashes, HashImage(picture));
+  }
+  return out;
+}
+
+Result<Derivatives> ImageDerivatives(const std::filesystem::path& path,
+                                     const DerivativeOptions& options) {
+  PV_ASSIGN_OR_RETURN(const VipsSourcePtr source, OpenImageSource(path, options.max_pixels));
+  PV_ASSIGN_OR_RETURN(const VipsImagePtr lazy,
+                      ThumbnailFromSource(source.get(), options.preview_size));
+  // Decoded once; the preview and thumbnail below are made from this copy.
+  PV_ASSIGN_OR_RETURN(const VipsImagePtr picture, Materialise(lazy.get()));
+  return DerivativesOf(picture.get(), options, /*with_hashes=*/true);
+}
+
+}  // namespace
+
+Result<RenderedImage> RenderThumbnail(const std::filesystem::path& path, MediaType type,
+                                      const RenderOptions& options) {
+  PV_RETURN_IF_ERROR(CheckSize(options.size, "the size"));
+  PV_RETURN_IF_ERROR(CheckQuality(options.webp_quality));
+  switch (type) {
+    case MediaType::kImage:
+      return ImageThumbnail(path, options);
+    case MediaType::kVideo:
+    case MediaType::kAudio:
+      return Fail(ErrorCode::kUnsupported, "video and audio thumbnails are not implemented yet");
+    case MediaType::kModel3d:
+      return Fail(ErrorCode::kUnsupported, "3D models have no thumbnail renderer");
+  }
+  return Fail(ErrorCode::kInternal, "unknown media type");
+}
+
+Result<Derivatives> RenderDerivatives(const std::filesystem::path& path, MediaType type,
+                                      const DerivativeOptions& options) {
+  PV_RETURN_IF_ERROR(CheckSize(options.thumbnail_size, "the thumbnail size"));
+  PV_RETURN_IF_ERROR(CheckSize(options.preview_size, "the preview size"));
+  PV_RETURN_IF_ERROR(CheckQuality(options.webp_quality));
+  if (options.thumbnail_size > options.preview_size) {
+    return Fail(ErrorCode::kInvalidArgument, "the thumbnail cannot be larger than the preview");
+  }
+  switch (type) {
+    case MediaType::kImage:
+      return ImageDerivatives(path, options);
+    case MediaType::kVideo:
+    case MediaType::kAudio:
+      return Fail(ErrorCode::kUnsupported, "video and audio thumbnails are not implemented yet");
+    case MediaType::kModel3d:
+      return Fail(ErrorCode::kUnsupported, "3D models have no thumbnail renderer");
+  }
+  return Fail(ErrorCode::kInternal, "unknown media type");
+}
+
+}  // namespace pixvault::media

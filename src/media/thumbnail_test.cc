@@ -1,0 +1,294 @@
+#include "media/thumbnail.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "media/vips_util.h"
+#include "testing/temp_dir.h"
+#include "testing/test_media.h"
+
+namespace pixvault::media {
+namespace {
+
+using ::pixvault::media::testing::Crc32;
+using ::pixvault::media::testing::JpegWithOrientation;
+using ::pixvault::media::testing::MediaFile;
+using ::pixvault::media::testing::ScratchDir;
+using ::pixvault::testing::ReadFile;
+using ::pixvault::testing::WriteFile;
+using ::testing::AnyOf;
+using ::testing::HasSubstr;
+
+#define PV_MEDIA_OR_SKIP(var, name)                  \
+  const std::filesystem::path var = MediaFile(name); \
+  if (var.empty()) GTEST_SKIP() << "ffmpeg cannot produce " << name
+
+// A WebP decoded back with libvips, as 8-bit interleaved samples.
+struct Decoded {
+  int width = 0;
+  int height = 0;
+  int bands = 0;
+  std::vector<std::uint8_t> pixels;
+
+  const std::uint8_t* At(int x, int y) const {
+    return &pixels[(static_cast<std::size_t>(y) * static_cast<std::size_t>(width) +
+                    static_cast<std::size_t>(x)) *
+                   static_cast<std::size_t>(bands)];
+  }
+  // Mean of the first three bands (or the only one) over the whole picture.
+  double MeanBrightness() const {
+    double sum = 0;
+    const int colour_bands = bands >= 3 ? 3 : 1;
+    for (std::size_t i = 0; i < pixels.size(); ++i) {
+      if (static_cast<int>(i % static_cast<std::size_t>(bands)) < colour_bands) sum += pixels[i];
+    }
+    return sum / (static_cast<double>(pixels.size()) / bands * colour_bands);
+  }
+};
+
+Decoded DecodeWebp(const std::string& webp) {
+  Decoded out;
+  EXPECT_TRUE(EnsureVipsInitialised().has_value());
+  const char* loader = vips_foreign_find_load_buffer(webp.data(), webp.size());
+  EXPECT_NE(loader, nullptr);
+  if (loader == nullptr) return out;
+  EXPECT_THAT(std::string(loader), HasSubstr("Webp"));
+  const VipsImagePtr image(vips_image_new_from_buffer(webp.data(), webp.size(), "", nullptr));
+  EXPECT_NE(image, nullptr);
+  if (image == nullptr) return out;
+  EXPECT_EQ(vips_image_get_format(image.get()), VIPS_FORMAT_UCHAR);
+  out.width = vips_image_get_width(image.get());
+  out.height = vips_image_get_height(image.get());
+  out.bands = vips_image_get_bands(image.get());
+  std::size_t size = 0;
+  void* memory = vips_image_write_to_memory(image.get(), &size);
+  EXPECT_NE(memory, nullptr);
+  if (memory == nullptr) return out;
+  const auto* bytes = static_cast<const std::uint8_t*>(memory);
+  out.pixels.assign(bytes, bytes + size);
+  g_free(memory);
+  return out;
+}
+
+Result<RenderedImage> Thumb(const std::filesystem::path& path, MediaType type, int size = 320) {
+  RenderOptions options;
+  options.size = size;
+  return RenderThumbnail(path, type, options);
+}
+
+bool IsRed(const std::uint8_t* p) { return p[0] > 180 && p[1] < 80 && p[2] < 80; }
+// ffmpeg's "blue" comes out of its JPEG as about (84, 16, 250).
+bool IsBlue(const std::uint8_t* p) { return p[0] < 120 && p[1] < 80 && p[2] > 180; }
+
+// ---- Images ----
+
+TEST(RenderThumbnail, ImageLongestEdgeIsTheRequestedSize) {
+  PV_MEDIA_OR_SKIP(path, "image_large.jpeg");  // 1600x900
+  const Result<RenderedImage> thumb = Thumb(path, MediaType::kImage);
+  ASSERT_TRUE(thumb.has_value()) << thumb.error().message;
+  EXPECT_EQ(thumb->width, 320);
+  EXPECT_EQ(thumb->height, 180);
+  const Decoded decoded = DecodeWebp(thumb->webp);
+  EXPECT_EQ(decoded.width, 320);
+  EXPECT_EQ(decoded.height, 180);
+  EXPECT_EQ(decoded.bands, 3);
+}
+
+TEST(RenderThumbnail, PortraitImageKeepsItsAspect) {
+  PV_MEDIA_OR_SKIP(path, "picture_ccw.jpeg");  // 480x640
+  const Result<RenderedImage> thumb = Thumb(path, MediaType::kImage, 200);
+  ASSERT_TRUE(thumb.has_value()) << thumb.error().message;
+  EXPECT_EQ(thumb->width, 150);
+  EXPECT_EQ(thumb->height, 200);
+}
+
+TEST(RenderThumbnail, SmallImageIsNotEnlarged) {
+  PV_MEDIA_OR_SKIP(path, "image.png");  // 320x240
+  const Result<RenderedImage> thumb = Thumb(path, MediaType::kImage, 1280);
+  ASSERT_TRUE(thumb.has_value()) << thumb.error().message;
+  EXPECT_EQ(thumb->width, 320);
+  EXPECT_EQ(thumb->height, 240);
+  EXPECT_EQ(DecodeWebp(thumb->webp).width, 320);
+}
+
+TEST(RenderThumbnail, ExifOrientationIsApplied) {
+  PV_MEDIA_OR_SKIP(marker, "image_marker.jpeg");  // 320x160 blue, red box top-left
+  const std::filesystem::path rotated = ScratchDir() / "marker_orientation6.jpeg";
+  WriteFile(rotated, JpegWithOrientation(ReadFile(marker), 6));
+
+  // Without the tag: as stored.
+  const Result<RenderedImage> plain = Thumb(marker, MediaType::kImage);
+  ASSERT_TRUE(plain.has_value()) << plain.error().message;
+  EXPECT_EQ(plain->width, 320);
+  EXPECT_TRUE(IsRed(DecodeWebp(plain->webp).At(5, 5)));
+
+  // Orientation 6: displayed turned 90 degrees clockwise, so the top-left box is top-right.
+  const Result<RenderedImage> thumb = Thumb(rotated, MediaType::kImage);
+  ASSERT_TRUE(thumb.has_value()) << thumb.error().message;
+  EXPECT_EQ(thumb->width, 160);
+  EXPECT_EQ(thumb->height, 320);
+  const Decoded decoded = DecodeWebp(thumb->webp);
+  ASSERT_EQ(decoded.width, 160);
+  EXPECT_TRUE(IsRed(decoded.At(decoded.width - 6, 5)));
+  EXPECT_TRUE(IsBlue(decoded.At(5, 5)));
+  EXPECT_TRUE(IsBlue(decoded.At(decoded.width - 6, decoded.height - 6)));
+}
+
+TEST(RenderThumbnail, AlphaIsKept) {
+  PV_MEDIA_OR_SKIP(path, "image_alpha.png");  // 400x300, alpha 50%
+  const Result<RenderedImage> thumb = Thumb(path, MediaType::kImage, 200);
+  ASSERT_TRUE(thumb.has_value()) << thumb.error().message;
+  EXPECT_EQ(thumb->width, 200);
+  const Decoded decoded = DecodeWebp(thumb->webp);
+  ASSERT_EQ(decoded.bands, 4);
+  EXPECT_NEAR(decoded.At(100, 75)[3], 128, 8);
+}
+
+TEST(RenderThumbnail, AnimatedImagesGiveTheirFirstFrame) {
+  for (const char* name : {"image_animated.gif", "image_animated.webp"}) {
+    SCOPED_TRACE(name);
+    const std::filesystem::path path = MediaFile(name);
+    if (path.empty()) continue;
+    const Result<RenderedImage> thumb = Thumb(path, MediaType::kImage);
+    ASSERT_TRUE(thumb.has_value()) << thumb.error().message;
+    EXPECT_EQ(thumb->width, 160);  // one 160x120 frame, not the frames stacked
+    EXPECT_EQ(thumb->height, 120);
+  }
+}
+
+// Rewrites the IHDR size of a real PNG and fixes the chunk's CRC.
+std::string PngWithSize(std::string png, std::uint32_t width, std::uint32_t height) {
+  EXPECT_EQ(png.substr(12, 4), "IHDR");
+  auto put32 = [&png](std::size_t at, std::uint32_t value) {
+    for (std::size_t i = 0; i < 4; ++i) {
+      png[at + i] = static_cast<char>((value >> (24 - 8 * i)) & 0xFFu);
+    }
+  };
+  put32(16, width);
+  put32(20, height);
+  put32(29, Crc32(std::string_view(png).substr(12, 17)));
+  return png;
+}
+
+TEST(RenderThumbnail, HugePngHeaderIsRefusedBeforeDecoding) {
+  PV_MEDIA_OR_SKIP(path, "image.png");
+  const std::filesystem::path huge = ScratchDir() / "huge_header.png";
+  WriteFile(huge, PngWithSize(ReadFile(path), 65000, 65000));
+  const Result<RenderedImage> thumb = Thumb(huge, MediaType::kImage);
+  ASSERT_FALSE(thumb.has_value());
+  EXPECT_EQ(thumb.error().code, ErrorCode::kInvalidArgument) << thumb.error().message;
+  EXPECT_THAT(thumb.error().message, HasSubstr("65000x65000"));
+  const Result<Derivatives> derivatives = RenderDerivatives(huge, MediaType::kImage);
+  ASSERT_FALSE(derivatives.has_value());
+  EXPECT_EQ(derivatives.error().code, ErrorCode::kInvalidArgument);
+
+  RenderOptions small;
+  small.max_pixels = 320 * 239;
+  const Result<RenderedImage> limited = RenderThumbnail(path, MediaType::kImage, small);
+  ASSERT_FALSE(limited.has_value());
+  EXPECT_EQ(limited.error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST(RenderThumbnail, JpegThatLiesAboutItsSizeFailsCleanly) {
+  PV_MEDIA_OR_SKIP(path, "image.jpeg");  // 320x240
+  std::string jpeg = ReadFile(path);
+  const std::size_t sof = jpeg.find("\xFF\xC0", 2);
+  ASSERT_NE(sof, std::string::npos);
+  // FF C0, length (2), precision (1), height (2), width (2): claim 2400x3200.
+  jpeg[sof + 5] = static_cast<char>(3200 >> 8);
+  jpeg[sof + 6] = static_cast<char>(3200 & 0xFF);
+  jpeg[sof + 7] = static_cast<char>(2400 >> 8);
+  jpeg[sof + 8] = static_cast<char>(2400 & 0xFF);
+  const std::filesystem::path liar = ScratchDir() / "liar.jpeg";
+  WriteFile(liar, jpeg);
+  const Result<RenderedImage> thumb = Thumb(liar, MediaType::kImage);
+  if (thumb.has_value()) {
+    EXPECT_EQ(thumb->width, 240);
+    EXPECT_EQ(thumb->height, 320);
+  } else {
+    EXPECT_EQ(thumb.error().code, ErrorCode::kCorrupt) << thumb.error().message;
+  }
+}
+
+TEST(RenderThumbnail, TruncatedImagesAreCorrupt) {
+  for (const char* name : {"image.jpeg", "image.png", "image.webp"}) {
+    SCOPED_TRACE(name);
+    const std::filesystem::path path = MediaFile(name);
+    if (path.empty()) continue;
+    const std::string bytes = ReadFile(path);
+    const std::filesystem::path truncated = ScratchDir() / (std::string("truncated_") + name);
+    WriteFile(truncated, bytes.substr(0, bytes.size() / 2));
+    const Result<RenderedImage> thumb = Thumb(truncated, MediaType::kImage);
+    ASSERT_FALSE(thumb.has_value());
+    EXPECT_EQ(thumb.error().code, ErrorCode::kCorrupt) << thumb.error().message;
+  }
+}
+
+TEST(RenderThumbnail, UnreadableFilesAreErrorsForEveryType) {
+  const std::filesystem::path empty = ScratchDir() / "empty.bin";
+  WriteFile(empty, "");
+  std::mt19937 random(7);
+  std::string noise(64 * 1024, '\0');
+  for (char& c : noise) c = static_cast<char>(random() & 0xFF);
+  const std::filesystem::path random_bytes = ScratchDir() / "random.bin";
+  WriteFile(random_bytes, noise);
+  for (const MediaType type : {MediaType::kImage}) {
+    for (const auto& path : {empty, random_bytes}) {
+      SCOPED_TRACE(path.filename().string() + " as type " + std::to_string(static_cast<int>(type)));
+      const Result<RenderedImage> thumb = Thumb(path, type);
+      ASSERT_FALSE(thumb.has_value());
+      EXPECT_EQ(thumb.error().code, ErrorCode::kCorrupt) << thumb.error().message;
+      EXPECT_FALSE(RenderDerivatives(path, type).has_value());
+    }
+  }
+  const Result<RenderedImage> missing = Thumb(ScratchDir() / "missing.png", MediaType::kImage);
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound) << missing.error().message;
+}
+
+TEST(RenderThumbnail, ModelsHaveNoRenderer) {
+  PV_MEDIA_OR_SKIP(path, "image.png");
+  const Result<RenderedImage> thumb = Thumb(path, MediaType::kModel3d);
+  ASSERT_FALSE(thumb.has_value());
+  EXPECT_EQ(thumb.error().code, ErrorCode::kUnsupported);
+}
+
+TEST(RenderThumbnail, OptionsAreChecked) {
+  PV_MEDIA_OR_SKIP(path, "image.png");
+  EXPECT_EQ(Thumb(path, MediaType::kImage, 0).error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(Thumb(path, MediaType::kImage, 20000).error().code, ErrorCode::kInvalidArgument);
+  RenderOptions bad_quality;
+  bad_quality.webp_quality = 0;
+  EXPECT_EQ(RenderThumbnail(path, MediaType::kImage, bad_quality).error().code,
+            ErrorCode::kInvalidArgument);
+  DerivativeOptions inverted;
+  inverted.thumbnail_size = 640;
+  inverted.preview_size = 320;
+  EXPECT_EQ(RenderDerivatives(path, MediaType::kImage, inverted).error().code,
+            ErrorCode::kInvalidArgument);
+}
+
+TEST(RenderDerivatives, ImageGivesThumbnailPreviewAndHashesFromOneDecode) {
+  PV_MEDIA_OR_SKIP(path, "image_large.jpeg");  // 1600x900
+  const Result<Derivatives> out = RenderDerivatives(path, MediaType::kImage);
+  ASSERT_TRUE(out.has_value()) << out.error().message;
+  EXPECT_EQ(out->preview.width, 1280);
+  EXPECT_EQ(out->preview.height, 720);
+  EXPECT_EQ(out->thumbnail.width, 320);
+  EXPECT_EQ(out->thumbnail.height, 180);
+  EXPECT_EQ(DecodeWebp(out->preview.webp).width, 1280);
+  EXPECT_EQ(DecodeWebp(out->thumbnail.webp).width, 320);
+  ASSERT_TRUE(out->hashes.has_value());
+  const Result<ImageHashes> direct = HashImageFile(path);
+  ASSERT_TRUE(direct.has_value()) << direct.error().message;
+  EXPECT_LE(HammingDistance(out->hashes->phash, direct->phash), 4);
+  EXPECT_LE(HammingDistance(out->hashes->dhash, direct->dhash), 6);
+}
+
+}  // namespace
+}  // namespace pixvault::media

@@ -1,0 +1,181 @@
+#include "media/vips_render.h"
+
+#include <system_error>
+#include <utility>
+
+namespace pixvault::media {
+namespace {
+
+// g_malloc'd memory from libvips.
+struct GFree {
+  void operator()(void* p) const { g_free(p); }
+};
+using GBuffer = std::unique_ptr<void, GFree>;
+
+// Takes ownership of the output of a vips operation: `rc` is its return value.
+Result<VipsImagePtr> Take(int rc, VipsImage* out, ErrorCode code, std::string_view what) {
+  VipsImagePtr owned(out);
+  if (rc != 0 || owned == nullptr) return Fail(VipsError(code, what));
+  return owned;
+}
+
+// 8-bit sRGB (or B_W) with its alpha, whatever the decoder produced (16-bit PNG, CMYK...).
+Result<VipsImagePtr> ToDisplayable(VipsImage* image) {
+  const VipsInterpretation interpretation = vips_image_get_interpretation(image);
+  const bool grey = interpretation == VIPS_INTERPRETATION_B_W;
+  if (vips_image_get_format(image) == VIPS_FORMAT_UCHAR &&
+      (grey || interpretation == VIPS_INTERPRETATION_sRGB)) {
+    return VipsImagePtr(VIPS_IMAGE(g_object_ref(image)));
+  }
+  VipsImage* out = nullptr;
+  const int rc = vips_colourspace(image, &out,
+                                  grey || interpretation == VIPS_INTERPRETATION_GREY16
+                                      ? VIPS_INTERPRETATION_B_W
+                                      : VIPS_INTERPRETATION_sRGB,
+                                  nullptr);
+  PV_ASSIGN_OR_RETURN(VipsImagePtr converted,
+                      Take(rc, out, ErrorCode::kCorrupt, "cannot convert to sRGB"));
+  if (vips_image_get_format(converted.get()) == VIPS_FORMAT_UCHAR) return converted;
+  out = nullptr;
+  return Take(vips_cast_uchar(converted.get(), &out, nullptr), out, ErrorCode::kCorrupt,
+              "cannot convert to 8 bits");
+}
+
+}  // namespace
+
+Result<VipsSourcePtr> OpenImageSource(const std::filesystem::path& path, std::int64_t max_pixels) {
+  PV_RETURN_IF_ERROR(EnsureVipsInitialised());
+  // A source, not a file name: vips_thumbnail(filename) parses "name.png[options]".
+  VipsSourcePtr source(vips_source_new_from_file(path.c_str()));
+  if (source == nullptr) {
+    std::error_code ignored;
+    const bool exists = std::filesystem::exists(path, ignored);
+    return Fail(
+        VipsError(exists ? ErrorCode::kUnavailable : ErrorCode::kNotFound, "cannot open file"));
+  }
+  PV_ASSIGN_OR_RETURN(const std::string loader, FindImageLoader(source.get()));
+  // Header only: with sequential access nothing is decoded until pixels are requested.
+  const VipsImagePtr header(
+      vips_image_new_from_source(source.get(), "", "access", VIPS_ACCESS_SEQUENTIAL, nullptr));
+  if (header == nullptr) return Fail(VipsError(ErrorCode::kCorrupt, "cannot read image header"));
+  PV_RETURN_IF_ERROR(CheckPixelLimit(vips_image_get_width(header.get()),
+                                     vips_image_get_height(header.get()), max_pixels, "image"));
+  return source;
+}
+
+Result<VipsImagePtr> ThumbnailFromSource(VipsSource* source, int size) {
+  VipsImage* out = nullptr;
+  // fail_on: truncated or undecodable data is an error, not a picture with a grey bottom. It
+  // also goes in the loader's option string: libvips 8.14 does not forward the thumbnail's own
+  // fail_on to the loader when reading from a source.
+  // export_profile: only files with an embedded ICC profile are transformed (to sRGB), so the
+  // stripped WebP shows the right colours; untagged files are taken as sRGB already.
+  const int rc = vips_thumbnail_source(source, &out, size, "height", size, "size", VIPS_SIZE_DOWN,
+                                       "fail_on", VIPS_FAIL_ON_ERROR, "option_string",
+                                       "fail_on=error", "export_profile", "srgb", nullptr);
+  return Take(rc, out, ErrorCode::kCorrupt, "cannot decode image");
+}
+
+Result<VipsImagePtr> ThumbnailFromImage(VipsImage* image, int size) {
+  VipsImage* out = nullptr;
+  const int rc =
+      vips_thumbnail_image(image, &out, size, "height", size, "size", VIPS_SIZE_DOWN, nullptr);
+  return Take(rc, out, ErrorCode::kCorrupt, "cannot scale image");
+}
+
+Result<VipsImagePtr> Materialise(VipsImage* image) {
+  VipsImagePtr out(vips_image_copy_memory(image));
+  if (out == nullptr) return Fail(VipsError(ErrorCode::kCorrupt, "cannot decode image"));
+  return out;
+}
+
+Result<VipsImagePtr> ImageFromRaster(const Raster& raster) {
+  PV_RETURN_IF_ERROR(EnsureVipsInitialised());
+  VipsImagePtr image(vips_image_new_from_memory_copy(raster.pixels.data(), raster.pixels.size(),
+                                                     raster.width, raster.height, raster.bands,
+                                                     VIPS_FORMAT_UCHAR));
+  if (image == nullptr) return Fail(VipsError(ErrorCode::kInternal, "cannot wrap pixels"));
+  // new_from_memory guesses the interpretation from the band count; make it explicit.
+  image->Type = raster.bands <= 2 ? VIPS_INTERPRETATION_B_W : VIPS_INTERPRETATION_sRGB;
+  return image;
+}
+
+Result<VipsImagePtr> RotateClockwise(VipsImage* image, std::int64_t degrees) {
+  VipsAngle angle = VIPS_ANGLE_D0;
+  switch (degrees) {
+    case 90:
+      angle = VIPS_ANGLE_D90;  // libvips angles are clockwise
+      break;
+    case 180:
+      angle = VIPS_ANGLE_D180;
+      break;
+    case 270:
+      angle = VIPS_ANGLE_D270;
+      break;
+    default:
+      return VipsImagePtr(VIPS_IMAGE(g_object_ref(image)));
+  }
+  VipsImage* out = nullptr;
+  return Take(vips_rot(image, &out, angle, nullptr), out, ErrorCode::kInternal,
+              "cannot rotate image");
+}
+
+Result<RenderedImage> EncodeWebp(VipsImage* image, int quality) {
+  PV_ASSIGN_OR_RETURN(const VipsImagePtr displayable, ToDisplayable(image));
+  void* raw = nullptr;
+  std::size_t length = 0;
+  const int rc =
+      vips_webpsave_buffer(displayable.get(), &raw, &length, "Q", quality, "strip", TRUE, nullptr);
+  const GBuffer buffer(raw);
+  if (rc != 0 || raw == nullptr) return Fail(VipsError(ErrorCode::kCorrupt, "cannot encode WebP"));
+  RenderedImage rendered;
+  rendered.webp.assign(static_cast<const char*>(raw), length);
+  rendered.width = vips_image_get_width(displayable.get());
+  rendered.height = vips_image_get_height(displayable.get());
+  return rendered;
+}
+
+Result<ImageHashes> HashImage(VipsImage* image) {
+  PV_ASSIGN_OR_RETURN(VipsImagePtr rgb, ToDisplayable(image));
+  if (vips_image_hasalpha(rgb.get())) {
+    VipsImage* out = nullptr;
+    PV_ASSIGN_OR_RETURN(rgb, Take(vips_flatten(rgb.get(), &out, nullptr), out, ErrorCode::kCorrupt,
+                                  "cannot flatten alpha"));
+    if (vips_image_get_format(rgb.get()) != VIPS_FORMAT_UCHAR) {
+      out = nullptr;
+      PV_ASSIGN_OR_RETURN(rgb, Take(vips_cast_uchar(rgb.get(), &out, nullptr), out,
+                                    ErrorCode::kCorrupt, "cannot convert to 8 bits"));
+    }
+  }
+  std::size_t size = 0;
+  const GBuffer memory(vips_image_write_to_memory(rgb.get(), &size));
+  if (memory == nullptr) return Fail(VipsError(ErrorCode::kCorrupt, "cannot decode image"));
+  Raster raster;
+  raster.width = vips_image_get_width(rgb.get());
+  raster.height = vips_image_get_height(rgb.get());
+  raster.bands = vips_image_get_bands(rgb.get());
+  const auto* bytes = static_cast<const std::uint8_t*>(memory.get());
+  raster.pixels.assign(bytes, bytes + size);
+  const std::vector<std::uint8_t> luma = LumaOf(raster);
+  return HashGray(GrayView{raster.width, raster.height, luma});
+}
+
+std::vector<std::uint8_t> LumaOf(const Raster& raster) {
+  if (raster.bands < 3) {
+    std::vector<std::uint8_t> out(static_cast<std::size_t>(raster.width) *
+                                  static_cast<std::size_t>(raster.height));
+    const auto step = static_cast<std::size_t>(raster.bands);
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = raster.pixels[i * step];
+    return out;
+  }
+  const auto step = static_cast<std::size_t>(raster.bands);
+  std::vector<std::uint8_t> out(raster.pixels.size() / step);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const std::uint8_t* p = &raster.pixels[i * step];
+    // Rec.601 weights in 8.8 fixed point (77 + 150 + 29 = 256).
+    out[i] = static_cast<std::uint8_t>((77u * p[0] + 150u * p[1] + 29u * p[2] + 128u) >> 8);
+  }
+  return out;
+}
+
+}  // namespace pixvault::media
