@@ -4,12 +4,15 @@
 
 #include <ostream>
 
+#include "blob/derived_files.h"
 #include "http/api.h"
 #include "http/metrics.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "service/analysis.h"
 #include "service/auth.h"
 #include "service/ingest.h"
+#include "service/worker_pool.h"
 
 namespace pixvault::app {
 
@@ -24,10 +27,25 @@ int RunServe(cli::Context& ctx, const ServeConfig& config) {
   if (!store) return ctx.ReportError(store.error());
   auto blobs = ctx.Blobs();
   if (!blobs) return ctx.ReportError(blobs.error());
-  service::Ingestor ingestor(**store, **blobs, ctx.clock(),
-                             service::IngestOptions{config.api.upload_limit, 268'402'689});
+  service::IngestOptions ingest_options;
+  ingest_options.max_bytes = config.api.upload_limit;
+  ingest_options.analyze_on_ingest = config.analyze_on_ingest;
+  service::Ingestor ingestor(**store, **blobs, ctx.clock(), ingest_options);
+  // Media analysis: thumbnails and previews beside the blobs, jobs run by a worker pool.
+  blob::DerivedFiles derived(ctx.options().data_dir);
+  service::Analyzer analyzer(**store, **blobs, derived, ctx.clock(), config.analysis);
+  service::WorkerPoolOptions pool_options;
+  pool_options.threads = config.analysis_workers;
+  pool_options.kinds = {std::string(service::kAnalyzeJobKind)};
+  pool_options.log = [&ctx](std::string_view message) {
+    ctx.err() << "pixvault: jobs: " << message << "\n";
+  };
+  service::WorkerPool pool(**store, ctx.clock(), pool_options);
+  service::RegisterAnalysisJob(pool, analyzer);
   http::Metrics metrics;
   http::ApiContext api{**store, **blobs, ingestor, ctx.clock(), metrics, config.api};
+  api.analyzer = &analyzer;
+  api.on_job_enqueued = [&pool] { pool.Wake(); };
   http::Router router;
   http::RegisterRoutes(router, api);
   storage::Store& s = **store;
@@ -39,10 +57,14 @@ int RunServe(cli::Context& ctx, const ServeConfig& config) {
       },
       metrics, config.server);
   if (auto st = server.Start(); !st) return ctx.ReportError(st.error());
+  if (config.analysis_workers > 0) {
+    if (auto st = pool.Start(); !st) return ctx.ReportError(st.error());
+  }
   ctx.err() << "pixvault: serving http://" << config.server.host << ":" << server.port()
             << " (database " << ctx.DatabaseUrl() << ", data " << ctx.options().data_dir
             << "); Ctrl-C to stop\n";
   server.WaitForSignal();
+  pool.Stop();  // running analyses see cancelled() and stop between steps
   ctx.err() << "pixvault: stopped\n";
   return 0;
 }

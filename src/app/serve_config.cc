@@ -101,6 +101,31 @@ std::vector<Setting> Settings() {
       int_setting(
           "fetch_total_timeout_sec", 1, kDay,
           [](ServeConfig& c, std::int64_t n) { c.api.fetch_total_timeout = n * kMicrosPerSecond; }),
+      int_setting("analysis_workers", 0, 64,
+                  [](ServeConfig& c, std::int64_t n) { c.analysis_workers = static_cast<int>(n); }),
+      int_setting(
+          "thumbnail_size", 16, 4096,
+          [](ServeConfig& c, std::int64_t n) { c.analysis.thumbnail_size = static_cast<int>(n); }),
+      int_setting(
+          "preview_size", 16, 16383,
+          [](ServeConfig& c, std::int64_t n) { c.analysis.preview_size = static_cast<int>(n); }),
+      Setting{"analyze_on_ingest",
+              [](ServeConfig& c, std::string_view v, std::string_view src) -> Status {
+                // "video,image,audio,3d_model", or "none".
+                std::vector<MediaType> types;
+                if (v != "none") {
+                  for (const std::string& name : SplitCommaList(v)) {
+                    auto type = Parse<MediaType>(name);
+                    if (!type) {
+                      return Fail(
+                          WithContext(type.error(), std::string(src) + " analyze_on_ingest"));
+                    }
+                    types.push_back(*type);
+                  }
+                }
+                c.analyze_on_ingest = std::move(types);
+                return Ok();
+              }},
       int_setting(
           "shutdown_grace_sec", 0, kDay,
           [](ServeConfig& c, std::int64_t n) { c.server.shutdown_grace = n * kMicrosPerSecond; }),

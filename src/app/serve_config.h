@@ -6,10 +6,12 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 #include "http/api.h"
 #include "http/server.h"
+#include "service/analysis.h"
 
 namespace pixvault::app {
 
@@ -18,6 +20,12 @@ struct ServeConfig {
   std::string db;  // empty: SQLite in data_dir
   http::ServerOptions server;
   http::ApiOptions api;
+  // Media analysis: worker threads running the job queue (0: none; jobs wait for a server
+  // that runs some), rendition sizes, and which media types are queued for analysis on ingest.
+  int analysis_workers = 1;
+  service::AnalyzerOptions analysis;
+  std::vector<MediaType> analyze_on_ingest = {MediaType::kVideo, MediaType::kImage,
+                                              MediaType::kAudio, MediaType::kModel3d};
 };
 
 // Values given on the command line; unset fields fall through to the environment, then

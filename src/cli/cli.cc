@@ -116,6 +116,15 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   krevoke->add_option("id", krevoke_id, "Key id (from `key ls`)")->required();
   krevoke->callback([&] { run = [&](Context& c) { return CmdKeyRevoke(c, krevoke_id); }; });
 
+  AnalyzeOptions analyze;
+  auto* analyze_cmd = app.add_subcommand(
+      "analyze", "Analyse assets now: probe, thumbnail and preview, perceptual hashes, audio");
+  analyze_cmd->add_option("ids", analyze.ids, "Asset ids");
+  analyze_cmd->add_flag("--all", analyze.all, "Every asset you can see");
+  analyze_cmd->add_flag("--force", analyze.force, "Also re-run steps that are up to date");
+  analyze_cmd->add_option("--steps", analyze.steps, "Only these steps, comma-separated");
+  analyze_cmd->callback([&] { run = [&](Context& c) { return CmdAnalyze(c, analyze); }; });
+
   auto* bundle = app.add_subcommand("bundle", "Game bundles (docs/bundle-format.md)");
   bundle->require_subcommand(1);
   BundleExportOptions bundle_export;

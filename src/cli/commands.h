@@ -56,6 +56,14 @@ int CmdKeyCreate(Context& ctx, const std::string& user, const std::string& label
 int CmdKeyList(Context& ctx, const std::optional<std::string>& user);  // default: acting user
 int CmdKeyRevoke(Context& ctx, std::int64_t id);
 
+struct AnalyzeOptions {
+  std::vector<std::int64_t> ids;
+  bool all = false;
+  bool force = false;
+  std::optional<std::string> steps;  // comma-separated; all that apply when unset
+};
+int CmdAnalyze(Context& ctx, const AnalyzeOptions& options);
+
 struct BundleExportOptions {
   std::int64_t id = 0;
   std::optional<std::string> out;  // folder for bundle.json (and media/); default: stdout

@@ -41,6 +41,7 @@ enum class OperationType {
 enum class BranchType { kManual, kAutomatic, kConditional, kRandom };
 enum class JobStatus { kQueued, kRunning, kSucceeded, kFailed, kDead, kCancelled };
 enum class UploadStatus { kPending, kUploaded, kFailed, kExpired };
+enum class AnalysisStatus { kDone, kFailed, kSkipped };
 
 template <class E>
 struct EnumNames;  // specialised below: static constexpr std::array<std::pair<E, string_view>>
@@ -89,6 +90,8 @@ PV_ENUM_NAMES(JobStatus, "job status", {JobStatus::kQueued, "queued"},
 PV_ENUM_NAMES(UploadStatus, "upload status", {UploadStatus::kPending, "pending"},
               {UploadStatus::kUploaded, "uploaded"}, {UploadStatus::kFailed, "failed"},
               {UploadStatus::kExpired, "expired"});
+PV_ENUM_NAMES(AnalysisStatus, "analysis status", {AnalysisStatus::kDone, "done"},
+              {AnalysisStatus::kFailed, "failed"}, {AnalysisStatus::kSkipped, "skipped"});
 #undef PV_ENUM_NAMES
 
 template <class E>

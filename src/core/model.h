@@ -102,6 +102,9 @@ struct Asset {
   bool age_restricted = false;
   bool searchable = true;
   std::string media_metadata = "{}";  // JSON object: codecs, container, overflow
+  // JSON object: analysis step -> message of its last failure (maintained by the store from
+  // asset_analysis; empty when every step succeeded or none ran).
+  std::string analysis_errors = "{}";
 
   Timestamp created_at = 0;
   Timestamp updated_at = 0;
@@ -289,6 +292,25 @@ struct ProviderUpload {
   std::optional<std::string> last_error;
   std::int64_t attempts = 0;
   Timestamp updated_at = 0;
+};
+
+// The outcome of one analysis step for one asset (table asset_analysis). A step re-runs when
+// the analyser's version of it is newer than `version`.
+struct AnalysisRecord {
+  AssetId asset_id = 0;
+  std::string step;  // "probe", "thumbnail", "audio", ...
+  std::int64_t version = 1;
+  AnalysisStatus status = AnalysisStatus::kDone;
+  std::optional<std::string> error;  // set when failed or skipped
+  std::string result = "{}";         // JSON object: what the step measured
+  Timestamp updated_at = 0;
+};
+
+// Perceptual hashes of an asset's picture (its poster frame for videos), 64 bits each.
+struct PerceptualHash {
+  AssetId asset_id = 0;
+  std::uint64_t phash = 0;
+  std::uint64_t dhash = 0;
 };
 
 struct Job {

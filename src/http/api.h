@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,9 @@
 namespace pixvault::fetch {
 class Fetcher;
 }  // namespace pixvault::fetch
+namespace pixvault::service {
+class Analyzer;
+}  // namespace pixvault::service
 
 namespace pixvault::http {
 
@@ -43,12 +47,18 @@ struct ApiContext {
   ApiOptions options;
   // Outbound downloads (upload from URL); when null the route owns a default Fetcher.
   fetch::Fetcher* fetcher = nullptr;
+  // Media analysis (thumbnails, previews); when null those routes answer 503.
+  service::Analyzer* analyzer = nullptr;
+  // Called after a route enqueued a job (the server wakes its worker pool); may be empty.
+  std::function<void()> on_job_enqueued = nullptr;
 };
 
 void RegisterRoutes(Router& router, ApiContext& api);
 
 // Component schemas of the branch routes (a JSON object text) merged into the OpenAPI document.
 extern const char* const kBranchSchemas;
+// Component schemas of the analysis and job routes.
+extern const char* const kAnalysisSchemas;
 
 // The OpenAPI 3.1 document for the routes of `router` (JSON text).
 std::string OpenApiDocument(const Router& router);

@@ -8,6 +8,7 @@
 
 namespace pixvault::http {
 
+void RegisterAnalysisRoutes(Router& router, ApiContext& api);
 void RegisterAssetRoutes(Router& router, ApiContext& api);
 void RegisterFetchRoutes(Router& router, ApiContext& api);
 void RegisterFileRoutes(Router& router, ApiContext& api);
@@ -84,6 +85,7 @@ void RegisterRoutes(Router& router, ApiContext& api) {
                             false,
                             {{200, "Metrics in Prometheus text format", "", "text/plain"}}}});
   RegisterAssetRoutes(router, api);
+  RegisterAnalysisRoutes(router, api);
   RegisterUploadRoutes(router, api);
   RegisterFetchRoutes(router, api);
   RegisterFileRoutes(router, api);

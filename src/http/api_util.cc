@@ -198,4 +198,21 @@ Response JsonResponse(int status, const boost::json::value& body) {
   return Response::Json(status, service::ToJsonText(body));
 }
 
+bool EtagMatches(std::string_view header, std::string_view etag) {
+  if (header == "*") return true;
+  std::size_t pos = 0;
+  while (pos < header.size()) {
+    std::size_t comma = header.find(',', pos);
+    std::string_view item =
+        header.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (item.starts_with("W/")) item.remove_prefix(2);
+    if (item == etag) return true;
+    if (comma == std::string_view::npos) break;
+    pos = comma + 1;
+  }
+  return false;
+}
+
 }  // namespace pixvault::http

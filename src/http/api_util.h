@@ -50,4 +50,7 @@ bool IsNull(const boost::json::object& o, std::string_view key);
 
 Response JsonResponse(int status, const boost::json::value& body);
 
+// Whether an If-None-Match header value names `etag` (a quoted tag; weak tags match too).
+bool EtagMatches(std::string_view header, std::string_view etag);
+
 }  // namespace pixvault::http

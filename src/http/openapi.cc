@@ -38,6 +38,8 @@ constexpr const char* kSchemas = R"json({
     "content_rating": {"enum": ["general", "mature", "adult", "explicit"]},
     "age_restricted": {"type": "boolean"}, "searchable": {"type": "boolean"},
     "media_metadata": {"type": "object"},
+    "analysis_errors": {"type": "object",
+      "description": "analysis step -> message of its last failure (empty when none failed)"},
     "provider_uploads": {"type": "object", "description":
       "provider id -> account id -> {provider_ref, provider_url, status, attempts, uploaded_at, expires_at}"},
     "created_at": {"type": "string", "format": "date-time"},
@@ -172,7 +174,7 @@ boost::json::object ParamSchema(const ParamDoc& p) {
 // The shared schemas plus those of route files that keep their own.
 boost::json::object Schemas() {
   boost::json::object all = boost::json::parse(kSchemas).as_object();
-  for (const char* more : {kLineageSchemas, kBranchSchemas}) {
+  for (const char* more : {kLineageSchemas, kBranchSchemas, kAnalysisSchemas}) {
     boost::json::value parsed = boost::json::parse(more);
     for (auto& kv : parsed.as_object()) all[kv.key()] = kv.value();
   }

@@ -100,6 +100,7 @@ void AppendAssetJson(const Asset& a, const std::vector<ProviderUpload>& uploads,
   w.Key("searchable");
   w.Bool(a.searchable);
   WriteEmbedded(w, "media_metadata", a.media_metadata);
+  WriteEmbedded(w, "analysis_errors", a.analysis_errors);
   // {"<provider>": {"<account>": {...}}}: rows grouped by provider, in the order given.
   std::vector<const ProviderUpload*> sorted;
   sorted.reserve(uploads.size());

@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -13,6 +14,7 @@
 #include "core/utf8.h"
 #include "media/probe.h"
 #include "media/sniff.h"
+#include "service/analysis.h"
 
 namespace pixvault::service {
 namespace {
@@ -166,7 +168,16 @@ Result<IngestResult> IngestSession::Commit(const User& owner, const IngestReques
 
   storage::BlobRef blob_ref{sha, writer_->size(), "local", [&] { return writer_->Publish(); }};
   PV_ASSIGN_OR_RETURN(storage::CreatedAsset created, store.CreateAsset(a, blob_ref));
-  return IngestResult{std::move(created.asset), created.duplicate};
+  IngestResult out{std::move(created.asset), created.duplicate, false};
+  const auto& types = ingestor_.options_.analyze_on_ingest;
+  if (!out.duplicate &&
+      std::find(types.begin(), types.end(), out.asset.media_type) != types.end()) {
+    // The asset is stored whatever happens here; an analysis that could not be queued can be
+    // requested later (`pixvault analyze`, POST /assets/{id}/analyze).
+    out.analysis_queued =
+        EnqueueAnalysis(store, AnalyzeRequest{out.asset.id, {}, false, owner.id, true}).has_value();
+  }
+  return out;
 }
 
 }  // namespace pixvault::service

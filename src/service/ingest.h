@@ -33,6 +33,9 @@ namespace pixvault::service {
 struct IngestOptions {
   std::int64_t max_bytes = std::int64_t{64} << 30;  // 64 GiB
   std::int64_t max_pixels = 268'402'689;
+  // New assets of these types get an "analyze" job (service/analysis.h), queued once per asset.
+  std::vector<MediaType> analyze_on_ingest = {MediaType::kVideo, MediaType::kImage,
+                                              MediaType::kAudio, MediaType::kModel3d};
 };
 
 // What the caller knows about the asset besides its bytes.
@@ -55,6 +58,7 @@ struct IngestRequest {
 struct IngestResult {
   Asset asset;
   bool duplicate = false;
+  bool analysis_queued = false;  // an analyze job was queued for the new asset
 };
 
 // Reads up to `buffer.size()` bytes; returns 0 at the end of the stream.

@@ -112,6 +112,15 @@ class SqlStore final : public Store {
   Status DeleteProviderUpload(AssetId asset, std::string_view provider,
                               std::int64_t account) override;
 
+  Status PutAnalysis(const AnalysisRecord& record) override;
+  Result<std::vector<AnalysisRecord>> ListAnalysis(const Viewer& v, AssetId id) override;
+  Status PutPerceptualHash(const PerceptualHash& hash) override;
+  Result<PerceptualHash> GetPerceptualHash(const Viewer& v, AssetId id) override;
+  Result<std::vector<PerceptualHash>> FindHashCandidates(const Viewer& v,
+                                                         const std::vector<std::int64_t>& band_keys,
+                                                         AssetId exclude,
+                                                         std::int64_t limit) override;
+
   Result<Enqueued> EnqueueJob(const Job& job) override;
   Result<std::optional<Job>> ClaimJob(const JobClaim& claim) override;
   Status HeartbeatJob(JobId id, std::string_view owner, Timestamp lease_micros) override;

@@ -265,6 +265,27 @@ class Store {
   virtual Status DeleteProviderUpload(AssetId asset, std::string_view provider,
                                       std::int64_t account) = 0;
 
+  // Media analysis (issue 6). The writes are the analysis job's, which acts for the system
+  // (no viewer); the reads check visibility.
+  // Inserts or replaces the record of (asset_id, step) and rewrites the asset's
+  // analysis_errors from its failed records, in one transaction. kNotFound when the asset is
+  // gone, kInvalidArgument for an empty step, a version < 1 or a result that is not a JSON
+  // object.
+  virtual Status PutAnalysis(const AnalysisRecord& record) = 0;
+  // Every step record of a visible asset, by step name. kNotFound when it is not visible.
+  virtual Result<std::vector<AnalysisRecord>> ListAnalysis(const Viewer& v, AssetId id) = 0;
+  // Records (or replaces) an asset's perceptual hashes and the eight 8-bit bands of its pHash
+  // (the near-duplicate index). kNotFound when the asset is gone.
+  virtual Status PutPerceptualHash(const PerceptualHash& hash) = 0;
+  // kNotFound when the asset is not visible or has no hashes yet.
+  virtual Result<PerceptualHash> GetPerceptualHash(const Viewer& v, AssetId id) = 0;
+  // Hashes of the assets the viewer may see in lists (visible and searchable), other than
+  // `exclude`, whose pHash has at least one of the given band keys (256 * band + value), by
+  // asset id; at most `limit` of them.
+  virtual Result<std::vector<PerceptualHash>> FindHashCandidates(
+      const Viewer& v, const std::vector<std::int64_t>& band_keys, AssetId exclude,
+      std::int64_t limit) = 0;
+
   // Jobs: a durable queue with leases.
   // Enqueues a job. With an idempotency key that already exists, returns the existing job
   // and `existed = true` instead.

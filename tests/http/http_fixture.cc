@@ -115,6 +115,8 @@ void HttpTest::SetUp() {
   ASSERT_TRUE(blobs.has_value()) << blobs.error().message;
   blobs_ = std::move(*blobs);
   ingestor_ = std::make_unique<service::Ingestor>(*store_, *blobs_, system_clock_);
+  derived_ = std::make_unique<blob::DerivedFiles>(blob_dir_->path());
+  analyzer_ = std::make_unique<service::Analyzer>(*store_, *blobs_, *derived_, system_clock_);
 
   PV_ASSERT_OK_AND_ASSIGN(alice_, store_->CreateUser(User{0, "alice", false, false, 0}));
   PV_ASSERT_OK_AND_ASSIGN(bob_, store_->CreateUser(User{0, "bob", false, true, 0}));
@@ -128,6 +130,7 @@ void HttpTest::SetUp() {
 
   api_ = std::make_unique<ApiContext>(
       ApiContext{*store_, *blobs_, *ingestor_, system_clock_, metrics_, api_options_});
+  api_->analyzer = analyzer_.get();
   RegisterRoutes(router_, *api_);
   storage::Store* store = store_.get();
   const Clock* clock = &system_clock_;

@@ -24,6 +24,7 @@
 #include <boost/json/value.hpp>
 
 #include "blob/blob_store.h"
+#include "blob/derived_files.h"
 #include "blob/env.h"
 #include "core/clock.h"
 #include "http/api.h"
@@ -31,6 +32,7 @@
 #include "http/metrics.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "service/analysis.h"
 #include "service/ingest.h"
 #include "testing/store_fixture.h"
 #include "testing/temp_dir.h"
@@ -94,6 +96,10 @@ class HttpTest : public pixvault::testing::StoreTest {
   std::unique_ptr<pixvault::testing::TempDir> blob_dir_;
   std::unique_ptr<blob::FsBlobStore> blobs_;
   std::unique_ptr<service::Ingestor> ingestor_;
+  // Derived files beside the blobs; the analyzer the analysis routes use (tests run its jobs
+  // themselves, e.g. with a WorkerPool's RunOnce).
+  std::unique_ptr<blob::DerivedFiles> derived_;
+  std::unique_ptr<service::Analyzer> analyzer_;
   Metrics metrics_;
   Router router_;
   std::unique_ptr<ApiContext> api_;

@@ -1,0 +1,371 @@
+#include "service/analysis.h"
+
+#include <boost/json.hpp>
+
+#include <cstdio>
+
+#include <algorithm>
+#include <exception>
+#include <map>
+#include <tuple>
+
+#include "media/phash.h"
+#include "media/probe.h"
+#include "media/thumbnail.h"
+#include "service/worker_pool.h"
+
+namespace pixvault::service {
+namespace {
+
+namespace json = boost::json;
+
+// The analysis acts for the system: it reads and writes every asset.
+constexpr Viewer kSystem{0, true, true};
+
+struct StepSpec {
+  std::string_view name;
+  std::int64_t version;
+  bool (*applies)(const Asset&);
+};
+
+bool AnyType(const Asset&) { return true; }
+bool HasPicture(const Asset& a) { return a.media_type != MediaType::kModel3d; }
+
+const StepSpec kSteps[] = {
+    {"probe", 1, AnyType},
+    {"thumbnail", 1, HasPicture},
+};
+
+const StepSpec* FindStep(std::string_view name) {
+  for (const StepSpec& s : kSteps) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+// Errors that say "try again later" are returned (the job is retried); every other failure
+// of a step is the asset's and is recorded.
+bool IsTransient(ErrorCode code) { return code == ErrorCode::kUnavailable; }
+
+template <class T>
+void PutOpt(json::object& o, std::string_view key, const std::optional<T>& v) {
+  if (v) o[key] = *v;
+}
+
+}  // namespace
+
+struct Analyzer::StepContext {
+  const Asset& asset;
+  std::filesystem::path path;  // the local bytes
+};
+
+bool AnalysisOutcome::failed() const {
+  return std::any_of(steps.begin(), steps.end(), [](const Step& s) { return s.state == "failed"; });
+}
+
+std::string AnalysisOutcome::ToJson() const {
+  json::object o;
+  o["asset_id"] = asset_id;
+  json::object by_step;
+  for (const Step& s : steps) {
+    json::object step;
+    step["state"] = s.state;
+    if (s.error) step["error"] = *s.error;
+    by_step[s.name] = std::move(step);
+  }
+  o["steps"] = std::move(by_step);
+  return json::serialize(o);
+}
+
+Analyzer::Analyzer(storage::Store& store, blob::BlobStore& blobs, const blob::DerivedFiles& derived,
+                   const Clock& clock, AnalyzerOptions options)
+    : store_(store), blobs_(blobs), derived_(derived), clock_(clock), options_(options) {}
+
+const std::vector<std::string>& Analyzer::StepNames() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const StepSpec& s : kSteps) out.emplace_back(s.name);
+    return out;
+  }();
+  return names;
+}
+
+std::int64_t Analyzer::StepVersion(std::string_view step) {
+  const StepSpec* spec = FindStep(step);
+  return spec ? spec->version : 0;
+}
+
+Status Analyzer::ValidateSteps(const std::vector<std::string>& steps) {
+  for (const std::string& s : steps) {
+    if (!FindStep(s)) {
+      std::string known;
+      for (const StepSpec& spec : kSteps)
+        known += (known.empty() ? "" : ", ") + std::string(spec.name);
+      return Fail(ErrorCode::kInvalidArgument,
+                  "unknown analysis step '" + s + "' (steps: " + known + ")");
+    }
+  }
+  return Ok();
+}
+
+Result<AnalysisOutcome> Analyzer::Analyze(AssetId id, const std::vector<std::string>& steps,
+                                          bool force, const std::function<bool()>& cancelled) {
+  PV_RETURN_IF_ERROR(ValidateSteps(steps));
+  PV_ASSIGN_OR_RETURN(Asset asset, store_.GetAsset(kSystem, id));
+  PV_ASSIGN_OR_RETURN(std::vector<AnalysisRecord> records, store_.ListAnalysis(kSystem, id));
+  std::map<std::string, AnalysisRecord, std::less<>> recorded;
+  for (AnalysisRecord& r : records) recorded.emplace(r.step, std::move(r));
+
+  std::optional<std::filesystem::path> local;
+  if (asset.sha256) {
+    PV_ASSIGN_OR_RETURN(bool exists, blobs_.Exists(*asset.sha256));
+    if (exists) local = blobs_.PathFor(*asset.sha256);
+  }
+
+  AnalysisOutcome outcome;
+  outcome.asset_id = id;
+  for (const StepSpec& spec : kSteps) {
+    const bool requested =
+        steps.empty() || std::find(steps.begin(), steps.end(), spec.name) != steps.end();
+    if (!requested || !spec.applies(asset)) continue;
+    if (cancelled && cancelled()) break;
+    AnalysisOutcome::Step step{std::string(spec.name), "", std::nullopt};
+    auto found = recorded.find(spec.name);
+    const bool current = found != recorded.end() && found->second.version >= spec.version &&
+                         found->second.status != AnalysisStatus::kSkipped;
+    if (current && !force) {
+      step.state = "up-to-date";
+      outcome.steps.push_back(std::move(step));
+      continue;
+    }
+    AnalysisRecord record;
+    record.asset_id = id;
+    record.step = std::string(spec.name);
+    record.version = spec.version;
+    if (!local) {
+      record.status = AnalysisStatus::kSkipped;
+      record.error = "no local copy of the bytes";
+    } else {
+      StepContext ctx{asset, *local};
+      Result<std::string> result = Fail(ErrorCode::kInternal, "step did not run");
+      try {
+        if (spec.name == "probe") result = RunProbe(ctx);
+        if (spec.name == "thumbnail") result = RunThumbnail(ctx);
+      } catch (const std::exception& e) {
+        result = Fail(ErrorCode::kInternal, std::string("analysis step threw: ") + e.what());
+      }
+      if (!result && IsTransient(result.error().code)) return Fail(result.error());
+      if (result) {
+        record.status = AnalysisStatus::kDone;
+        record.result = std::move(*result);
+      } else {
+        record.status = AnalysisStatus::kFailed;
+        record.error = result.error().message;
+      }
+    }
+    PV_RETURN_IF_ERROR(store_.PutAnalysis(record));
+    step.state = std::string(ToString(record.status));
+    step.error = record.error;
+    outcome.steps.push_back(std::move(step));
+  }
+  return outcome;
+}
+
+Result<std::string> Analyzer::RunProbe(StepContext& ctx) {
+  media::ProbeOptions po;
+  po.max_pixels = options_.max_pixels;
+  PV_ASSIGN_OR_RETURN(media::ProbeResult p, media::ProbeFile(ctx.path, ctx.asset.media_type, po));
+  json::object o;
+  PutOpt(o, "width", p.width);
+  PutOpt(o, "height", p.height);
+  PutOpt(o, "duration_sec", p.duration_sec);
+  PutOpt(o, "fps", p.fps);
+  PutOpt(o, "container", p.container);
+  PutOpt(o, "video_codec", p.video_codec);
+  PutOpt(o, "audio_codec", p.audio_codec);
+  PutOpt(o, "pixel_format", p.pixel_format);
+  PutOpt(o, "sample_rate", p.sample_rate);
+  PutOpt(o, "channels", p.channels);
+  PutOpt(o, "bitrate", p.bitrate);
+  o["rotation"] = p.rotation;
+  if (ctx.asset.media_type == MediaType::kAudio) {
+    // The measured facts replace the row's; what people or other steps set stays.
+    AssetAudioMetadata m;
+    auto existing = store_.GetAudioMetadata(kSystem, ctx.asset.id);
+    if (existing) {
+      m = std::move(*existing);
+    } else if (existing.error().code != ErrorCode::kNotFound) {
+      return Fail(existing.error());
+    }
+    m.asset_id = ctx.asset.id;
+    if (p.sample_rate) m.sample_rate = *p.sample_rate;
+    if (p.channels) m.channels = *p.channels;
+    if (p.bitrate) m.bitrate = *p.bitrate;
+    if (p.audio_codec) m.codec = *p.audio_codec;
+    PV_RETURN_IF_ERROR(store_.PutAudioMetadata(kSystem, m).map([](auto&&) {}));
+  }
+  return json::serialize(o);
+}
+
+std::string Analyzer::RenditionName(Rendition r) const {
+  return r == Rendition::kThumbnail ? "thumb-" + std::to_string(options_.thumbnail_size) + ".webp"
+                                    : "preview-" + std::to_string(options_.preview_size) + ".webp";
+}
+
+media::DerivativeOptions Analyzer::Renditions() const {
+  media::DerivativeOptions o;
+  o.thumbnail_size = options_.thumbnail_size;
+  o.preview_size = options_.preview_size;
+  o.webp_quality = options_.webp_quality;
+  o.max_pixels = options_.max_pixels;
+  return o;
+}
+
+Status Analyzer::StoreRenditions(const std::string& sha256, const media::Derivatives& d) {
+  PV_RETURN_IF_ERROR(
+      derived_.Write(sha256, RenditionName(Rendition::kThumbnail), d.thumbnail.webp));
+  return derived_.Write(sha256, RenditionName(Rendition::kPreview), d.preview.webp);
+}
+
+Result<std::string> Analyzer::RunThumbnail(StepContext& ctx) {
+  PV_ASSIGN_OR_RETURN(media::Derivatives d,
+                      media::RenderDerivatives(ctx.path, ctx.asset.media_type, Renditions()));
+  PV_RETURN_IF_ERROR(StoreRenditions(*ctx.asset.sha256, d));
+  json::object o;
+  auto picture = [](const media::RenderedImage& r) {
+    return json::object{{"width", r.width},
+                        {"height", r.height},
+                        {"bytes", static_cast<std::int64_t>(r.webp.size())}};
+  };
+  o["thumbnail"] = picture(d.thumbnail);
+  o["preview"] = picture(d.preview);
+  if (d.hashes) {
+    PV_RETURN_IF_ERROR(
+        store_.PutPerceptualHash(PerceptualHash{ctx.asset.id, d.hashes->phash, d.hashes->dhash}));
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(d.hashes->phash));
+    o["phash"] = hex;
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(d.hashes->dhash));
+    o["dhash"] = hex;
+  }
+  return json::serialize(o);
+}
+
+Result<std::string> Analyzer::RenditionBytes(const Asset& asset, Rendition r) {
+  if (!HasPicture(asset)) {
+    return Fail(ErrorCode::kNotFound, "a " + std::string(ToString(asset.media_type)) +
+                                          " asset has no thumbnail or preview");
+  }
+  if (!asset.sha256) {
+    return Fail(ErrorCode::kNotFound,
+                "asset " + std::to_string(asset.id) + " has no local bytes to render");
+  }
+  auto stored = derived_.Read(*asset.sha256, RenditionName(r));
+  if (stored || stored.error().code != ErrorCode::kNotFound) return stored;
+  // Missing (never analysed, other size configured, or removed): render both now.
+  PV_ASSIGN_OR_RETURN(bool exists, blobs_.Exists(*asset.sha256));
+  if (!exists) {
+    return Fail(ErrorCode::kNotFound,
+                "asset " + std::to_string(asset.id) + " has no local bytes to render");
+  }
+  PV_ASSIGN_OR_RETURN(
+      media::Derivatives d,
+      media::RenderDerivatives(blobs_.PathFor(*asset.sha256), asset.media_type, Renditions()));
+  PV_RETURN_IF_ERROR(StoreRenditions(*asset.sha256, d));
+  return r == Rendition::kThumbnail ? std::move(d.thumbnail.webp) : std::move(d.preview.webp);
+}
+
+// --- Near duplicates ----------------------------------------------------------------------
+
+Result<std::vector<std::int64_t>> CandidateBandKeys(std::uint64_t phash, int max_distance) {
+  PV_ASSIGN_OR_RETURN(std::vector<media::BandKey> bands,
+                      media::CandidateBands(phash, max_distance));
+  std::vector<std::int64_t> keys;
+  keys.reserve(bands.size());
+  for (const media::BandKey& b : bands) keys.push_back(256 * std::int64_t{b.index} + b.value);
+  return keys;
+}
+
+Result<std::vector<NearDuplicate>> FindNearDuplicates(storage::Store& store, const Viewer& viewer,
+                                                      AssetId id, int max_distance,
+                                                      std::int64_t limit) {
+  if (max_distance < 0 || max_distance > 15) {
+    return Fail(ErrorCode::kInvalidArgument, "max_distance must be between 0 and 15");
+  }
+  PV_ASSIGN_OR_RETURN(PerceptualHash self, store.GetPerceptualHash(viewer, id));
+  PV_ASSIGN_OR_RETURN(std::vector<std::int64_t> keys, CandidateBandKeys(self.phash, max_distance));
+  // Candidates share a band with the hash; most of them are far in the other bands. The cap
+  // bounds the work on a catalogue full of near-identical pictures.
+  constexpr std::int64_t kMaxCandidates = 20'000;
+  PV_ASSIGN_OR_RETURN(std::vector<PerceptualHash> candidates,
+                      store.FindHashCandidates(viewer, keys, id, kMaxCandidates));
+  std::vector<NearDuplicate> out;
+  for (const PerceptualHash& c : candidates) {
+    const int d = media::HammingDistance(c.phash, self.phash);
+    if (d > max_distance) continue;
+    out.push_back({c.asset_id, d, media::HammingDistance(c.dhash, self.dhash)});
+  }
+  std::sort(out.begin(), out.end(), [](const NearDuplicate& a, const NearDuplicate& b) {
+    return std::tie(a.distance, a.dhash_distance, a.asset_id) <
+           std::tie(b.distance, b.dhash_distance, b.asset_id);
+  });
+  if (static_cast<std::int64_t>(out.size()) > limit) out.resize(static_cast<std::size_t>(limit));
+  return out;
+}
+
+// --- The job queue --------------------------------------------------------------------------
+
+Result<Job> EnqueueAnalysis(storage::Store& store, const AnalyzeRequest& request) {
+  PV_RETURN_IF_ERROR(Analyzer::ValidateSteps(request.steps));
+  json::object payload;
+  payload["asset_id"] = request.asset_id;
+  json::array steps;
+  for (const std::string& s : request.steps) steps.emplace_back(s);
+  payload["steps"] = std::move(steps);
+  payload["force"] = request.force;
+  Job job;
+  job.kind = std::string(kAnalyzeJobKind);
+  job.user_id = request.requested_by;
+  if (request.on_ingest)
+    job.idempotency_key = "analyze-on-ingest:" + std::to_string(request.asset_id);
+  job.payload = json::serialize(payload);
+  job.max_attempts = 3;
+  PV_ASSIGN_OR_RETURN(storage::Store::Enqueued enqueued, store.EnqueueJob(job));
+  return std::move(enqueued.job);
+}
+
+void RegisterAnalysisJob(WorkerPool& pool, Analyzer& analyzer) {
+  pool.Register(std::string(kAnalyzeJobKind), [&analyzer](JobContext& ctx) -> Result<std::string> {
+    boost::system::error_code ec;
+    json::value payload = json::parse(ctx.job().payload, ec);
+    const json::object* o = ec ? nullptr : payload.if_object();
+    const json::value* id = o ? o->if_contains("asset_id") : nullptr;
+    if (!id || !id->is_int64()) {
+      return Fail(ErrorCode::kInvalidArgument, "analyze job payload without an asset_id");
+    }
+    std::vector<std::string> steps;
+    if (const json::value* s = o->if_contains("steps"); s && s->is_array()) {
+      for (const json::value& v : s->as_array()) {
+        if (!v.is_string())
+          return Fail(ErrorCode::kInvalidArgument, "analyze job steps must be strings");
+        steps.emplace_back(v.as_string());
+      }
+    }
+    const json::value* force = o->if_contains("force");
+    PV_ASSIGN_OR_RETURN(
+        AnalysisOutcome outcome,
+        analyzer.Analyze(id->as_int64(), steps, force && force->is_bool() && force->as_bool(),
+                         [&ctx] { return ctx.cancelled(); }));
+    if (outcome.failed()) {
+      std::string message;
+      for (const auto& s : outcome.steps) {
+        if (s.state != "failed") continue;
+        message += (message.empty() ? "" : "; ") + s.name + ": " + s.error.value_or("failed");
+      }
+      return Fail(ErrorCode::kCorrupt, message);
+    }
+    return outcome.ToJson();
+  });
+}
+
+}  // namespace pixvault::service

@@ -1,0 +1,286 @@
+// Media analysis through the API: POST /assets/{id}/analyze queues a job, the job runs the
+// steps, GET /assets/{id}/analysis shows them, thumbnails and previews are served (and rendered
+// on request when missing), near duplicates come from the perceptual-hash index; the job
+// routes; and what happens to bad input and to other users' ids.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <string>
+
+#include "core/sha256.h"
+#include "http/http_fixture.h"
+#include "service/worker_pool.h"
+
+namespace pixvault::http::testing {
+namespace {
+
+namespace json = boost::json;
+
+class HttpAnalysisTest : public HttpTest {
+ protected:
+  void SetUp() override {
+    HttpTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    if (MediaBytes("picture.png").empty()) GTEST_SKIP() << "ffmpeg cannot generate test media";
+    service::WorkerPoolOptions options;
+    options.kinds = {std::string(service::kAnalyzeJobKind)};
+    pool_ = std::make_unique<service::WorkerPool>(*store_, system_clock_, options);
+    service::RegisterAnalysisJob(*pool_, *analyzer_);
+  }
+  void TearDown() override {
+    pool_.reset();
+    HttpTest::TearDown();
+  }
+
+  // Runs every runnable job on this thread; returns how many ran.
+  int RunJobs() {
+    int n = 0;
+    while (pool_->RunOnce()) ++n;
+    return n;
+  }
+  std::string Path(std::int64_t id, std::string_view what) {
+    return AssetPath(id) + "/" + std::string(what);
+  }
+  json::value Analyze(std::string_view key, std::int64_t id, std::string body = {}) {
+    HttpResponse res = Call("POST", Path(id, "analyze"), key, std::move(body),
+                            {{"Content-Type", "application/json"}});
+    EXPECT_EQ(res.status, 202) << res.body;
+    return ParseJson(res.body);
+  }
+  // The analysis document's record of `step` (null when absent).
+  json::value Step(std::string_view key, std::int64_t id, std::string_view step) {
+    HttpResponse res = Call("GET", Path(id, "analysis"), key);
+    EXPECT_EQ(res.status, 200) << res.body;
+    const json::value doc = ParseJson(res.body);
+    for (const json::value& s : doc.at("steps").as_array()) {
+      if (s.at("step").as_string() == step) return s;
+    }
+    return nullptr;
+  }
+
+  std::unique_ptr<service::WorkerPool> pool_;
+};
+
+bool IsWebp(std::string_view b) {
+  return b.size() > 12 && b.substr(0, 4) == "RIFF" && b.substr(8, 4) == "WEBP";
+}
+
+TEST_P(HttpAnalysisTest, AnalyzeQueuesAJobThatRecordsEveryStepAndServesThePictures) {
+  const std::int64_t id = UploadMedia(alice_key_, "picture.png");
+  ASSERT_NE(id, 0);
+  RunJobs();  // the job queued at ingest
+  json::value job = Analyze(alice_key_, id, R"({"force": true})");
+  const std::int64_t job_id = job.at("id").to_number<std::int64_t>();
+  EXPECT_EQ(job.at("status").as_string(), "queued");
+  EXPECT_EQ(job.at("kind").as_string(), "analyze");
+  EXPECT_EQ(job.at("payload").at("asset_id").to_number<std::int64_t>(), id);
+
+  HttpResponse queued = Call("GET", "/api/v1/jobs/" + std::to_string(job_id), alice_key_);
+  ASSERT_EQ(queued.status, 200) << queued.body;
+  EXPECT_EQ(ParseJson(queued.body).at("status").as_string(), "queued");
+  // Another user's job is as unknown as a job that does not exist.
+  EXPECT_EQ(Call("GET", "/api/v1/jobs/" + std::to_string(job_id), bob_key_).status, 404);
+  EXPECT_EQ(Call("GET", "/api/v1/jobs/999999", alice_key_).status, 404);
+  EXPECT_EQ(Call("GET", "/api/v1/jobs/" + std::to_string(job_id), admin_key_).status, 200);
+
+  EXPECT_EQ(RunJobs(), 1);
+  HttpResponse done = Call("GET", "/api/v1/jobs/" + std::to_string(job_id), alice_key_);
+  json::value done_json = ParseJson(done.body);
+  EXPECT_EQ(done_json.at("status").as_string(), "succeeded") << done.body;
+  EXPECT_EQ(done_json.at("result").at("steps").at("thumbnail").at("state").as_string(), "done");
+
+  json::value probe = Step(alice_key_, id, "probe");
+  ASSERT_TRUE(probe.is_object());
+  EXPECT_EQ(probe.at("status").as_string(), "done");
+  EXPECT_EQ(probe.at("result").at("width").to_number<int>(), 640);
+  EXPECT_EQ(probe.at("result").at("height").to_number<int>(), 480);
+  EXPECT_FALSE(probe.at("stale").as_bool());
+  json::value thumb = Step(alice_key_, id, "thumbnail");
+  ASSERT_TRUE(thumb.is_object());
+  EXPECT_EQ(thumb.at("status").as_string(), "done");
+  EXPECT_EQ(thumb.at("result").at("thumbnail").at("width").to_number<int>(), 320);
+  EXPECT_EQ(thumb.at("result").at("thumbnail").at("height").to_number<int>(), 240);
+  EXPECT_EQ(thumb.at("result").at("phash").as_string().size(), 16u);
+
+  HttpResponse t = Call("GET", Path(id, "thumbnail"), alice_key_);
+  ASSERT_EQ(t.status, 200);
+  EXPECT_EQ(t.Header("Content-Type").value_or(""), "image/webp");
+  EXPECT_TRUE(IsWebp(t.body));
+  EXPECT_EQ(static_cast<std::int64_t>(t.body.size()),
+            thumb.at("result").at("thumbnail").at("bytes").to_number<std::int64_t>());
+  const std::string etag = t.Header("ETag").value_or("");
+  ASSERT_FALSE(etag.empty());
+  HttpResponse again =
+      Call("GET", Path(id, "thumbnail"), alice_key_, {}, {{"If-None-Match", etag}});
+  EXPECT_EQ(again.status, 304);
+  EXPECT_TRUE(again.body.empty());
+  HttpResponse p = Call("GET", Path(id, "preview"), alice_key_);
+  ASSERT_EQ(p.status, 200);
+  EXPECT_TRUE(IsWebp(p.body));
+  EXPECT_NE(p.Header("ETag").value_or(""), etag);
+  // Up-to-date steps are not run again without force.
+  Analyze(alice_key_, id);
+  RunJobs();
+  EXPECT_EQ(Step(alice_key_, id, "thumbnail").at("updated_at"), thumb.at("updated_at"));
+}
+
+TEST_P(HttpAnalysisTest, ThumbnailIsRenderedOnRequestWhenMissing) {
+  const std::int64_t id = UploadMedia(alice_key_, "image_large.jpeg");
+  ASSERT_NE(id, 0);
+  // No job ran: nothing is rendered yet.
+  HttpResponse t = Call("GET", Path(id, "thumbnail"), alice_key_);
+  ASSERT_EQ(t.status, 200) << t.body;
+  EXPECT_TRUE(IsWebp(t.body));
+  // And it was kept: the derived file exists now.
+  json::value asset = GetJson(alice_key_, id);
+  auto path = derived_->PathFor(std::string(asset.at("sha256").as_string()), "thumb-320.webp");
+  ASSERT_TRUE(path);
+  EXPECT_TRUE(std::filesystem::exists(*path));
+}
+
+TEST_P(HttpAnalysisTest, OtherUsersAndUnknownIdsAreNotFoundOnEveryRoute) {
+  const std::int64_t id = UploadMedia(alice_key_, "picture.png");
+  ASSERT_NE(id, 0);
+  RunJobs();
+  for (std::string what : {"analysis", "thumbnail", "preview", "near-duplicates"}) {
+    EXPECT_EQ(Call("GET", Path(id, what), bob_key_).status, 404) << what;
+    EXPECT_EQ(Call("GET", Path(999999, what), alice_key_).status, 404) << what;
+    EXPECT_EQ(Call("GET", "/api/v1/assets/abc/" + what, alice_key_).status, 404) << what;
+    EXPECT_EQ(Call("GET", Path(id, what)).status, 401) << what;
+  }
+  EXPECT_EQ(Call("POST", Path(id, "analyze"), bob_key_).status, 404);
+  EXPECT_EQ(Call("POST", Path(999999, "analyze"), alice_key_).status, 404);
+  // Admins see everything.
+  EXPECT_EQ(Call("GET", Path(id, "thumbnail"), admin_key_).status, 200);
+}
+
+TEST_P(HttpAnalysisTest, MalformedAnalyzeRequestsAre400AndQueueNothing) {
+  const std::int64_t id = UploadMedia(alice_key_, "picture.png");
+  ASSERT_NE(id, 0);
+  RunJobs();
+  for (std::string body : {R"({"steps": ["probe", "nope"]})", R"({"steps": "probe"})",
+                           R"({"force": "yes"})", R"({"unknown": 1})", "{", "[1]", "null"}) {
+    HttpResponse res =
+        Call("POST", Path(id, "analyze"), alice_key_, body, {{"Content-Type", "application/json"}});
+    EXPECT_EQ(res.status, 400) << body << " -> " << res.body;
+  }
+  EXPECT_EQ(RunJobs(), 0);
+  // A request for one step runs only that step.
+  Analyze(alice_key_, id, R"({"steps": ["probe"], "force": true})");
+  json::value before = Step(alice_key_, id, "thumbnail");
+  EXPECT_EQ(RunJobs(), 1);
+  EXPECT_EQ(Step(alice_key_, id, "thumbnail").at("updated_at"), before.at("updated_at"));
+}
+
+TEST_P(HttpAnalysisTest, NearDuplicatesFindsReencodedCopiesOnlyAmongVisibleAssets) {
+  const std::int64_t original = UploadMedia(alice_key_, "picture.png");
+  const std::int64_t jpeg = UploadMedia(alice_key_, "picture_q60.jpeg");
+  const std::int64_t half = UploadMedia(alice_key_, "picture_half.png");
+  const std::int64_t other = UploadMedia(alice_key_, "mandelbrot.png");
+  const std::int64_t bobs = UploadMedia(bob_key_, "picture_bright.png");
+  ASSERT_TRUE(original && jpeg && half && other && bobs);
+  // Not analysed yet: there is no hash to compare.
+  HttpResponse early = Call("GET", Path(original, "near-duplicates"), alice_key_);
+  EXPECT_EQ(early.status, 404);
+  EXPECT_NE(early.body.find("not analysed"), std::string::npos) << early.body;
+
+  RunJobs();
+  HttpResponse res = Call("GET", Path(original, "near-duplicates"), alice_key_);
+  ASSERT_EQ(res.status, 200) << res.body;
+  std::vector<std::int64_t> found;
+  int last_distance = -1;
+  const json::value listed = ParseJson(res.body);
+  for (const json::value& item : listed.at("items").as_array()) {
+    found.push_back(item.at("asset").at("id").to_number<std::int64_t>());
+    const int d = item.at("distance").to_number<int>();
+    EXPECT_LE(d, 6);
+    EXPECT_GE(d, last_distance);  // nearest first
+    last_distance = d;
+  }
+  EXPECT_EQ(Sorted(found), Sorted({jpeg, half}));  // not itself, not mandelbrot, not bob's
+  // Bob's copy is found from bob's side only when he can see the original: he cannot.
+  EXPECT_EQ(Call("GET", Path(original, "near-duplicates"), bob_key_).status, 404);
+  // A distance of 0 finds only identical hashes; limit caps the list.
+  HttpResponse one =
+      Call("GET", Path(original, "near-duplicates") + "?max_distance=15&limit=1", alice_key_);
+  ASSERT_EQ(one.status, 200);
+  EXPECT_EQ(ParseJson(one.body).at("items").as_array().size(), 1u);
+  for (std::string q :
+       {"max_distance=16", "max_distance=-1", "max_distance=abc", "limit=0", "limit=201"}) {
+    EXPECT_EQ(Call("GET", Path(original, "near-duplicates") + "?" + q, alice_key_).status, 400)
+        << q;
+  }
+  // Hidden from lists means hidden from near-duplicate results.
+  ASSERT_EQ(Patch(alice_key_, jpeg, R"({"searchable": false})").status, 200);
+  HttpResponse hidden = Call("GET", Path(original, "near-duplicates"), alice_key_);
+  std::vector<std::int64_t> after;
+  const json::value hidden_list = ParseJson(hidden.body);
+  for (const json::value& item : hidden_list.at("items").as_array()) {
+    after.push_back(item.at("asset").at("id").to_number<std::int64_t>());
+  }
+  EXPECT_EQ(after, std::vector<std::int64_t>{half});
+}
+
+TEST_P(HttpAnalysisTest, CorruptStoredBytesFailTheJobAndShowOnTheAsset) {
+  const std::int64_t id = UploadMedia(alice_key_, "picture.png");
+  ASSERT_NE(id, 0);
+  json::value asset = GetJson(alice_key_, id);
+  EXPECT_EQ(asset.at("analysis_errors"), json::object{});
+  // The bytes rot on disk after ingest.
+  {
+    std::ofstream f(blobs_->PathFor(std::string(asset.at("sha256").as_string())),
+                    std::ios::binary | std::ios::trunc);
+    f << "this is not a picture any more";
+  }
+  RunJobs();
+  auto jobs = store_->ListJobs(storage::JobFilter{std::nullopt, "analyze", alice_.id}, 10);
+  ASSERT_TRUE(jobs);
+  ASSERT_EQ(jobs->size(), 1u);  // the one queued at ingest
+  EXPECT_EQ(jobs->front().status, JobStatus::kFailed);
+  EXPECT_NE(jobs->front().last_error.value_or("").find("probe"), std::string::npos);
+
+  json::value after = GetJson(alice_key_, id);  // the asset stays
+  ASSERT_TRUE(after.at("analysis_errors").is_object());
+  EXPECT_TRUE(after.at("analysis_errors").as_object().contains("probe"));
+  EXPECT_TRUE(after.at("analysis_errors").as_object().contains("thumbnail"));
+  EXPECT_EQ(Step(alice_key_, id, "probe").at("status").as_string(), "failed");
+  // The rendition route reports the decoding problem as the client's media, not a 500.
+  HttpResponse t = Call("GET", Path(id, "thumbnail"), alice_key_);
+  EXPECT_GE(t.status, 400);
+  EXPECT_LT(t.status, 500);
+}
+
+TEST_P(HttpAnalysisTest, IngestQueuesOneAnalysisPerNewAsset) {
+  const std::int64_t id = UploadMedia(alice_key_, "picture.png");
+  ASSERT_NE(id, 0);
+  // The same bytes again are a duplicate: no second job.
+  HttpResponse dup = UploadRaw(alice_key_, MediaBytes("picture.png"));
+  ASSERT_EQ(dup.status, 200) << dup.body;
+  auto jobs = store_->ListJobs(storage::JobFilter{std::nullopt, "analyze", alice_.id}, 10);
+  ASSERT_TRUE(jobs);
+  ASSERT_EQ(jobs->size(), 1u);
+  EXPECT_EQ(jobs->front().status, JobStatus::kQueued);
+  EXPECT_EQ(RunJobs(), 1);
+  EXPECT_EQ(Step(alice_key_, id, "thumbnail").at("status").as_string(), "done");
+}
+
+TEST_P(HttpAnalysisTest, CancelledJobsDoNotRun) {
+  const std::int64_t id = UploadMedia(alice_key_, "picture.png");
+  ASSERT_NE(id, 0);
+  RunJobs();
+  const std::string job =
+      "/api/v1/jobs/" +
+      std::to_string(
+          Analyze(alice_key_, id, R"({"force": true})").at("id").to_number<std::int64_t>());
+  EXPECT_EQ(Call("DELETE", job, bob_key_).status, 404);
+  HttpResponse cancelled = Call("DELETE", job, alice_key_);
+  ASSERT_EQ(cancelled.status, 200) << cancelled.body;
+  EXPECT_EQ(ParseJson(cancelled.body).at("status").as_string(), "cancelled");
+  EXPECT_EQ(Call("DELETE", job, alice_key_).status, 400);
+  EXPECT_EQ(RunJobs(), 0);
+}
+
+PV_INSTANTIATE_STORE_TEST(HttpAnalysisTest);
+
+}  // namespace
+}  // namespace pixvault::http::testing
