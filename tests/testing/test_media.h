@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,14 @@ namespace pixvault::media::testing {
 // mono, 44.1 kHz, 1 s), "audio.mp3", "audio.ogg", "audio.flac", "image.png", "image.jpeg",
 // "image.webp", "image.gif" (single 320x240 testsrc2 frames).
 std::filesystem::path MediaFile(std::string_view name);
+
+// ScratchDir()/name made by `ffmpeg <args> <path>` (e.g. "-f lavfi -i sine=d=1 -c:a flac"),
+// generated once per test binary and cached by name; an empty path when ffmpeg fails.
+std::filesystem::path GeneratedFile(std::string_view name, std::string_view args);
+
+// Runs `ffmpeg -hide_banner -nostdin <args>` and returns what it printed (stdout and
+// stderr together), or nullopt when it could not run or exited with an error.
+std::optional<std::string> RunFfmpeg(std::string_view args);
 
 // A folder for a test's own files, removed when the test binary exits.
 const std::filesystem::path& ScratchDir();
