@@ -7,8 +7,10 @@
 #pragma once
 
 extern "C" {
+#include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/dict.h>
+#include <libavutil/frame.h>
 }
 
 #include <cstdint>
@@ -70,6 +72,24 @@ struct AvFormatContextCloser {
 };
 // An opened demuxer (avformat_open_input), closed with avformat_close_input.
 using AvFormatContextPtr = std::unique_ptr<AVFormatContext, AvFormatContextCloser>;
+
+struct AvCodecContextFree {
+  void operator()(AVCodecContext* context) const { avcodec_free_context(&context); }
+};
+// A decoder or encoder (avcodec_alloc_context3), freed with avcodec_free_context.
+using AvCodecContextPtr = std::unique_ptr<AVCodecContext, AvCodecContextFree>;
+
+struct AvPacketFree {
+  void operator()(AVPacket* packet) const { av_packet_free(&packet); }
+};
+// A packet (av_packet_alloc), freed with av_packet_free.
+using AvPacketPtr = std::unique_ptr<AVPacket, AvPacketFree>;
+
+struct AvFrameFree {
+  void operator()(AVFrame* frame) const { av_frame_free(&frame); }
+};
+// A frame (av_frame_alloc), freed with av_frame_free.
+using AvFramePtr = std::unique_ptr<AVFrame, AvFrameFree>;
 
 struct AvInputLimits {
   // Bytes read to detect the container and, in FindStreamInfo, to analyse streams.

@@ -172,6 +172,30 @@ std::string JpegWithOrientation(std::string_view jpeg, int orientation) {
   return out;
 }
 
+std::filesystem::path GeneratedFile(std::string_view name, std::string_view args) {
+  static std::map<std::string, std::filesystem::path, std::less<>> cache;
+  if (const auto it = cache.find(name); it != cache.end()) return it->second;
+  const std::filesystem::path out = ScratchDir() / std::string(name);
+  const bool ok = Run(std::string(PIXVAULT_FFMPEG) + std::string(kFfmpegFlags) + std::string(args) +
+                      " " + Quote(out));
+  const std::filesystem::path result = ok ? out : std::filesystem::path();
+  cache.emplace(std::string(name), result);
+  return result;
+}
+
+std::optional<std::string> RunFfmpeg(std::string_view args) {
+  const std::string command =
+      std::string(PIXVAULT_FFMPEG) + " -hide_banner -nostdin " + std::string(args) + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return std::nullopt;
+  std::string out;
+  std::array<char, 4096> buffer{};
+  std::size_t n = 0;
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) out.append(buffer.data(), n);
+  if (pclose(pipe) != 0) return std::nullopt;
+  return out;
+}
+
 std::uint32_t Crc32(std::string_view bytes) {
   std::uint32_t crc = 0xFFFFFFFFu;
   for (const char c : bytes) {

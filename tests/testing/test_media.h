@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -28,6 +29,14 @@ namespace pixvault::media::testing {
 // "hdr_pq.mp4" (testsrc2 320x240, 1 s, HEVC 10-bit, BT.2020 primaries, PQ transfer, 100-nit
 // content); "audio_half_silent.wav" (2 s: silence, then a 440 Hz sine from 1 s).
 std::filesystem::path MediaFile(std::string_view name);
+
+// ScratchDir()/name made by `ffmpeg <args> <path>` (e.g. "-f lavfi -i sine=d=1 -c:a flac"),
+// generated once per test binary and cached by name; an empty path when ffmpeg fails.
+std::filesystem::path GeneratedFile(std::string_view name, std::string_view args);
+
+// Runs `ffmpeg -hide_banner -nostdin <args>` and returns what it printed (stdout and
+// stderr together), or nullopt when it could not run or exited with an error.
+std::optional<std::string> RunFfmpeg(std::string_view args);
 
 // A folder for a test's own files, removed when the test binary exits.
 const std::filesystem::path& ScratchDir();
