@@ -126,12 +126,13 @@ TEST_P(StoreAnalysis, HashesKeepAllSixtyFourBitsAndTheirBandsFindCandidates) {
   // Alice (no adult content) finds her own near hash, not the far one, bob's or the
   // age-restricted one; an admin also sees bob's (and, allowed adult content, the restricted).
   EXPECT_EQ(Candidates(Viewer::For(alice_), h, a), std::vector<AssetId>{near});
-  EXPECT_EQ(Candidates(Viewer{0, true, true}, h, a), (std::vector<AssetId>{near, bobs, restricted}));
+  EXPECT_EQ(Candidates(Viewer{0, true, true}, h, a),
+            (std::vector<AssetId>{near, bobs, restricted}));
 
   // Re-hashing replaces the bands: the old ones no longer find the asset.
   PV_ASSERT_OK(store_->PutPerceptualHash(PerceptualHash{near, ~h, 0}));
   EXPECT_TRUE(Candidates(Viewer::For(alice_), h, a).empty());
-  EXPECT_EQ(Candidates(Viewer::For(alice_), ~h, a), std::vector<AssetId>{near, far});
+  EXPECT_EQ(Candidates(Viewer::For(alice_), ~h, a), (std::vector<AssetId>{near, far}));
 
   // Unsearchable assets stay out; deleting an asset removes its hash and bands.
   AssetPatch hide;

@@ -9,6 +9,7 @@
 #include <map>
 #include <tuple>
 
+#include "media/audio_analysis.h"
 #include "media/phash.h"
 #include "media/probe.h"
 #include "media/thumbnail.h"
@@ -30,10 +31,19 @@ struct StepSpec {
 
 bool AnyType(const Asset&) { return true; }
 bool HasPicture(const Asset& a) { return a.media_type != MediaType::kModel3d; }
+// Audio files, and videos whose probe at ingest found an audio stream.
+bool HasSound(const Asset& a) {
+  if (a.media_type == MediaType::kAudio) return true;
+  if (a.media_type != MediaType::kVideo) return false;
+  boost::system::error_code ec;
+  const json::value m = json::parse(a.media_metadata, ec);
+  return !ec && m.is_object() && m.as_object().contains("audio_codec");
+}
 
 const StepSpec kSteps[] = {
     {"probe", 1, AnyType},
     {"thumbnail", 1, HasPicture},
+    {"audio", 1, HasSound},
 };
 
 const StepSpec* FindStep(std::string_view name) {
@@ -151,6 +161,7 @@ Result<AnalysisOutcome> Analyzer::Analyze(AssetId id, const std::vector<std::str
       try {
         if (spec.name == "probe") result = RunProbe(ctx);
         if (spec.name == "thumbnail") result = RunThumbnail(ctx);
+        if (spec.name == "audio") result = RunAudio(ctx);
       } catch (const std::exception& e) {
         result = Fail(ErrorCode::kInternal, std::string("analysis step threw: ") + e.what());
       }
@@ -248,6 +259,72 @@ Result<std::string> Analyzer::RunThumbnail(StepContext& ctx) {
     std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(d.hashes->dhash));
     o["dhash"] = hex;
   }
+  return json::serialize(o);
+}
+
+Result<std::string> Analyzer::RunAudio(StepContext& ctx) {
+  PV_ASSIGN_OR_RETURN(media::AudioAnalysis a, media::AnalyzeAudio(ctx.path));
+  json::object loudness;
+  PutOpt(loudness, "integrated_lufs", a.loudness.integrated_lufs);
+  PutOpt(loudness, "range_lu", a.loudness.range_lu);
+  PutOpt(loudness, "true_peak_dbtp", a.loudness.true_peak_dbtp);
+  PutOpt(loudness, "sample_peak_dbfs", a.loudness.sample_peak_dbfs);
+  json::value tempo = nullptr;
+  if (a.tempo) {
+    tempo = json::object{{"bpm", a.tempo->bpm},
+                         {"confidence", a.tempo->confidence},
+                         {"half_bpm", a.tempo->half_bpm},
+                         {"double_bpm", a.tempo->double_bpm}};
+  }
+  // Runs of equal windows, as [start, end, kind]: a long file stays a short list.
+  json::array runs;
+  for (const media::AudioWindow& w : a.windows) {
+    const char* kind = media::AudioWindowKindName(w.kind);
+    if (!runs.empty()) {
+      json::array& last = runs.back().as_array();
+      if (last[2].as_string() == kind && last[1].as_double() == w.start_sec) {
+        last[1] = w.end_sec;
+        continue;
+      }
+    }
+    runs.push_back(json::array{w.start_sec, w.end_sec, kind});
+  }
+  json::object o{{"sample_rate", a.sample_rate},
+                 {"channels", a.channels},
+                 {"codec", a.codec},
+                 {"duration_sec", a.duration_sec},
+                 {"analysed_sec", a.analysed_sec},
+                 {"complete", a.complete},
+                 {"decode_errors", a.decode_errors},
+                 {"loudness", loudness},
+                 {"tempo", tempo},
+                 {"is_silent", a.is_silent},
+                 {"is_speech", a.is_speech},
+                 {"windows", std::move(runs)}};
+  PutOpt(o, "bitrate", a.bitrate);
+
+  // The measured fields of asset_audio_metadata; `extra` keeps its other keys.
+  AssetAudioMetadata m;
+  auto existing = store_.GetAudioMetadata(kSystem, ctx.asset.id);
+  if (existing) {
+    m = std::move(*existing);
+  } else if (existing.error().code != ErrorCode::kNotFound) {
+    return Fail(existing.error());
+  }
+  m.asset_id = ctx.asset.id;
+  m.sample_rate = a.sample_rate;
+  m.channels = a.channels;
+  if (!a.codec.empty()) m.codec = a.codec;
+  if (a.bitrate) m.bitrate = *a.bitrate;
+  m.bpm = a.tempo ? std::optional<double>(a.tempo->bpm) : std::nullopt;
+  m.is_speech = a.is_speech;
+  boost::system::error_code ec;
+  json::value extra = json::parse(m.extra, ec);
+  if (ec || !extra.is_object()) extra = json::object{};
+  extra.as_object()["loudness"] = loudness;
+  extra.as_object()["tempo_confidence"] = a.tempo ? json::value(a.tempo->confidence) : nullptr;
+  m.extra = json::serialize(extra);
+  PV_RETURN_IF_ERROR(store_.PutAudioMetadata(kSystem, m).map([](auto&&) {}));
   return json::serialize(o);
 }
 

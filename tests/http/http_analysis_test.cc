@@ -7,6 +7,8 @@
 #include <fstream>
 #include <string>
 
+#include <boost/json.hpp>
+
 #include "core/sha256.h"
 #include "http/http_fixture.h"
 #include "service/worker_pool.h"
@@ -278,6 +280,44 @@ TEST_P(HttpAnalysisTest, CancelledJobsDoNotRun) {
   EXPECT_EQ(ParseJson(cancelled.body).at("status").as_string(), "cancelled");
   EXPECT_EQ(Call("DELETE", job, alice_key_).status, 400);
   EXPECT_EQ(RunJobs(), 0);
+}
+
+TEST_P(HttpAnalysisTest, AudioStepMeasuresLoudnessIntoTheAudioMetadata) {
+  const std::int64_t wav = UploadMedia(alice_key_, "audio.wav");
+  const std::int64_t with_sound = UploadMedia(alice_key_, "video_audio.mp4");
+  const std::int64_t silent_video = UploadMedia(alice_key_, "video.mp4");
+  ASSERT_TRUE(wav && with_sound && silent_video);
+  RunJobs();
+
+  json::value audio = Step(alice_key_, wav, "audio");
+  ASSERT_TRUE(audio.is_object());
+  EXPECT_EQ(audio.at("status").as_string(), "done") << json::serialize(audio);
+  const json::value& r = audio.at("result");
+  EXPECT_EQ(r.at("sample_rate").to_number<int>(), 44100);
+  EXPECT_EQ(r.at("channels").to_number<int>(), 1);
+  EXPECT_FALSE(r.at("is_silent").as_bool());
+  // A full-scale-ish 440 Hz sine: loud, and well above the -70 LUFS gate.
+  const double lufs = r.at("loudness").at("integrated_lufs").to_number<double>();
+  EXPECT_GT(lufs, -40);
+  EXPECT_LT(lufs, 0);
+
+  HttpResponse meta = Call("GET", Path(wav, "metadata/audio"), alice_key_);
+  ASSERT_EQ(meta.status, 200) << meta.body;
+  json::value m = ParseJson(meta.body);
+  EXPECT_EQ(m.at("sample_rate").to_number<int>(), 44100);
+  EXPECT_EQ(m.at("codec").as_string(), "pcm_s16le");
+  EXPECT_FALSE(m.at("is_speech").as_bool());
+  EXPECT_NEAR(m.at("extra").at("loudness").at("integrated_lufs").to_number<double>(), lufs, 1e-9);
+
+  // A video's sound is analysed too; a video without sound has no audio step.
+  EXPECT_EQ(Step(alice_key_, with_sound, "audio").at("status").as_string(), "done");
+  EXPECT_TRUE(Step(alice_key_, silent_video, "audio").is_null());
+  HttpResponse forced =
+      Call("POST", Path(silent_video, "analyze"), alice_key_,
+           R"({"steps": ["audio"], "force": true})", {{"Content-Type", "application/json"}});
+  EXPECT_EQ(forced.status, 202);
+  RunJobs();
+  EXPECT_TRUE(Step(alice_key_, silent_video, "audio").is_null());
 }
 
 PV_INSTANTIATE_STORE_TEST(HttpAnalysisTest);
