@@ -2,7 +2,8 @@
 # Usage: scripts/bench.sh [--assets N] [--edges N] [--iterations N] [--import-mib N]
 #                         [--runs N] [--http-assets N] [--http-seconds S] [--upload-mib N]
 #                         [--skip-import] [--skip-sqlite] [--skip-postgres] [--skip-http]
-#                         [--skip-lineage] [--skip-runtime] [--skip-bundle] [--output FILE]
+#                         [--skip-lineage] [--skip-runtime] [--skip-bundle] [--skip-media]
+#                         [--output FILE]
 #
 # Runs the performance benchmarks (`make bench`) and rewrites docs/benchmarks.md with the
 # measured figures, each beside its reference tool run in the same session:
@@ -17,7 +18,10 @@
 #      API on --edges edges, beside the recursive SQL alone;
 #   5. bench/branch_runtime_bench: choices per second of the branch runtime on one core;
 #   6. bench/bundle_http_bench on both backends: export of a 10,000-node bundle through the
-#      HTTP API, beside the same export in-process and its database reads.
+#      HTTP API, beside the same export in-process and its database reads;
+#   7. media analysis: probe of 200 files vs ffprobe (scripts/bench_probe.sh), thumbnails of
+#      100 images vs vipsthumbnail (scripts/bench_thumbs.sh), loudness vs ffmpeg's ebur128 and
+#      tempo accuracy (scripts/bench_audio.sh).
 # Builds Release into $BUILD (default build/release, the Makefile's; only the needed targets;
 # JOBS=N parallel jobs, default 1). Temporary files go to a folder under $TMPDIR (about
 # 2.5 GiB at the default sizes), removed at the end.
@@ -35,6 +39,7 @@ import_mib=1024
 runs=3
 http_assets=100000 http_seconds=30 upload_mib=1024
 do_import=1 do_sqlite=1 do_postgres=1 do_http=1 do_lineage=1 do_runtime=1 do_bundle=1
+do_media=1
 output=$root/docs/benchmarks.md
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -50,6 +55,7 @@ while [[ $# -gt 0 ]]; do
     --skip-lineage) do_lineage=0; shift ;;
     --skip-runtime) do_runtime=0; shift ;;
     --skip-bundle) do_bundle=0; shift ;;
+    --skip-media) do_media=0; shift ;;
     --skip-import) do_import=0; shift ;;
     --skip-sqlite) do_sqlite=0; shift ;;
     --skip-postgres) do_postgres=0; shift ;;
@@ -71,7 +77,8 @@ log "building pixvault and the benchmarks (Release) in $build"
 if ! { cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
          -DPIXVAULT_BUILD_BENCH=ON &&
        cmake --build "$build" --target pixvault store_bench lineage_http_bench \
-         branch_runtime_bench bundle_http_bench -j "${JOBS:-1}"; } \
+         branch_runtime_bench bundle_http_bench probe_bench thumbnail_bench audio_bench \
+         -j "${JOBS:-1}"; } \
   >"$tmp/build.log" 2>&1; then
   tail -n 40 "$tmp/build.log" >&2
   log "build failed (full log above, last 40 lines)"
@@ -82,6 +89,9 @@ store_bench=$build/bench/store_bench
 lineage_bench=$build/bench/lineage_http_bench
 runtime_bench=$build/bench/branch_runtime_bench
 bundle_bench=$build/bench/bundle_http_bench
+probe_bench=$build/bench/probe_bench
+thumbnail_bench=$build/bench/thumbnail_bench
+audio_bench=$build/bench/audio_bench
 
 # --- Machine -----------------------------------------------------------------------------
 cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
@@ -225,6 +235,22 @@ if [[ $do_bundle -eq 1 ]]; then
     --title "PostgreSQL (fsync off)" --markdown "$tmp/bundle_postgres.md"
   bundle_postgres_md=$(cat "$tmp/bundle_postgres.md")
 fi
+
+# --- 7. Media analysis -------------------------------------------------------------------
+probe_md="" thumbs_md="" audio_md=""
+if [[ $do_media -eq 1 ]]; then
+  log "probe of 200 files vs ffprobe"
+  bash "$root/scripts/bench_probe.sh" --probe-bench "$probe_bench" --markdown "$tmp/probe.md" \
+    --runs "$runs"
+  probe_md=$(cat "$tmp/probe.md")
+  log "thumbnails of 100 images vs vipsthumbnail"
+  bash "$root/scripts/bench_thumbs.sh" --thumbnail-bench "$thumbnail_bench" \
+    --markdown "$tmp/thumbs.md"
+  thumbs_md=$(cat "$tmp/thumbs.md")
+  log "audio analysis vs ffmpeg ebur128"
+  bash "$root/scripts/bench_audio.sh" --audio-bench "$audio_bench" --markdown "$tmp/audio.md"
+  audio_md=$(cat "$tmp/audio.md")
+fi
 elapsed=$(($(date +%s) - started))
 
 # --- Report ------------------------------------------------------------------------------
@@ -348,6 +374,25 @@ mkdir -p "$(dirname "$output")"
     echo "$bundle_postgres_md"
   else
     echo "Skipped in this run (--skip-bundle)."
+  fi
+  echo
+  echo "## 7. Media analysis"
+  echo
+  if [[ -n $probe_md ]]; then
+    echo "\`scripts/bench_probe.sh\`: 200 small files generated with ffmpeg (H.264 MP4 with and"
+    echo "without AAC, VP9 WebM, MPEG-4 + Vorbis MKV, WAV, MP3, FLAC, Ogg, PNG, JPEG, WebP),"
+    echo "probed one after the other by \`bench/probe_bench\` (sniff + \`media::ProbeFile\`,"
+    echo "what ingest and the analysis run, in one process) and by"
+    echo "\`ffprobe -v error -show_format -show_streams FILE\` (a process per file, as a"
+    echo "caller of ffprobe pays it). Ratio = ffprobe time / pixvault time."
+    echo
+    echo "$probe_md"
+    echo
+    echo "$thumbs_md"
+    echo
+    echo "$audio_md"
+  else
+    echo "Skipped in this run (--skip-media)."
   fi
   echo
   echo "<!-- notes -->"
