@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "media/poster.h"
 #include "media/vips_render.h"
 
 namespace pixvault::media {
@@ -30,6 +31,25 @@ Result<RenderedImage> ImageThumbnail(const std::filesystem::path& path,
   return EncodeWebp(image.get(), options.webp_quality);
 }
 
+// The poster frame of a video, upright, in memory, fitting `max_edge` x `max_edge`.
+Result<VipsImagePtr> PosterImage(const std::filesystem::path& path, int max_edge,
+                                 std::int64_t max_pixels) {
+  PosterOptions poster_options;
+  poster_options.max_pixels = max_pixels;
+  poster_options.max_edge = max_edge;
+  PV_ASSIGN_OR_RETURN(const PosterFrame poster, DecodePosterFrame(path, poster_options));
+  PV_ASSIGN_OR_RETURN(const VipsImagePtr image, ImageFromRaster(poster.rgb));
+  PV_ASSIGN_OR_RETURN(const VipsImagePtr upright, RotateClockwise(image.get(), poster.rotation));
+  return Materialise(upright.get());
+}
+
+Result<RenderedImage> VideoThumbnail(const std::filesystem::path& path,
+                                     const RenderOptions& options) {
+  PV_ASSIGN_OR_RETURN(const VipsImagePtr poster,
+                      PosterImage(path, options.size, options.max_pixels));
+  return EncodeWebp(poster.get(), options.webp_quality);
+}
+
 // Preview, thumbnail and hashes from one picture already in memory at (up to) preview size.
 Result<Derivatives> DerivativesOf(VipsImage* picture, const DerivativeOptions& options,
                                   bool with_hashes) {
@@ -56,6 +76,13 @@ Result<Derivatives> ImageDerivatives(const std::filesystem::path& path,
   return DerivativesOf(picture.get(), options, /*with_hashes=*/true);
 }
 
+Result<Derivatives> VideoDerivatives(const std::filesystem::path& path,
+                                     const DerivativeOptions& options) {
+  PV_ASSIGN_OR_RETURN(const VipsImagePtr poster,
+                      PosterImage(path, options.preview_size, options.max_pixels));
+  return DerivativesOf(poster.get(), options, /*with_hashes=*/true);
+}
+
 }  // namespace
 
 Result<RenderedImage> RenderThumbnail(const std::filesystem::path& path, MediaType type,
@@ -66,8 +93,9 @@ Result<RenderedImage> RenderThumbnail(const std::filesystem::path& path, MediaTy
     case MediaType::kImage:
       return ImageThumbnail(path, options);
     case MediaType::kVideo:
+      return VideoThumbnail(path, options);
     case MediaType::kAudio:
-      return Fail(ErrorCode::kUnsupported, "video and audio thumbnails are not implemented yet");
+      return Fail(ErrorCode::kUnsupported, "audio thumbnails are not implemented yet");
     case MediaType::kModel3d:
       return Fail(ErrorCode::kUnsupported, "3D models have no thumbnail renderer");
   }
@@ -86,8 +114,9 @@ Result<Derivatives> RenderDerivatives(const std::filesystem::path& path, MediaTy
     case MediaType::kImage:
       return ImageDerivatives(path, options);
     case MediaType::kVideo:
+      return VideoDerivatives(path, options);
     case MediaType::kAudio:
-      return Fail(ErrorCode::kUnsupported, "video and audio thumbnails are not implemented yet");
+      return Fail(ErrorCode::kUnsupported, "audio thumbnails are not implemented yet");
     case MediaType::kModel3d:
       return Fail(ErrorCode::kUnsupported, "3D models have no thumbnail renderer");
   }
