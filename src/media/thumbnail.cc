@@ -1,9 +1,12 @@
 #include "media/thumbnail.h"
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "media/poster.h"
 #include "media/vips_render.h"
+#include "media/waveform.h"
 
 namespace pixvault::media {
 namespace {
@@ -48,6 +51,33 @@ Result<RenderedImage> VideoThumbnail(const std::filesystem::path& path,
   PV_ASSIGN_OR_RETURN(const VipsImagePtr poster,
                       PosterImage(path, options.size, options.max_pixels));
   return EncodeWebp(poster.get(), options.webp_quality);
+}
+
+// Waveforms are a quarter as high as they are wide, and at least 16 pixels high.
+int WaveformHeight(int width) { return std::max(16, width / 4); }
+
+Result<RenderedImage> EncodeWaveform(const std::vector<WaveformColumn>& columns, int quality) {
+  const Raster raster = DrawWaveform(columns, WaveformHeight(static_cast<int>(columns.size())));
+  PV_ASSIGN_OR_RETURN(const VipsImagePtr image, ImageFromRaster(raster));
+  return EncodeWebp(image.get(), quality);
+}
+
+Result<RenderedImage> AudioThumbnail(const std::filesystem::path& path,
+                                     const RenderOptions& options) {
+  PV_ASSIGN_OR_RETURN(const std::vector<WaveformColumn> columns, ReadWaveform(path, options.size));
+  return EncodeWaveform(columns, options.webp_quality);
+}
+
+Result<Derivatives> AudioDerivatives(const std::filesystem::path& path,
+                                     const DerivativeOptions& options) {
+  PV_ASSIGN_OR_RETURN(const std::vector<WaveformColumn> columns,
+                      ReadWaveform(path, options.preview_size));
+  Derivatives out;
+  PV_ASSIGN_OR_RETURN(out.preview, EncodeWaveform(columns, options.webp_quality));
+  PV_ASSIGN_OR_RETURN(
+      out.thumbnail,
+      EncodeWaveform(RegroupWaveform(columns, options.thumbnail_size), options.webp_quality));
+  return out;
 }
 
 // Preview, thumbnail and hashes from one picture already in memory at (up to) preview size.
@@ -95,7 +125,7 @@ Result<RenderedImage> RenderThumbnail(const std::filesystem::path& path, MediaTy
     case MediaType::kVideo:
       return VideoThumbnail(path, options);
     case MediaType::kAudio:
-      return Fail(ErrorCode::kUnsupported, "audio thumbnails are not implemented yet");
+      return AudioThumbnail(path, options);
     case MediaType::kModel3d:
       return Fail(ErrorCode::kUnsupported, "3D models have no thumbnail renderer");
   }
@@ -116,7 +146,7 @@ Result<Derivatives> RenderDerivatives(const std::filesystem::path& path, MediaTy
     case MediaType::kVideo:
       return VideoDerivatives(path, options);
     case MediaType::kAudio:
-      return Fail(ErrorCode::kUnsupported, "audio thumbnails are not implemented yet");
+      return AudioDerivatives(path, options);
     case MediaType::kModel3d:
       return Fail(ErrorCode::kUnsupported, "3D models have no thumbnail renderer");
   }

@@ -250,7 +250,7 @@ TEST(RenderThumbnail, UnreadableFilesAreErrorsForEveryType) {
   for (char& c : noise) c = static_cast<char>(random() & 0xFF);
   const std::filesystem::path random_bytes = ScratchDir() / "random.bin";
   WriteFile(random_bytes, noise);
-  for (const MediaType type : {MediaType::kImage, MediaType::kVideo}) {
+  for (const MediaType type : {MediaType::kImage, MediaType::kVideo, MediaType::kAudio}) {
     for (const auto& path : {empty, random_bytes}) {
       SCOPED_TRACE(path.filename().string() + " as type " + std::to_string(static_cast<int>(type)));
       const Result<RenderedImage> thumb = Thumb(path, type);
@@ -429,6 +429,72 @@ TEST(RenderDerivatives, VideoPosterIsDecodedOnceForAllThree) {
   EXPECT_EQ(scaled->preview.height, 120);
   EXPECT_EQ(scaled->thumbnail.width, 64);
   EXPECT_EQ(scaled->thumbnail.height, 48);
+}
+
+// ---- Audio ----
+
+// Alpha of the pixel (x, y) of an RGBA picture.
+int AlphaAt(const Decoded& d, int x, int y) { return d.bands == 4 ? d.At(x, y)[3] : 255; }
+
+TEST(RenderThumbnail, AudioGivesAWaveform) {
+  for (const char* name : {"audio.wav", "audio.mp3", "audio.ogg", "audio.flac"}) {
+    SCOPED_TRACE(name);
+    const std::filesystem::path path = MediaFile(name);
+    if (path.empty()) continue;
+    const Result<RenderedImage> thumb = Thumb(path, MediaType::kAudio);
+    ASSERT_TRUE(thumb.has_value()) << thumb.error().message;
+    EXPECT_EQ(thumb->width, 320);
+    EXPECT_EQ(thumb->height, 80);
+    const Decoded decoded = DecodeWebp(thumb->webp);
+    ASSERT_EQ(decoded.bands, 4);
+    ASSERT_EQ(decoded.height, 80);
+    // lavfi's sine has amplitude 1/8: the wave reaches 5 of the 40 rows above the centre.
+    EXPECT_GT(AlphaAt(decoded, 160, 38), 200);
+    EXPECT_LT(AlphaAt(decoded, 160, 2), 50);
+  }
+}
+
+TEST(RenderThumbnail, WaveformFollowsTheLoudness) {
+  PV_MEDIA_OR_SKIP(path, "audio_half_silent.wav");  // silent for 1 s, then a sine for 1 s
+  const Result<RenderedImage> thumb = Thumb(path, MediaType::kAudio, 400);
+  ASSERT_TRUE(thumb.has_value()) << thumb.error().message;
+  const Decoded decoded = DecodeWebp(thumb->webp);
+  ASSERT_EQ(decoded.width, 400);
+  ASSERT_EQ(decoded.height, 100);
+  for (const int x : {20, 100, 180}) {
+    EXPECT_GT(AlphaAt(decoded, x, 50), 200) << x;  // the centre line
+    EXPECT_LT(AlphaAt(decoded, x, 46), 50) << x;   // nothing above it
+  }
+  for (const int x : {220, 300, 380}) EXPECT_GT(AlphaAt(decoded, x, 46), 200) << x;
+}
+
+TEST(RenderThumbnail, AudioErrors) {
+  PV_MEDIA_OR_SKIP(video, "video.mp4");
+  const Result<RenderedImage> no_audio = Thumb(video, MediaType::kAudio);
+  ASSERT_FALSE(no_audio.has_value());
+  EXPECT_EQ(no_audio.error().code, ErrorCode::kCorrupt);
+  EXPECT_THAT(no_audio.error().message, HasSubstr("no audio stream"));
+}
+
+TEST(RenderDerivatives, AudioWaveformsAtBothSizesWithoutHashes) {
+  PV_MEDIA_OR_SKIP(path, "audio.mp3");
+  const Result<Derivatives> out = RenderDerivatives(path, MediaType::kAudio);
+  ASSERT_TRUE(out.has_value()) << out.error().message;
+  EXPECT_EQ(out->preview.width, 1280);
+  EXPECT_EQ(out->preview.height, 320);
+  EXPECT_EQ(out->thumbnail.width, 320);
+  EXPECT_EQ(out->thumbnail.height, 80);
+  EXPECT_EQ(DecodeWebp(out->thumbnail.webp).height, 80);
+  EXPECT_FALSE(out->hashes.has_value());
+}
+
+TEST(RenderDerivatives, ImageWithAlphaIsHashed) {
+  PV_MEDIA_OR_SKIP(path, "image_alpha.png");
+  const Result<Derivatives> out = RenderDerivatives(path, MediaType::kImage);
+  ASSERT_TRUE(out.has_value()) << out.error().message;
+  ASSERT_TRUE(out->hashes.has_value());
+  EXPECT_NE(out->hashes->phash, 0u);
+  EXPECT_EQ(DecodeWebp(out->preview.webp).bands, 4);
 }
 
 }  // namespace
