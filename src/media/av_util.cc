@@ -2,13 +2,18 @@
 
 extern "C" {
 #include <libavutil/avstring.h>
+#include <libavutil/display.h>
 #include <libavutil/error.h>
 #include <libavutil/log.h>
 }
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
+#include <cmath>
 #include <cstdarg>
+#include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <mutex>
 
@@ -38,6 +43,13 @@ struct AvioCloser {
   AVIOContext* io = nullptr;
   ~AvioCloser() { avio_closep(&io); }
 };
+
+// Clockwise degrees (0, 90, 180, 270) from a quarter-turn count in any range.
+std::int64_t QuarterTurns(double clockwise_degrees) {
+  if (!std::isfinite(clockwise_degrees)) return 0;
+  const long quarters = std::lround(clockwise_degrees / 90.0) % 4;
+  return static_cast<std::int64_t>((quarters + 4) % 4) * 90;
+}
 
 }  // namespace
 
@@ -161,6 +173,22 @@ const AVStream* FindAvStream(const AVFormatContext& context, AVMediaType type) {
     return stream;
   }
   return nullptr;
+}
+
+std::int64_t DisplayRotation(const AVStream& stream) {
+  std::size_t size = 0;
+  const std::uint8_t* side_data =
+      av_stream_get_side_data(&stream, AV_PKT_DATA_DISPLAYMATRIX, &size);
+  if (side_data != nullptr && size >= 9 * sizeof(std::int32_t)) {
+    std::array<std::int32_t, 9> matrix{};
+    std::memcpy(matrix.data(), side_data, sizeof(matrix));  // side data may be unaligned
+    // av_display_rotation_get is counter-clockwise; players rotate clockwise by its negation.
+    return QuarterTurns(-av_display_rotation_get(matrix.data()));
+  }
+  if (const AVDictionaryEntry* tag = av_dict_get(stream.metadata, "rotate", nullptr, 0)) {
+    return QuarterTurns(std::strtod(tag->value, nullptr));
+  }
+  return 0;
 }
 
 }  // namespace pixvault::media

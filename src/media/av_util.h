@@ -109,6 +109,10 @@ struct AvInputLimits {
 // nullptr when there is none.
 const AVStream* FindAvStream(const AVFormatContext& context, AVMediaType type);
 
+// Clockwise rotation, in degrees (0, 90, 180 or 270), to apply to the stream's frames for
+// display: from its display matrix, else from a "rotate" metadata tag, else 0.
+std::int64_t DisplayRotation(const AVStream& stream);
+
 // avformat_find_stream_info with single-threaded decoders (no thread pool per probe).
 [[nodiscard]] Status FindAvStreamInfo(AVFormatContext& context);
 

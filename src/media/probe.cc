@@ -2,7 +2,6 @@
 
 extern "C" {
 #include <libavcodec/avcodec.h>
-#include <libavutil/display.h>
 #include <libavutil/pixdesc.h>
 }
 
@@ -31,30 +30,7 @@ Status CheckPixels(std::int64_t width, std::int64_t height, std::int64_t max_pix
                   std::to_string(max_pixels) + " pixels");
 }
 
-// Clockwise degrees (0, 90, 180, 270) from a quarter-turn count in any range.
-std::int64_t QuarterTurns(double clockwise_degrees) {
-  if (!std::isfinite(clockwise_degrees)) return 0;
-  const long quarters = std::lround(clockwise_degrees / 90.0) % 4;
-  return static_cast<std::int64_t>((quarters + 4) % 4) * 90;
-}
-
 // ---- Video and audio (libavformat) ----
-
-std::int64_t DisplayRotation(const AVStream& stream) {
-  std::size_t size = 0;
-  const std::uint8_t* side_data =
-      av_stream_get_side_data(&stream, AV_PKT_DATA_DISPLAYMATRIX, &size);
-  if (side_data != nullptr && size >= 9 * sizeof(std::int32_t)) {
-    std::array<std::int32_t, 9> matrix{};
-    std::memcpy(matrix.data(), side_data, sizeof(matrix));  // side data may be unaligned
-    // av_display_rotation_get is counter-clockwise; players rotate clockwise by its negation.
-    return QuarterTurns(-av_display_rotation_get(matrix.data()));
-  }
-  if (const AVDictionaryEntry* tag = av_dict_get(stream.metadata, "rotate", nullptr, 0)) {
-    return QuarterTurns(std::strtod(tag->value, nullptr));
-  }
-  return 0;
-}
 
 // Refuses oversized pictures from the header alone, before stream analysis decodes frames.
 Status CheckFrameSizes(const AVFormatContext& context, std::int64_t max_pixels) {

@@ -1,8 +1,12 @@
 #include "media/thumbnail.h"
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
+#include "media/poster.h"
 #include "media/vips_render.h"
+#include "media/waveform.h"
 
 namespace pixvault::media {
 namespace {
@@ -28,6 +32,52 @@ Result<RenderedImage> ImageThumbnail(const std::filesystem::path& path,
   PV_ASSIGN_OR_RETURN(const VipsSourcePtr source, OpenImageSource(path, options.max_pixels));
   PV_ASSIGN_OR_RETURN(const VipsImagePtr image, ThumbnailFromSource(source.get(), options.size));
   return EncodeWebp(image.get(), options.webp_quality);
+}
+
+// The poster frame of a video, upright, in memory, fitting `max_edge` x `max_edge`.
+Result<VipsImagePtr> PosterImage(const std::filesystem::path& path, int max_edge,
+                                 std::int64_t max_pixels) {
+  PosterOptions poster_options;
+  poster_options.max_pixels = max_pixels;
+  poster_options.max_edge = max_edge;
+  PV_ASSIGN_OR_RETURN(const PosterFrame poster, DecodePosterFrame(path, poster_options));
+  PV_ASSIGN_OR_RETURN(const VipsImagePtr image, ImageFromRaster(poster.rgb));
+  PV_ASSIGN_OR_RETURN(const VipsImagePtr upright, RotateClockwise(image.get(), poster.rotation));
+  return Materialise(upright.get());
+}
+
+Result<RenderedImage> VideoThumbnail(const std::filesystem::path& path,
+                                     const RenderOptions& options) {
+  PV_ASSIGN_OR_RETURN(const VipsImagePtr poster,
+                      PosterImage(path, options.size, options.max_pixels));
+  return EncodeWebp(poster.get(), options.webp_quality);
+}
+
+// Waveforms are a quarter as high as they are wide, and at least 16 pixels high.
+int WaveformHeight(int width) { return std::max(16, width / 4); }
+
+Result<RenderedImage> EncodeWaveform(const std::vector<WaveformColumn>& columns, int quality) {
+  const Raster raster = DrawWaveform(columns, WaveformHeight(static_cast<int>(columns.size())));
+  PV_ASSIGN_OR_RETURN(const VipsImagePtr image, ImageFromRaster(raster));
+  return EncodeWebp(image.get(), quality);
+}
+
+Result<RenderedImage> AudioThumbnail(const std::filesystem::path& path,
+                                     const RenderOptions& options) {
+  PV_ASSIGN_OR_RETURN(const std::vector<WaveformColumn> columns, ReadWaveform(path, options.size));
+  return EncodeWaveform(columns, options.webp_quality);
+}
+
+Result<Derivatives> AudioDerivatives(const std::filesystem::path& path,
+                                     const DerivativeOptions& options) {
+  PV_ASSIGN_OR_RETURN(const std::vector<WaveformColumn> columns,
+                      ReadWaveform(path, options.preview_size));
+  Derivatives out;
+  PV_ASSIGN_OR_RETURN(out.preview, EncodeWaveform(columns, options.webp_quality));
+  PV_ASSIGN_OR_RETURN(
+      out.thumbnail,
+      EncodeWaveform(RegroupWaveform(columns, options.thumbnail_size), options.webp_quality));
+  return out;
 }
 
 // Preview, thumbnail and hashes from one picture already in memory at (up to) preview size.
@@ -56,6 +106,13 @@ Result<Derivatives> ImageDerivatives(const std::filesystem::path& path,
   return DerivativesOf(picture.get(), options, /*with_hashes=*/true);
 }
 
+Result<Derivatives> VideoDerivatives(const std::filesystem::path& path,
+                                     const DerivativeOptions& options) {
+  PV_ASSIGN_OR_RETURN(const VipsImagePtr poster,
+                      PosterImage(path, options.preview_size, options.max_pixels));
+  return DerivativesOf(poster.get(), options, /*with_hashes=*/true);
+}
+
 }  // namespace
 
 Result<RenderedImage> RenderThumbnail(const std::filesystem::path& path, MediaType type,
@@ -66,8 +123,9 @@ Result<RenderedImage> RenderThumbnail(const std::filesystem::path& path, MediaTy
     case MediaType::kImage:
       return ImageThumbnail(path, options);
     case MediaType::kVideo:
+      return VideoThumbnail(path, options);
     case MediaType::kAudio:
-      return Fail(ErrorCode::kUnsupported, "video and audio thumbnails are not implemented yet");
+      return AudioThumbnail(path, options);
     case MediaType::kModel3d:
       return Fail(ErrorCode::kUnsupported, "3D models have no thumbnail renderer");
   }
@@ -86,8 +144,9 @@ Result<Derivatives> RenderDerivatives(const std::filesystem::path& path, MediaTy
     case MediaType::kImage:
       return ImageDerivatives(path, options);
     case MediaType::kVideo:
+      return VideoDerivatives(path, options);
     case MediaType::kAudio:
-      return Fail(ErrorCode::kUnsupported, "video and audio thumbnails are not implemented yet");
+      return AudioDerivatives(path, options);
     case MediaType::kModel3d:
       return Fail(ErrorCode::kUnsupported, "3D models have no thumbnail renderer");
   }

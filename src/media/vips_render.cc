@@ -12,8 +12,9 @@ struct GFree {
 };
 using GBuffer = std::unique_ptr<void, GFree>;
 
-// Takes ownership of the output of a vips operation: `rc` is its return value.
-Result<VipsImagePtr> Take(int rc, VipsImage* out, ErrorCode code, std::string_view what) {
+// Takes ownership of the output of a vips operation: `rc` is its return value. `out` is a
+// reference so that `Take(vips_op(in, &out), out, ...)` reads it after the operation ran.
+Result<VipsImagePtr> Take(int rc, VipsImage*& out, ErrorCode code, std::string_view what) {
   VipsImagePtr owned(out);
   if (rc != 0 || owned == nullptr) return Fail(VipsError(code, what));
   return owned;

@@ -1,0 +1,74 @@
+// Internal to src/media: frame-by-frame decoding of one stream of an opened input
+// (libavformat + libavcodec), shared by the poster-frame picker and the waveform renderer.
+//
+// Ownership: the decoder borrows the AVFormatContext, which must outlive it; it owns its codec
+// context, packet and frame. Thread-safety: one decoder per thread; no shared state.
+// Errors: FFmpeg codes become Errors through AvError (av_util.h) only.
+#pragma once
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+}
+
+#include <memory>
+
+#include "core/error.h"
+
+namespace pixvault::media {
+
+struct AvCodecContextFree {
+  void operator()(AVCodecContext* context) const { avcodec_free_context(&context); }
+};
+using AvCodecContextPtr = std::unique_ptr<AVCodecContext, AvCodecContextFree>;
+struct AvPacketFree {
+  void operator()(AVPacket* packet) const { av_packet_free(&packet); }
+};
+using AvPacketPtr = std::unique_ptr<AVPacket, AvPacketFree>;
+struct AvFrameFree {
+  void operator()(AVFrame* frame) const { av_frame_free(&frame); }
+};
+using AvFramePtr = std::unique_ptr<AVFrame, AvFrameFree>;
+
+// A new reference to `frame`'s data (av_frame_clone). Errors: kInternal when out of memory.
+[[nodiscard]] Result<AvFramePtr> CloneAvFrame(const AVFrame& frame);
+
+class AvStreamDecoder {
+ public:
+  // Opens a single-threaded decoder for `stream` of `context`; the other streams are set to be
+  // discarded by the demuxer. Errors: kUnsupported when FFmpeg has no decoder for the codec,
+  // kCorrupt when the codec parameters are unusable.
+  [[nodiscard]] static Result<AvStreamDecoder> Open(AVFormatContext& context,
+                                                    const AVStream& stream);
+
+  // The next decoded frame, owned by the decoder and valid until the next call to Next or
+  // Seek; nullptr at the end of the stream. Packets the decoder rejects as invalid are
+  // skipped (a damaged stream yields the frames that can be decoded). Errors: kCorrupt when
+  // reading fails or too many packets in a row cannot be decoded.
+  [[nodiscard]] Result<const AVFrame*> Next();
+
+  // Moves to the keyframe at or before `seconds` (from the stream's start) and drops the
+  // decoder's buffered frames. Errors: kCorrupt when the container cannot seek there.
+  [[nodiscard]] Status Seek(double seconds);
+
+  // Presentation time of `frame` in seconds from the stream's start (best-effort timestamp;
+  // 0 when the frame has none).
+  double TimeOf(const AVFrame& frame) const;
+
+  const AVStream& stream() const { return *stream_; }
+  const AVCodecContext& codec() const { return *codec_; }
+
+ private:
+  AvStreamDecoder(AVFormatContext& context, const AVStream& stream, AvCodecContextPtr codec,
+                  AvPacketPtr packet, AvFramePtr frame);
+
+  AVFormatContext* context_;
+  const AVStream* stream_;
+  AvCodecContextPtr codec_;
+  AvPacketPtr packet_;
+  AvFramePtr frame_;
+  bool draining_ = false;  // the demuxer hit the end; the decoder is being flushed
+  bool done_ = false;      // the decoder returned EOF
+};
+
+}  // namespace pixvault::media
