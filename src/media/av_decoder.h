@@ -14,21 +14,9 @@ extern "C" {
 #include <memory>
 
 #include "core/error.h"
+#include "media/av_util.h"  // AvCodecContextPtr, AvPacketPtr, AvFramePtr
 
 namespace pixvault::media {
-
-struct AvCodecContextFree {
-  void operator()(AVCodecContext* context) const { avcodec_free_context(&context); }
-};
-using AvCodecContextPtr = std::unique_ptr<AVCodecContext, AvCodecContextFree>;
-struct AvPacketFree {
-  void operator()(AVPacket* packet) const { av_packet_free(&packet); }
-};
-using AvPacketPtr = std::unique_ptr<AVPacket, AvPacketFree>;
-struct AvFrameFree {
-  void operator()(AVFrame* frame) const { av_frame_free(&frame); }
-};
-using AvFramePtr = std::unique_ptr<AVFrame, AvFrameFree>;
 
 // A new reference to `frame`'s data (av_frame_clone). Errors: kInternal when out of memory.
 [[nodiscard]] Result<AvFramePtr> CloneAvFrame(const AVFrame& frame);

@@ -309,6 +309,16 @@ TEST_P(HttpAnalysisTest, AudioStepMeasuresLoudnessIntoTheAudioMetadata) {
   EXPECT_FALSE(m.at("is_speech").as_bool());
   EXPECT_NEAR(m.at("extra").at("loudness").at("integrated_lufs").to_number<double>(), lufs, 1e-9);
 
+  // Audio gets a waveform picture, videos a poster frame (with hashes for near duplicates).
+  EXPECT_EQ(Step(alice_key_, wav, "thumbnail").at("status").as_string(), "done");
+  json::value poster = Step(alice_key_, silent_video, "thumbnail");
+  EXPECT_EQ(poster.at("status").as_string(), "done") << json::serialize(poster);
+  EXPECT_EQ(poster.at("result").at("thumbnail").at("width").to_number<int>(), 320);
+  EXPECT_TRUE(poster.at("result").as_object().contains("phash"));
+  HttpResponse t = Call("GET", Path(silent_video, "thumbnail"), alice_key_);
+  EXPECT_EQ(t.status, 200);
+  EXPECT_TRUE(IsWebp(t.body));
+
   // A video's sound is analysed too; a video without sound has no audio step.
   EXPECT_EQ(Step(alice_key_, with_sound, "audio").at("status").as_string(), "done");
   EXPECT_TRUE(Step(alice_key_, silent_video, "audio").is_null());
