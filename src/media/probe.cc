@@ -92,12 +92,51 @@ Result<ProbeResult> ProbeAv(const std::filesystem::path& path, MediaType type,
       result.pixel_format = name;
     }
     result.rotation = DisplayRotation(*video);
+    if (const char* profile = avcodec_profile_name(par.codec_id, par.profile)) {
+      result.video_profile = profile;
+    }
+    if (par.bit_rate > 0) result.video_bitrate = par.bit_rate;
+    const AVRational base = video->r_frame_rate, avg = video->avg_frame_rate;
+    if (base.num > 0 && base.den > 0 && avg.num > 0 && avg.den > 0) {
+      result.variable_fps = std::abs(av_q2d(base) - av_q2d(avg)) > 0.01 * av_q2d(avg);
+    }
+    if (par.color_trc != AVCOL_TRC_UNSPECIFIED) {
+      if (const char* trc = av_color_transfer_name(par.color_trc)) result.color_transfer = trc;
+    }
+    if (par.color_primaries != AVCOL_PRI_UNSPECIFIED) {
+      if (const char* pri = av_color_primaries_name(par.color_primaries)) {
+        result.color_primaries = pri;
+      }
+    }
+    if (par.color_space != AVCOL_SPC_UNSPECIFIED) {
+      if (const char* spc = av_color_space_name(par.color_space)) result.color_space = spc;
+    }
+    result.hdr = par.color_trc == AVCOL_TRC_SMPTE2084 || par.color_trc == AVCOL_TRC_ARIB_STD_B67;
+    if (const AVPixFmtDescriptor* d = av_pix_fmt_desc_get(static_cast<AVPixelFormat>(par.format))) {
+      int depth = 0;
+      for (int c = 0; c < d->nb_components; ++c) depth = std::max(depth, d->comp[c].depth);
+      if (depth > 0) result.bit_depth = depth;
+    }
   }
   if (audio != nullptr) {
     const AVCodecParameters& par = *audio->codecpar;
     result.audio_codec = avcodec_get_name(par.codec_id);
     if (par.sample_rate > 0) result.sample_rate = par.sample_rate;
     if (par.ch_layout.nb_channels > 0) result.channels = par.ch_layout.nb_channels;
+  }
+  for (unsigned i = 0; i < context->nb_streams; ++i) {
+    const AVStream& s = *context->streams[i];
+    const AVCodecParameters& par = *s.codecpar;
+    if (par.codec_type != AVMEDIA_TYPE_AUDIO) continue;
+    ProbeResult::AudioStream a;
+    a.codec = avcodec_get_name(par.codec_id);
+    if (par.sample_rate > 0) a.sample_rate = par.sample_rate;
+    if (par.ch_layout.nb_channels > 0) a.channels = par.ch_layout.nb_channels;
+    if (par.bit_rate > 0) a.bitrate = par.bit_rate;
+    if (const AVDictionaryEntry* lang = av_dict_get(s.metadata, "language", nullptr, 0)) {
+      a.language = lang->value;
+    }
+    result.audio_streams.push_back(std::move(a));
   }
   return result;
 }
@@ -173,6 +212,13 @@ Result<ProbeResult> ProbeImage(const std::filesystem::path& path, const ProbeOpt
   result.container = std::string(loader.substr(0, loader.find("load")));
   result.pixel_format = ImagePixelFormat(image.get());
   result.rotation = OrientationRotation(vips_image_get_orientation(image.get()));
+  if (const char* space =
+          vips_enum_nick(VIPS_TYPE_INTERPRETATION, vips_image_get_interpretation(image.get()))) {
+    result.color_space = space;
+  }
+  result.has_alpha = vips_image_hasalpha(image.get()) != 0;
+  result.frames = std::max(1, vips_image_get_n_pages(image.get()));
+  result.bit_depth = static_cast<int>(8 * vips_format_sizeof(vips_image_get_format(image.get())));
   return result;
 }
 

@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/enums.h"
 #include "core/error.h"
@@ -58,6 +59,36 @@ struct ProbeResult {
   // Clockwise rotation, in degrees (0, 90, 180 or 270), to apply for display: from the
   // video's display matrix or the image's EXIF orientation.
   std::int64_t rotation = 0;
+
+  // Video stream details (absent when the stream does not state them).
+  std::optional<std::string> video_profile;   // "High", "Main 10", "Profile 0"
+  std::optional<std::int64_t> video_bitrate;  // bits per second of the video stream
+  // Variable frame rate, judged from the headers: the stream's base rate (r_frame_rate) and
+  // its average rate differ by more than 1%. A heuristic: no frame timestamps are read.
+  std::optional<bool> variable_fps;
+  std::optional<std::string> color_transfer;   // "bt709", "smpte2084" (PQ), "arib-std-b67" (HLG)
+  std::optional<std::string> color_primaries;  // "bt709", "bt2020"
+  // Video: the YUV matrix ("bt709", "bt2020nc"); images: libvips' interpretation ("srgb",
+  // "b-w", "cmyk", "rgb16", "grey16", "lab").
+  std::optional<std::string> color_space;
+  bool hdr = false;  // PQ or HLG transfer
+  // Bits per sample: of the video pixel format (the deepest component), of the image's
+  // sample format (8, 16, 32).
+  std::optional<int> bit_depth;
+
+  // Every audio stream, in file order (the first is the one described above).
+  struct AudioStream {
+    std::string codec;
+    std::optional<int> sample_rate;
+    std::optional<int> channels;
+    std::optional<std::int64_t> bitrate;
+    std::optional<std::string> language;  // the stream's "language" tag
+  };
+  std::vector<AudioStream> audio_streams;
+
+  // Images.
+  std::optional<bool> has_alpha;
+  std::optional<int> frames;  // pages of an animated GIF/WebP; 1 for a still picture
 };
 
 // Probes the file at `path`, which `SniffType` classified as `type`.

@@ -55,6 +55,71 @@ TEST(ProbeFile, VideoWithAudioTrack) {
   EXPECT_THAT(probe->channels, Optional(1));
 }
 
+TEST(ProbeFile, DeepVideoFactsOfAnSdrClip) {
+  PV_MEDIA_OR_SKIP(path, "video.mp4");
+  const Result<ProbeResult> probe = ProbeFile(path, MediaType::kVideo);
+  ASSERT_TRUE(probe.has_value()) << probe.error().message;
+  EXPECT_FALSE(probe->hdr);
+  EXPECT_THAT(probe->bit_depth, Optional(8));
+  EXPECT_THAT(probe->variable_fps, Optional(false));
+  if (probe->video_codec == "h264") {
+    EXPECT_TRUE(probe->video_profile.has_value());
+  }
+  EXPECT_TRUE(probe->audio_streams.empty());
+}
+
+TEST(ProbeFile, HdrClipReportsTransferPrimariesAndTenBits) {
+  PV_MEDIA_OR_SKIP(path, "hdr_pq.mp4");
+  const Result<ProbeResult> probe = ProbeFile(path, MediaType::kVideo);
+  ASSERT_TRUE(probe.has_value()) << probe.error().message;
+  EXPECT_TRUE(probe->hdr);
+  EXPECT_THAT(probe->color_transfer, Optional(std::string("smpte2084")));
+  EXPECT_THAT(probe->color_primaries, Optional(std::string("bt2020")));
+  EXPECT_THAT(probe->bit_depth, Optional(10));
+  EXPECT_THAT(probe->video_codec, Optional(std::string("hevc")));
+  EXPECT_THAT(probe->video_profile, Optional(std::string("Main 10")));
+}
+
+TEST(ProbeFile, EveryAudioStreamIsListedWithItsLanguage) {
+  const std::filesystem::path path = testing::GeneratedFile(
+      "two_audio_streams.mkv",
+      "-f lavfi -i testsrc2=size=160x120:rate=25:duration=1 -f lavfi -i "
+      "sine=frequency=440:duration=1 -f lavfi -i sine=frequency=880:sample_rate=22050:duration=1 "
+      "-map 0 -map 1 -map 2 -c:v mpeg4 -c:a:0 libvorbis -c:a:1 flac -ac:a:1 2 "
+      "-metadata:s:a:0 language=eng -metadata:s:a:1 language=fra");
+  if (path.empty()) GTEST_SKIP() << "ffmpeg cannot produce two_audio_streams.mkv";
+  const Result<ProbeResult> probe = ProbeFile(path, MediaType::kVideo);
+  ASSERT_TRUE(probe.has_value()) << probe.error().message;
+  ASSERT_EQ(probe->audio_streams.size(), 2u);
+  EXPECT_EQ(probe->audio_streams[0].codec, "vorbis");
+  EXPECT_THAT(probe->audio_streams[0].language, Optional(std::string("eng")));
+  EXPECT_THAT(probe->audio_streams[0].sample_rate, Optional(44100));
+  EXPECT_EQ(probe->audio_streams[1].codec, "flac");
+  EXPECT_THAT(probe->audio_streams[1].language, Optional(std::string("fra")));
+  EXPECT_THAT(probe->audio_streams[1].sample_rate, Optional(22050));
+  EXPECT_THAT(probe->audio_streams[1].channels, Optional(2));
+  EXPECT_THAT(probe->audio_codec, Optional(std::string("vorbis")));  // the first one
+}
+
+TEST(ProbeFile, ImageAlphaAnimationColourSpaceAndDepth) {
+  PV_MEDIA_OR_SKIP(alpha, "image_alpha.png");
+  PV_MEDIA_OR_SKIP(gif, "image_animated.gif");
+  PV_MEDIA_OR_SKIP(jpeg, "image.jpeg");
+  const Result<ProbeResult> a = ProbeFile(alpha, MediaType::kImage);
+  ASSERT_TRUE(a.has_value()) << a.error().message;
+  EXPECT_THAT(a->has_alpha, Optional(true));
+  EXPECT_THAT(a->frames, Optional(1));
+  EXPECT_THAT(a->bit_depth, Optional(8));
+  EXPECT_THAT(a->color_space, Optional(std::string("srgb")));
+  const Result<ProbeResult> g = ProbeFile(gif, MediaType::kImage);
+  ASSERT_TRUE(g.has_value()) << g.error().message;
+  EXPECT_THAT(g->frames, Optional(5));
+  const Result<ProbeResult> j = ProbeFile(jpeg, MediaType::kImage);
+  ASSERT_TRUE(j.has_value()) << j.error().message;
+  EXPECT_THAT(j->has_alpha, Optional(false));
+  EXPECT_THAT(j->frames, Optional(1));
+}
+
 TEST(ProbeFile, WebmVideo) {
   PV_MEDIA_OR_SKIP(path, "video.webm");
   const Result<ProbeResult> probe = ProbeFile(path, MediaType::kVideo);

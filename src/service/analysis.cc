@@ -13,6 +13,7 @@
 #include "media/phash.h"
 #include "media/probe.h"
 #include "media/thumbnail.h"
+#include "service/probe_json.h"
 #include "service/worker_pool.h"
 
 namespace pixvault::service {
@@ -186,18 +187,30 @@ Result<std::string> Analyzer::RunProbe(StepContext& ctx) {
   media::ProbeOptions po;
   po.max_pixels = options_.max_pixels;
   PV_ASSIGN_OR_RETURN(media::ProbeResult p, media::ProbeFile(ctx.path, ctx.asset.media_type, po));
-  json::object o;
+  json::object facts = ProbeFactsJson(p);
+  // The asset's media_metadata gets the measured facts; keys the probe does not produce
+  // (set by people or providers) stay.
+  boost::system::error_code ec;
+  json::value metadata = json::parse(ctx.asset.media_metadata, ec);
+  if (ec || !metadata.is_object()) metadata = json::object{};
+  bool changed = false;
+  for (const auto& [key, value] : facts) {
+    json::value* old = metadata.as_object().if_contains(key);
+    if (old == nullptr || *old != value) {
+      metadata.as_object()[key] = value;
+      changed = true;
+    }
+  }
+  if (changed) {
+    AssetPatch patch;
+    patch.media_metadata = json::serialize(metadata);
+    PV_RETURN_IF_ERROR(store_.UpdateAsset(kSystem, ctx.asset.id, patch).map([](auto&&) {}));
+  }
+  json::object o = facts;
   PutOpt(o, "width", p.width);
   PutOpt(o, "height", p.height);
   PutOpt(o, "duration_sec", p.duration_sec);
   PutOpt(o, "fps", p.fps);
-  PutOpt(o, "container", p.container);
-  PutOpt(o, "video_codec", p.video_codec);
-  PutOpt(o, "audio_codec", p.audio_codec);
-  PutOpt(o, "pixel_format", p.pixel_format);
-  PutOpt(o, "sample_rate", p.sample_rate);
-  PutOpt(o, "channels", p.channels);
-  PutOpt(o, "bitrate", p.bitrate);
   o["rotation"] = p.rotation;
   if (ctx.asset.media_type == MediaType::kAudio) {
     // The measured facts replace the row's; what people or other steps set stays.

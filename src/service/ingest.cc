@@ -15,6 +15,7 @@
 #include "media/probe.h"
 #include "media/sniff.h"
 #include "service/analysis.h"
+#include "service/probe_json.h"
 
 namespace pixvault::service {
 namespace {
@@ -38,16 +39,8 @@ Error ErrnoError(const std::string& what, int err) {
 }
 
 std::string MediaMetadataJson(const media::Sniffed& sniffed, const media::ProbeResult& probe) {
-  boost::json::object o;
+  boost::json::object o = ProbeFactsJson(probe);
   o["format"] = sniffed.format;
-  if (probe.container) o["container"] = *probe.container;
-  if (probe.video_codec) o["video_codec"] = *probe.video_codec;
-  if (probe.audio_codec) o["audio_codec"] = *probe.audio_codec;
-  if (probe.pixel_format) o["pixel_format"] = *probe.pixel_format;
-  if (probe.sample_rate) o["sample_rate"] = *probe.sample_rate;
-  if (probe.channels) o["channels"] = *probe.channels;
-  if (probe.bitrate) o["bitrate"] = *probe.bitrate;
-  if (probe.rotation) o["rotation"] = probe.rotation;
   return boost::json::serialize(o);
 }
 
