@@ -12,6 +12,8 @@ ff() { ffmpeg -hide_banner -loglevel error -y "$@"; }
   -filter_complex "[1]trim=duration=3[b];[0][b]xfade=transition=fade:duration=1:offset=2,format=yuv420p" \
   "$dir/video/crossfade.mp4"
 [ -f "$dir/images/frame.png" ] || ff -f lavfi -i testsrc2=size=1280x720 -frames:v 1 "$dir/images/frame.png"
+# The same picture again as a lower-quality JPEG: a near duplicate of frame.png.
+[ -f "$dir/images/frame-copy.jpg" ] || ff -i "$dir/images/frame.png" -q:v 12 "$dir/images/frame-copy.jpg"
 [ -f "$dir/images/gradient.jpg" ] || ff -f lavfi -i "gradients=size=800x600:seed=7" -frames:v 1 "$dir/images/gradient.jpg"
 [ -f "$dir/audio/tone.wav" ] || ff -f lavfi -i sine=frequency=220:duration=3 "$dir/audio/tone.wav"
 [ -f "$dir/audio/noise.mp3" ] || ff -f lavfi -i anoisesrc=duration=2:color=pink "$dir/audio/noise.mp3" || true

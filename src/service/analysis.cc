@@ -295,7 +295,7 @@ Result<std::string> Analyzer::RunAudio(StepContext& ctx) {
     const char* kind = media::AudioWindowKindName(w.kind);
     if (!runs.empty()) {
       json::array& last = runs.back().as_array();
-      if (last[2].as_string() == kind && last[1].as_double() == w.start_sec) {
+      if (last[2].as_string() == kind) {  // windows are contiguous
         last[1] = w.end_sec;
         continue;
       }
