@@ -14,21 +14,12 @@ extern "C" {
 #include <system_error>
 
 #include "media/av_util.h"
+#include "media/raster.h"
 #include "media/sniff.h"
 #include "media/vips_util.h"
 
 namespace pixvault::media {
 namespace {
-
-Status CheckPixels(std::int64_t width, std::int64_t height, std::int64_t max_pixels,
-                   std::string_view what) {
-  const std::int64_t pixels = width * height;
-  if (pixels <= max_pixels) return Ok();
-  return Fail(ErrorCode::kInvalidArgument,
-              std::string(what) + " is " + std::to_string(width) + "x" + std::to_string(height) +
-                  " (" + std::to_string(pixels) + " pixels), more than the limit of " +
-                  std::to_string(max_pixels) + " pixels");
-}
 
 // ---- Video and audio (libavformat) ----
 
@@ -37,7 +28,7 @@ Status CheckFrameSizes(const AVFormatContext& context, std::int64_t max_pixels) 
   for (unsigned i = 0; i < context.nb_streams; ++i) {
     const AVCodecParameters& par = *context.streams[i]->codecpar;
     if (par.codec_type == AVMEDIA_TYPE_VIDEO && par.width > 0 && par.height > 0) {
-      PV_RETURN_IF_ERROR(CheckPixels(par.width, par.height, max_pixels, "video frame"));
+      PV_RETURN_IF_ERROR(CheckPixelLimit(par.width, par.height, max_pixels, "video frame"));
     }
   }
   return Ok();
@@ -204,7 +195,7 @@ Result<ProbeResult> ProbeImage(const std::filesystem::path& path, const ProbeOpt
   if (image == nullptr) return Fail(VipsError(ErrorCode::kCorrupt, "cannot read image header"));
   const int width = vips_image_get_width(image.get());
   const int height = vips_image_get_height(image.get());
-  PV_RETURN_IF_ERROR(CheckPixels(width, height, options.max_pixels, "image"));
+  PV_RETURN_IF_ERROR(CheckPixelLimit(width, height, options.max_pixels, "image"));
 
   ProbeResult result;
   result.width = width;

@@ -183,6 +183,15 @@ Result<AnalysisOutcome> Analyzer::Analyze(AssetId id, const std::vector<std::str
   return outcome;
 }
 
+Result<AssetAudioMetadata> Analyzer::AudioMetadataOf(AssetId id) {
+  auto existing = store_.GetAudioMetadata(kSystem, id);
+  if (existing) return std::move(*existing);
+  if (existing.error().code != ErrorCode::kNotFound) return Fail(existing.error());
+  AssetAudioMetadata fresh;
+  fresh.asset_id = id;
+  return fresh;
+}
+
 Result<std::string> Analyzer::RunProbe(StepContext& ctx) {
   media::ProbeOptions po;
   po.max_pixels = options_.max_pixels;
@@ -214,14 +223,7 @@ Result<std::string> Analyzer::RunProbe(StepContext& ctx) {
   o["rotation"] = p.rotation;
   if (ctx.asset.media_type == MediaType::kAudio) {
     // The measured facts replace the row's; what people or other steps set stays.
-    AssetAudioMetadata m;
-    auto existing = store_.GetAudioMetadata(kSystem, ctx.asset.id);
-    if (existing) {
-      m = std::move(*existing);
-    } else if (existing.error().code != ErrorCode::kNotFound) {
-      return Fail(existing.error());
-    }
-    m.asset_id = ctx.asset.id;
+    PV_ASSIGN_OR_RETURN(AssetAudioMetadata m, AudioMetadataOf(ctx.asset.id));
     if (p.sample_rate) m.sample_rate = *p.sample_rate;
     if (p.channels) m.channels = *p.channels;
     if (p.bitrate) m.bitrate = *p.bitrate;
@@ -317,14 +319,7 @@ Result<std::string> Analyzer::RunAudio(StepContext& ctx) {
   PutOpt(o, "bitrate", a.bitrate);
 
   // The measured fields of asset_audio_metadata; `extra` keeps its other keys.
-  AssetAudioMetadata m;
-  auto existing = store_.GetAudioMetadata(kSystem, ctx.asset.id);
-  if (existing) {
-    m = std::move(*existing);
-  } else if (existing.error().code != ErrorCode::kNotFound) {
-    return Fail(existing.error());
-  }
-  m.asset_id = ctx.asset.id;
+  PV_ASSIGN_OR_RETURN(AssetAudioMetadata m, AudioMetadataOf(ctx.asset.id));
   m.sample_rate = a.sample_rate;
   m.channels = a.channels;
   if (!a.codec.empty()) m.codec = a.codec;

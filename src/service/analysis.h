@@ -100,6 +100,8 @@ class Analyzer {
   Result<std::string> RunProbe(StepContext& ctx);
   Result<std::string> RunThumbnail(StepContext& ctx);
   Result<std::string> RunAudio(StepContext& ctx);
+  // The asset's audio metadata row, or an empty one for it when there is none yet.
+  Result<AssetAudioMetadata> AudioMetadataOf(AssetId id);
 
   storage::Store& store_;
   blob::BlobStore& blobs_;
