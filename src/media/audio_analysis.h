@@ -108,9 +108,12 @@ struct AudioAnalysis {
   double duration_sec = 0;              // decoded samples / sample_rate
   std::int64_t samples = 0;             // decoded samples per channel
   std::int64_t decoded_frames = 0;      // FFmpeg audio frames decoded
-  std::int64_t decode_errors = 0;       // packets the decoder rejected (skipped)
-  bool complete = true;                 // false when reading stopped at damaged data
-  double analysed_sec = 0;              // seconds that tempo and the classifier covered
+  std::int64_t decode_errors = 0;       // packets or frames the decoder rejected (skipped)
+  // False when reading stopped at an error, or when the decoded audio is shorter than the
+  // container's stated duration by more than 5% (and 0.5 s): a truncated file. A file cut
+  // where no header says otherwise (raw CBR MP3, WAV) still reads as complete.
+  bool complete = true;
+  double analysed_sec = 0;  // seconds that tempo and the classifier covered
 
   AudioLoudness loudness;
   std::optional<AudioTempo> tempo;  // absent for silence and for signals without a beat

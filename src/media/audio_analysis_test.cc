@@ -459,7 +459,12 @@ TEST(AudioErrors, TruncatedMp3GivesTheDecodedPart) {
   ASSERT_TRUE(a.has_value()) << a.error().message;
   EXPECT_GT(a->duration_sec, 3);
   EXPECT_LT(a->duration_sec, 7);
+  EXPECT_FALSE(a->complete);  // the Xing header says 10 s
   EXPECT_TRUE(a->loudness.integrated_lufs.has_value());
+  const Result<AudioAnalysis> whole = Analyze(path);
+  ASSERT_TRUE(whole.has_value()) << whole.error().message;
+  EXPECT_TRUE(whole->complete);
+  EXPECT_EQ(whole->decode_errors, 0);
 
   // Only the first 100 bytes: a header at most, no audio frame.
   const std::filesystem::path stub = ScratchDir() / "trunc-stub.mp3";
