@@ -393,6 +393,25 @@ TEST(AudioFormats, OddPcmLayoutsDecode) {
   }
 }
 
+TEST(AudioFormats, AFormatChangeMidStreamIsResampledToTheFirstFrames) {
+  // Two MP3 streams back to back: 3 s mono at 22.05 kHz, then 3 s stereo at 44.1 kHz.
+  PV_GENERATED_OR_SKIP(first, "change-a.mp3",
+                       "-f lavfi -i sine=f=440:r=22050:d=3 -c:a libmp3lame -write_xing 0");
+  PV_GENERATED_OR_SKIP(second, "change-b.mp3",
+                       "-f lavfi -i sine=f=440:r=44100:d=3 -ac 2 -c:a libmp3lame -write_xing 0");
+  const std::filesystem::path joined = ScratchDir() / "change-joined.mp3";
+  WriteFile(joined, ReadFile(first) + ReadFile(second));
+  const Result<AudioAnalysis> a = Analyze(joined);
+  ASSERT_TRUE(a.has_value()) << a.error().message;
+  EXPECT_EQ(a->sample_rate, 22050);
+  EXPECT_EQ(a->channels, 1);
+  EXPECT_NEAR(a->duration_sec, 6.05, 0.1);
+  const std::optional<Reference> ref = FfmpegEbur128(joined);
+  ASSERT_TRUE(ref.has_value());
+  ASSERT_TRUE(a->loudness.integrated_lufs.has_value());
+  EXPECT_NEAR(*a->loudness.integrated_lufs, ref->integrated, 0.1);
+}
+
 TEST(AudioFormats, CompressedFormatsAndVideoWithSound) {
   struct Case {
     const char* name;
@@ -487,7 +506,7 @@ TEST(AudioErrors, InvalidOptions) {
   EXPECT_EQ(Analyze(path, options).error().code, ErrorCode::kInvalidArgument);
 }
 
-TEST(AudioWindowKind, Names) {
+TEST(AudioWindowKindName, NamesEveryKind) {
   EXPECT_STREQ(AudioWindowKindName(AudioWindowKind::kSilence), "silence");
   EXPECT_STREQ(AudioWindowKindName(AudioWindowKind::kSpeech), "speech");
   EXPECT_STREQ(AudioWindowKindName(AudioWindowKind::kMusic), "music");
