@@ -111,7 +111,6 @@ ffmpeg_ebur128() {
 
 # Each tool once per file as its own process, timed from outside (process start included).
 : >"$tmp/loudness.tsv"
-pv_total=0 ff_total=0 audio_total=0
 for f in "${loudness_files[@]}" "${long_files[@]}"; do
   t0=$(now_ns)
   line=$("$audio_bench" "$tmp/$f") || { log "audio_bench failed on $f"; exit 1; }
@@ -121,7 +120,6 @@ for f in "${loudness_files[@]}" "${long_files[@]}"; do
   [[ $(cut -f2 <<<"$line") = ok ]] || { log "AnalyzeAudio failed on $f: $line"; exit 1; }
   pv_s=$(seconds_between "$t0" "$t1")
   ff_s=$(seconds_between "$t1" "$t2")
-  duration=$(cut -f4 <<<"$line")
   printf '%s\t%s\t%s\t%s\t%s\n' "$f" "$(cut -f4-10 <<<"$line")" "$ref" "$pv_s" "$ff_s" \
     >>"$tmp/loudness.tsv"
   log "$f: pixvault $(cut -f5-7 <<<"$line" | tr '\t' ' ') in $pv_s s; ffmpeg $ref in $ff_s s"

@@ -27,7 +27,8 @@
 //   tuned on synthetic signals only; see AudioWindowKind.
 //
 // Ownership: nothing is retained between calls; the result is a plain value.
-// Thread-safety: safe to call from any number of threads at once.
+// Thread-safety: safe to call from any number of threads at once (libebur128's state
+// creation, which rewrites static tables, is serialised).
 //
 // Errors: kNotFound / kPermissionDenied / kUnavailable when the file cannot be read (as
 // OpenAvInput); kUnsupported for a container or codec pixvault does not open; kInvalidArgument

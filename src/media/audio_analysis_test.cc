@@ -7,6 +7,8 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "testing/temp_dir.h"
 #include "testing/test_media.h"
@@ -430,6 +432,27 @@ TEST(AudioFormats, CompressedFormatsAndVideoWithSound) {
     ASSERT_TRUE(a->loudness.integrated_lufs.has_value()) << c.name;
     // lavfi's sine source is 1/8 of full scale: about -21 LUFS for a mono 440 Hz tone.
     EXPECT_NEAR(*a->loudness.integrated_lufs, -21, 1.5) << c.name;
+  }
+}
+
+TEST(AudioFormats, ConcurrentAnalysesAgree) {
+  PV_GENERATED_OR_SKIP(path, "concurrent.wav", DrumArgs(90, 8));
+  const Result<AudioAnalysis> alone = Analyze(path);
+  ASSERT_TRUE(alone.has_value()) << alone.error().message;
+  std::vector<Result<AudioAnalysis>> results(4);
+  {
+    std::vector<std::thread> threads;
+    for (Result<AudioAnalysis>& r : results) {
+      threads.emplace_back([&r, &path] { r = Analyze(path); });
+    }
+    for (std::thread& t : threads) t.join();
+  }
+  for (const Result<AudioAnalysis>& r : results) {
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+    EXPECT_EQ(r->loudness.integrated_lufs, alone->loudness.integrated_lufs);
+    EXPECT_EQ(r->loudness.true_peak_dbtp, alone->loudness.true_peak_dbtp);
+    ASSERT_TRUE(r->tempo.has_value() && alone->tempo.has_value());
+    EXPECT_EQ(r->tempo->bpm, alone->tempo->bpm);
   }
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -72,6 +73,16 @@ int Ebur128Channel(const AVChannelLayout& layout, int index) {
   }
 }
 
+// libebur128 1.2 fills its static tables (histogram bins, gate constants) in every
+// ebur128_init, always with the same values; inits are serialised here so that two analyses
+// starting at once do not write them concurrently. (A meter reading the tables while another
+// thread's init rewrites them still sees the same values.)
+ebur128_state* Ebur128Init(unsigned channels, unsigned long sample_rate, int mode) {
+  static std::mutex init_mutex;
+  const std::lock_guard lock(init_mutex);
+  return ebur128_init(channels, sample_rate, mode);
+}
+
 std::optional<double> Decibels(double linear) {
   if (!(linear > 0) || !std::isfinite(linear)) return std::nullopt;
   return 20 * std::log10(linear);
@@ -125,12 +136,12 @@ Status AudioSink::Start(const AVFrame& frame, const AVChannelLayout& in_layout) 
       EBUR128_MODE_I | EBUR128_MODE_TRUE_PEAK | (histogram_ ? EBUR128_MODE_HISTOGRAM : 0);
   // What ebur128_loudness_window(..., 100) covers, so that the 100 ms windows tile.
   samples_per_100ms_ = std::max<std::int64_t>(1, sample_rate_ / 10);
-  state_.reset(ebur128_init(static_cast<unsigned>(layout_.nb_channels),
-                            static_cast<unsigned long>(sample_rate_), mode));
+  state_.reset(Ebur128Init(static_cast<unsigned>(layout_.nb_channels),
+                           static_cast<unsigned long>(sample_rate_), mode));
   if (!state_) return Fail(ErrorCode::kInternal, "libebur128 could not start");
   if (sample_rate_ < kTruePeakMinRate) {
-    peak_state_.reset(ebur128_init(static_cast<unsigned>(layout_.nb_channels), kTruePeakRate,
-                                   EBUR128_MODE_TRUE_PEAK));
+    peak_state_.reset(Ebur128Init(static_cast<unsigned>(layout_.nb_channels), kTruePeakRate,
+                                  EBUR128_MODE_TRUE_PEAK));
     if (!peak_state_) return Fail(ErrorCode::kInternal, "libebur128 could not start");
   }
   for (int c = 0; c < layout_.nb_channels; ++c) {
