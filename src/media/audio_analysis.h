@@ -5,7 +5,7 @@
 // `AnalyzeAudio` decodes the stream once, streaming: decoded samples are never kept, so memory
 // does not grow with the length of the file, except for two bounded parts: the tempo and
 // classifier features of the first `AudioAnalysisOptions::feature_limit_sec` seconds (about
-// 1 KiB per second analysed), and libebur128's exact gating-block lists for loudness, about
+// 1 KiB per second analysed), and libebur128's exact gating-block list for loudness, about
 // 20 KiB per minute of audio, kept only up to `exact_loudness_limit_sec`: longer files are
 // measured in libebur128's histogram mode, whose memory is constant (0.1 LU bins; a file that
 // turns out longer than its header said is decoded a second time in that mode).
@@ -69,14 +69,14 @@ struct AudioAnalysisOptions {
 
 // EBU R 128 measurements of the whole stream. An absent value means there was nothing to
 // measure: integrated loudness is absent when every 400 ms block is below the -70 LUFS
-// absolute gate (silence), the range when fewer than two 3 s blocks pass the gates, the peaks
-// for digital silence (all samples zero).
+// absolute gate (silence); the range too, and also when no 3 s short-term value passes the
+// gates (less than 3 s of audio); the peaks for digital silence (all samples zero).
 struct AudioLoudness {
   std::optional<double> integrated_lufs;
   std::optional<double> range_lu;          // loudness range (LRA)
   std::optional<double> true_peak_dbtp;    // max over channels (see the top of the file)
   std::optional<double> sample_peak_dbfs;  // max over channels
-  bool histogram_mode = false;             // measured with 0.1 LU bins (long files)
+  bool histogram_mode = false;             // integrated loudness from 0.1 LU bins (long files)
 };
 
 struct AudioTempo {

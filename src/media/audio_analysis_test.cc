@@ -275,6 +275,9 @@ TEST(AudioTempo, TooShortForATempo) {
   const Result<AudioAnalysis> a = Analyze(path);
   ASSERT_TRUE(a.has_value()) << a.error().message;
   EXPECT_FALSE(a->tempo.has_value());
+  // Loud enough for integrated loudness, too short for a 3 s short-term value (LRA).
+  EXPECT_TRUE(a->loudness.integrated_lufs.has_value());
+  EXPECT_FALSE(a->loudness.range_lu.has_value());
 }
 
 TEST(AudioTempo, NoiseHasNoTempo) {
