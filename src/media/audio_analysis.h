@@ -5,7 +5,7 @@
 // `AnalyzeAudio` decodes the stream once, streaming: decoded samples are never kept, so memory
 // does not grow with the length of the file, except for two bounded parts: the tempo and
 // classifier features of the first `AudioAnalysisOptions::feature_limit_sec` seconds (about
-// 1 KiB per second analysed), and libebur128's exact gating-block lists for loudness, about
+// 1 KiB per second analysed), and libebur128's exact gating-block list for loudness, about
 // 20 KiB per minute of audio, kept only up to `exact_loudness_limit_sec`: longer files are
 // measured in libebur128's histogram mode, whose memory is constant (0.1 LU bins; a file that
 // turns out longer than its header said is decoded a second time in that mode).
@@ -27,7 +27,8 @@
 //   tuned on synthetic signals only; see AudioWindowKind.
 //
 // Ownership: nothing is retained between calls; the result is a plain value.
-// Thread-safety: safe to call from any number of threads at once.
+// Thread-safety: safe to call from any number of threads at once (libebur128's state
+// creation, which rewrites static tables, is serialised).
 //
 // Errors: kNotFound / kPermissionDenied / kUnavailable when the file cannot be read (as
 // OpenAvInput); kUnsupported for a container or codec pixvault does not open; kInvalidArgument
@@ -68,14 +69,14 @@ struct AudioAnalysisOptions {
 
 // EBU R 128 measurements of the whole stream. An absent value means there was nothing to
 // measure: integrated loudness is absent when every 400 ms block is below the -70 LUFS
-// absolute gate (silence), the range when fewer than two 3 s blocks pass the gates, the peaks
-// for digital silence (all samples zero).
+// absolute gate (silence); the range too, and also when no 3 s short-term value passes the
+// gates (less than 3 s of audio); the peaks for digital silence (all samples zero).
 struct AudioLoudness {
   std::optional<double> integrated_lufs;
   std::optional<double> range_lu;          // loudness range (LRA)
   std::optional<double> true_peak_dbtp;    // max over channels (see the top of the file)
   std::optional<double> sample_peak_dbfs;  // max over channels
-  bool histogram_mode = false;             // measured with 0.1 LU bins (long files)
+  bool histogram_mode = false;             // integrated loudness from 0.1 LU bins (long files)
 };
 
 struct AudioTempo {
@@ -108,9 +109,12 @@ struct AudioAnalysis {
   double duration_sec = 0;              // decoded samples / sample_rate
   std::int64_t samples = 0;             // decoded samples per channel
   std::int64_t decoded_frames = 0;      // FFmpeg audio frames decoded
-  std::int64_t decode_errors = 0;       // packets the decoder rejected (skipped)
-  bool complete = true;                 // false when reading stopped at damaged data
-  double analysed_sec = 0;              // seconds that tempo and the classifier covered
+  std::int64_t decode_errors = 0;       // packets or frames the decoder rejected (skipped)
+  // False when reading stopped at an error, or when the decoded audio is shorter than the
+  // container's stated duration by more than 5% (and 0.5 s): a truncated file. A file cut
+  // where no header says otherwise (raw CBR MP3, WAV) still reads as complete.
+  bool complete = true;
+  double analysed_sec = 0;  // seconds that tempo and the classifier covered
 
   AudioLoudness loudness;
   std::optional<AudioTempo> tempo;  // absent for silence and for signals without a beat

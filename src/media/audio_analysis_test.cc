@@ -7,6 +7,8 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "testing/temp_dir.h"
 #include "testing/test_media.h"
@@ -273,6 +275,9 @@ TEST(AudioTempo, TooShortForATempo) {
   const Result<AudioAnalysis> a = Analyze(path);
   ASSERT_TRUE(a.has_value()) << a.error().message;
   EXPECT_FALSE(a->tempo.has_value());
+  // Loud enough for integrated loudness, too short for a 3 s short-term value (LRA).
+  EXPECT_TRUE(a->loudness.integrated_lufs.has_value());
+  EXPECT_FALSE(a->loudness.range_lu.has_value());
 }
 
 TEST(AudioTempo, NoiseHasNoTempo) {
@@ -393,6 +398,25 @@ TEST(AudioFormats, OddPcmLayoutsDecode) {
   }
 }
 
+TEST(AudioFormats, AFormatChangeMidStreamIsResampledToTheFirstFrames) {
+  // Two MP3 streams back to back: 3 s mono at 22.05 kHz, then 3 s stereo at 44.1 kHz.
+  PV_GENERATED_OR_SKIP(first, "change-a.mp3",
+                       "-f lavfi -i sine=f=440:r=22050:d=3 -c:a libmp3lame -write_xing 0");
+  PV_GENERATED_OR_SKIP(second, "change-b.mp3",
+                       "-f lavfi -i sine=f=440:r=44100:d=3 -ac 2 -c:a libmp3lame -write_xing 0");
+  const std::filesystem::path joined = ScratchDir() / "change-joined.mp3";
+  WriteFile(joined, ReadFile(first) + ReadFile(second));
+  const Result<AudioAnalysis> a = Analyze(joined);
+  ASSERT_TRUE(a.has_value()) << a.error().message;
+  EXPECT_EQ(a->sample_rate, 22050);
+  EXPECT_EQ(a->channels, 1);
+  EXPECT_NEAR(a->duration_sec, 6.05, 0.1);
+  const std::optional<Reference> ref = FfmpegEbur128(joined);
+  ASSERT_TRUE(ref.has_value());
+  ASSERT_TRUE(a->loudness.integrated_lufs.has_value());
+  EXPECT_NEAR(*a->loudness.integrated_lufs, ref->integrated, 0.1);
+}
+
 TEST(AudioFormats, CompressedFormatsAndVideoWithSound) {
   struct Case {
     const char* name;
@@ -411,6 +435,27 @@ TEST(AudioFormats, CompressedFormatsAndVideoWithSound) {
     ASSERT_TRUE(a->loudness.integrated_lufs.has_value()) << c.name;
     // lavfi's sine source is 1/8 of full scale: about -21 LUFS for a mono 440 Hz tone.
     EXPECT_NEAR(*a->loudness.integrated_lufs, -21, 1.5) << c.name;
+  }
+}
+
+TEST(AudioFormats, ConcurrentAnalysesAgree) {
+  PV_GENERATED_OR_SKIP(path, "concurrent.wav", DrumArgs(90, 8));
+  const Result<AudioAnalysis> alone = Analyze(path);
+  ASSERT_TRUE(alone.has_value()) << alone.error().message;
+  std::vector<Result<AudioAnalysis>> results(4);
+  {
+    std::vector<std::thread> threads;
+    for (Result<AudioAnalysis>& r : results) {
+      threads.emplace_back([&r, &path] { r = Analyze(path); });
+    }
+    for (std::thread& t : threads) t.join();
+  }
+  for (const Result<AudioAnalysis>& r : results) {
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+    EXPECT_EQ(r->loudness.integrated_lufs, alone->loudness.integrated_lufs);
+    EXPECT_EQ(r->loudness.true_peak_dbtp, alone->loudness.true_peak_dbtp);
+    ASSERT_TRUE(r->tempo.has_value() && alone->tempo.has_value());
+    EXPECT_EQ(r->tempo->bpm, alone->tempo->bpm);
   }
 }
 
@@ -459,7 +504,12 @@ TEST(AudioErrors, TruncatedMp3GivesTheDecodedPart) {
   ASSERT_TRUE(a.has_value()) << a.error().message;
   EXPECT_GT(a->duration_sec, 3);
   EXPECT_LT(a->duration_sec, 7);
+  EXPECT_FALSE(a->complete);  // the Xing header says 10 s
   EXPECT_TRUE(a->loudness.integrated_lufs.has_value());
+  const Result<AudioAnalysis> whole = Analyze(path);
+  ASSERT_TRUE(whole.has_value()) << whole.error().message;
+  EXPECT_TRUE(whole->complete);
+  EXPECT_EQ(whole->decode_errors, 0);
 
   // Only the first 100 bytes: a header at most, no audio frame.
   const std::filesystem::path stub = ScratchDir() / "trunc-stub.mp3";
@@ -482,7 +532,7 @@ TEST(AudioErrors, InvalidOptions) {
   EXPECT_EQ(Analyze(path, options).error().code, ErrorCode::kInvalidArgument);
 }
 
-TEST(AudioWindowKind, Names) {
+TEST(AudioWindowKindName, NamesEveryKind) {
   EXPECT_STREQ(AudioWindowKindName(AudioWindowKind::kSilence), "silence");
   EXPECT_STREQ(AudioWindowKindName(AudioWindowKind::kSpeech), "speech");
   EXPECT_STREQ(AudioWindowKindName(AudioWindowKind::kMusic), "music");

@@ -123,7 +123,6 @@ void AudioFeatureExtractor::EndWindow() {
     window.kind = votes >= 2 ? AudioWindowKind::kSpeech : AudioWindowKind::kMusic;
   }
   windows_.push_back(window);
-  features_.push_back(f);
   frame_power_.clear();
   frame_zcr_.clear();
 }

@@ -18,7 +18,9 @@
 // syllable-like bursts of a buzzy harmonic tone and noise with pauses measured 0.69-0.89 low-
 // energy ratio, 0.6-1.4 ZCR variation, 2.3-4.2 flux variation; a sustained chord 0.00 / 0.1 /
 // 0.5; a chord pulsing on a kick 0.22-0.29 / 0.2-0.3 / 2.4-2.9; an arpeggio of decaying notes
-// 0.36 / 0.2 / 3.7-4.0. Real recordings will fall outside these; treat labels as hints.
+// 0.36 / 0.2 / 3.7-4.0. Percussion alone (clicks, a drum loop) also looks like speech here;
+// AnalyzeAudio relabels every window of a file with a steady beat as music. Real recordings
+// will fall outside these ranges; treat the labels as hints.
 //
 // Ownership: a plain value. Thread-safety: none; one extractor per analysis.
 #pragma once
@@ -36,7 +38,7 @@ inline constexpr double kSpeechLowEnergyRatio = 0.50;
 inline constexpr double kSpeechZcrVariation = 0.50;
 inline constexpr double kSpeechFluxVariation = 2.0;
 
-// What a window's label was decided from (reported by the benchmark for tuning).
+// What a window's label is decided from.
 struct AudioWindowFeatures {
   double rms_dbfs = 0;
   double low_energy_ratio = 0;  // frames with power below half the window's mean power
@@ -59,7 +61,6 @@ class AudioFeatureExtractor {
   double seconds() const { return static_cast<double>(samples_) / kSampleRate; }
   const std::vector<float>& onset() const { return onset_; }
   const std::vector<AudioWindow>& windows() const { return windows_; }
-  const std::vector<AudioWindowFeatures>& window_features() const { return features_; }
 
  private:
   static constexpr int kFftSize = 512;
@@ -95,7 +96,6 @@ class AudioFeatureExtractor {
   std::vector<double> frame_zcr_;
 
   std::vector<AudioWindow> windows_;
-  std::vector<AudioWindowFeatures> features_;
 };
 
 }  // namespace pixvault::media

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -71,6 +73,16 @@ int Ebur128Channel(const AVChannelLayout& layout, int index) {
   }
 }
 
+// libebur128 1.2 fills its static tables (histogram bins, gate constants) in every
+// ebur128_init, always with the same values; inits are serialised here so that two analyses
+// starting at once do not write them concurrently. (A meter reading the tables while another
+// thread's init rewrites them still sees the same values.)
+ebur128_state* Ebur128Init(unsigned channels, unsigned long sample_rate, int mode) {
+  static std::mutex init_mutex;
+  const std::lock_guard lock(init_mutex);
+  return ebur128_init(channels, sample_rate, mode);
+}
+
 std::optional<double> Decibels(double linear) {
   if (!(linear > 0) || !std::isfinite(linear)) return std::nullopt;
   return 20 * std::log10(linear);
@@ -118,16 +130,18 @@ Status AudioSink::Start(const AVFrame& frame, const AVChannelLayout& in_layout) 
   if (const int rc = av_channel_layout_copy(&layout_, &in_layout); rc < 0) {
     return Fail(AvError(rc, "copy channel layout"));
   }
-  // Short-term loudness (MODE_S) feeds our own LRA gating (loudness_range.h).
-  const int mode = EBUR128_MODE_I | EBUR128_MODE_S | EBUR128_MODE_TRUE_PEAK |
-                   (histogram_ ? EBUR128_MODE_HISTOGRAM : 0);
-  samples_per_100ms_ = (static_cast<std::int64_t>(sample_rate_) + 5) / 10;
-  state_.reset(ebur128_init(static_cast<unsigned>(layout_.nb_channels),
-                            static_cast<unsigned long>(sample_rate_), mode));
+  // Short-term loudness for our own LRA gating (loudness_range.h) is built from 100 ms
+  // windows (see Measure), so no MODE_S and no MODE_LRA.
+  const int mode =
+      EBUR128_MODE_I | EBUR128_MODE_TRUE_PEAK | (histogram_ ? EBUR128_MODE_HISTOGRAM : 0);
+  // What ebur128_loudness_window(..., 100) covers, so that the 100 ms windows tile.
+  samples_per_100ms_ = std::max<std::int64_t>(1, sample_rate_ / 10);
+  state_.reset(Ebur128Init(static_cast<unsigned>(layout_.nb_channels),
+                           static_cast<unsigned long>(sample_rate_), mode));
   if (!state_) return Fail(ErrorCode::kInternal, "libebur128 could not start");
   if (sample_rate_ < kTruePeakMinRate) {
-    peak_state_.reset(ebur128_init(static_cast<unsigned>(layout_.nb_channels), kTruePeakRate,
-                                   EBUR128_MODE_TRUE_PEAK));
+    peak_state_.reset(Ebur128Init(static_cast<unsigned>(layout_.nb_channels), kTruePeakRate,
+                                  EBUR128_MODE_TRUE_PEAK));
     if (!peak_state_) return Fail(ErrorCode::kInternal, "libebur128 could not start");
   }
   for (int c = 0; c < layout_.nb_channels; ++c) {
@@ -200,8 +214,10 @@ Status AudioSink::ConsumeWithLayout(const AVFrame& frame, const AVChannelLayout&
   return Convert(frame.extended_data, frame.nb_samples);
 }
 
-// Feeds libebur128, reading the short-term loudness at every 100 ms of audio once 3 s have
-// been measured.
+// Feeds libebur128. At every 100 ms of audio, reads the loudness of that 100 ms and, once 3 s
+// have been measured, derives the short-term (3 s) loudness from the last 30 of them: the
+// same value as ebur128_loudness_shortterm (which sums the whole 3 s again at each call, 30
+// times the work).
 Status AudioSink::Measure(const float* data, int frames) {
   while (frames > 0) {
     const auto take = static_cast<int>(
@@ -212,12 +228,19 @@ Status AudioSink::Measure(const float* data, int frames) {
     data += static_cast<std::ptrdiff_t>(take) * channels();
     frames -= take;
     samples_ += take;
-    if (samples_ % samples_per_100ms_ == 0 && samples_ >= 30 * samples_per_100ms_) {
-      double short_term = 0;
-      PV_RETURN_IF_ERROR(Ebur128Status(ebur128_loudness_shortterm(state_.get(), &short_term),
-                                       "short-term loudness"));
-      range_.Add(short_term);
-    }
+    if (samples_ % samples_per_100ms_ != 0) continue;
+    double block = 0;
+    PV_RETURN_IF_ERROR(
+        Ebur128Status(ebur128_loudness_window(state_.get(), 100, &block), "100 ms loudness"));
+    // BS.1770: loudness = -0.691 + 10 log10(weighted mean square); silence is -inf.
+    block_energy_[blocks_ % block_energy_.size()] =
+        std::isfinite(block) ? std::pow(10.0, (block + 0.691) / 10) : 0.0;
+    if (++blocks_ < block_energy_.size()) continue;
+    double energy = 0;
+    for (const double e : block_energy_) energy += e;
+    energy /= static_cast<double>(block_energy_.size());
+    range_.Add(energy > 0 ? -0.691 + 10 * std::log10(energy)
+                          : -std::numeric_limits<double>::infinity());
   }
   return Ok();
 }

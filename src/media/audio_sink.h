@@ -1,8 +1,9 @@
 // Where AnalyzeAudio's decoded frames go (internal to src/media): libebur128 at the stream's
 // own rate and channel layout (samples converted to interleaved float only), a 48 kHz copy for
 // true peak when the stream's rate is below 44.1 kHz, short-term loudness every 100 ms for the
-// loudness range, and a mono 11025 Hz downmix (mean of the non-LFE channels) for the tempo and
-// classifier features, up to AudioAnalysisOptions::feature_limit_sec.
+// loudness range (from libebur128's 100 ms loudness), and a mono 11025 Hz downmix (mean of the
+// non-LFE channels) for the tempo and classifier features, up to
+// AudioAnalysisOptions::feature_limit_sec.
 //
 // The first frame fixes the measured rate and layout; later frames of another shape are
 // resampled to it. Ownership: owns its libebur128 states and resamplers (RAII). Thread-safety:
@@ -19,6 +20,7 @@ extern "C" {
 #include <libswresample/swresample.h>
 }
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -90,6 +92,8 @@ class AudioSink {
   std::vector<float> mono_;
   std::int64_t samples_ = 0;
   std::int64_t samples_per_100ms_ = 1;
+  std::array<double, 30> block_energy_{};  // the last 3 s as 100 ms mean squares, a ring
+  std::size_t blocks_ = 0;
   LoudnessRange range_;
 };
 

@@ -13,6 +13,8 @@ constexpr std::size_t kWindow = 2048;  // onset values per autocorrelation windo
 constexpr std::size_t kHop = 512;
 constexpr std::size_t kCandidates = 10;
 constexpr double kCompression = 0.5;  // |X|^0.5: the "generalized" autocorrelation
+constexpr int kFineSteps = 8;         // final period search: +-8 steps of 0.05%
+constexpr double kFineStep = 0.0005;
 
 // Averaged generalized autocorrelation of the windows of `onset`, normalised by lag 0 and
 // corrected for the shrinking overlap; `windows` is set to the number of windows used.
@@ -232,6 +234,18 @@ std::optional<AudioTempo> EstimateTempo(std::span<const float> onset, double rat
     norm += static_cast<double>(k) * k;
   }
   if (norm > 0) period = weighted / norm;
+  // Then the period within +-0.4% whose pulse trains line up best with the onsets: over a
+  // 12 s window even a 0.1% error drifts a fast beat's pulses off the onsets.
+  double best_period = period, best_beat = -1;
+  for (int step = -kFineSteps; step <= kFineSteps; ++step) {
+    const double candidate = period * (1 + kFineStep * step);
+    const double beat = PulseTrains(onset, candidate, window).beat;
+    if (beat > best_beat) {
+      best_beat = beat;
+      best_period = candidate;
+    }
+  }
+  period = best_period;
 
   // Pulses that barely rise above the average onset strength are not a beat (a steady chord
   // whose waveform beats against the analysis hop can look periodic).

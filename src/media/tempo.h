@@ -11,7 +11,8 @@
 //   4. octave decision without a trained model: go to the double tempo while the half-beat
 //      pulses are nearly as strong as the beats (pulse ratio >= kOctavePulseRatio), to the
 //      half tempo when every other beat is weak (ratio of the half tempo < kOctavePulseRatio);
-//   5. the period is refined to 0.05% by the same pulse-train correlation on a fine grid.
+//   5. the period is refined by a least-squares fit through the autocorrelation peaks at its
+//      multiples, then to 0.05% by the same pulse-train correlation on a fine grid.
 // Confidence is the correlation of the onset signal with itself one beat later (Pearson, per
 // window, averaged), clamped to [0, 1]: about 1 for a steady click track, low for speech and
 // noise. No tempo is reported when the beat pulses rise less than kMinPulseSalience times the
