@@ -145,6 +145,11 @@ TEST(RenderThumbnail, ExifOrientationIsApplied) {
   ASSERT_TRUE(thumb.has_value()) << thumb.error().message;
   EXPECT_EQ(thumb->width, 160);
   EXPECT_EQ(thumb->height, 320);
+  const VipsImagePtr out(
+      vips_image_new_from_buffer(thumb->webp.data(), thumb->webp.size(), "", nullptr));
+  ASSERT_NE(out, nullptr);
+  // Upright pixels must not carry a rotating tag (libvips writes orientation 1 or none).
+  EXPECT_EQ(vips_image_get_orientation(out.get()), 1);
   const Decoded decoded = DecodeWebp(thumb->webp);
   ASSERT_EQ(decoded.width, 160);
   EXPECT_TRUE(IsRed(decoded.At(decoded.width - 6, 5)));
@@ -160,6 +165,54 @@ TEST(RenderThumbnail, AlphaIsKept) {
   const Decoded decoded = DecodeWebp(thumb->webp);
   ASSERT_EQ(decoded.bands, 4);
   EXPECT_NEAR(decoded.At(100, 75)[3], 128, 8);
+}
+
+TEST(RenderThumbnail, EmbeddedIccProfileIsAppliedAndStripped) {
+  PV_MEDIA_OR_SKIP(path, "image.png");
+  ASSERT_TRUE(EnsureVipsInitialised().has_value());
+  const VipsImagePtr image(vips_image_new_from_file(path.c_str(), nullptr));
+  ASSERT_NE(image, nullptr);
+  const std::filesystem::path tagged = ScratchDir() / "tagged_srgb.jpeg";
+  ASSERT_EQ(vips_jpegsave(image.get(), tagged.c_str(), "profile", "srgb", nullptr), 0);
+  const VipsImagePtr check(vips_image_new_from_file(tagged.c_str(), nullptr));
+  ASSERT_NE(check, nullptr);
+  ASSERT_NE(vips_image_get_typeof(check.get(), VIPS_META_ICC_NAME), 0u);  // the test can fail
+
+  const Result<RenderedImage> thumb = Thumb(tagged, MediaType::kImage, 160);
+  ASSERT_TRUE(thumb.has_value()) << thumb.error().message;
+  EXPECT_EQ(thumb->width, 160);
+  const VipsImagePtr out(
+      vips_image_new_from_buffer(thumb->webp.data(), thumb->webp.size(), "", nullptr));
+  ASSERT_NE(out, nullptr);
+  EXPECT_EQ(vips_image_get_typeof(out.get(), VIPS_META_ICC_NAME), 0u);
+  const Decoded decoded = DecodeWebp(thumb->webp);
+  const Result<RenderedImage> plain = Thumb(path, MediaType::kImage, 160);
+  ASSERT_TRUE(plain.has_value());
+  EXPECT_NEAR(decoded.MeanBrightness(), DecodeWebp(plain->webp).MeanBrightness(), 6);
+}
+
+TEST(RenderThumbnail, ExifOfTheSourceIsNotCopied) {
+  PV_MEDIA_OR_SKIP(path, "image.jpeg");
+  const std::string jpeg = ReadFile(path);
+  // APP1 with a little-endian TIFF IFD of two entries: Make (0x010F, ASCII, 12 bytes at
+  // offset 38) and Orientation (0x0112) = 1; then the string.
+  const std::string tiff = std::string("II*\0\x08\0\0\0", 8) + std::string("\x02\0", 2) +
+                           std::string("\x0F\x01\x02\0\x0C\0\0\0\x26\0\0\0", 12) +
+                           std::string("\x12\x01\x03\0\x01\0\0\0\x01\0\0\0", 12) +
+                           std::string("\0\0\0\0", 4) + std::string("PIXVAULTCAM\0", 12);
+  const std::string app1 = std::string("\xFF\xE1\x00", 3) +
+                           std::string(1, static_cast<char>(2 + 6 + tiff.size())) +
+                           std::string("Exif\0\0", 6) + tiff;
+  const std::filesystem::path tagged = ScratchDir() / "camera_make.jpeg";
+  WriteFile(tagged, jpeg.substr(0, 2) + app1 + jpeg.substr(2));
+  ASSERT_NE(ReadFile(tagged).find("PIXVAULTCAM"), std::string::npos);
+
+  const Result<RenderedImage> thumb = Thumb(tagged, MediaType::kImage, 160);
+  ASSERT_TRUE(thumb.has_value()) << thumb.error().message;
+  EXPECT_EQ(thumb->webp.find("PIXVAULTCAM"), std::string::npos);
+  const Result<Derivatives> derivatives = RenderDerivatives(tagged, MediaType::kImage);
+  ASSERT_TRUE(derivatives.has_value()) << derivatives.error().message;
+  EXPECT_EQ(derivatives->preview.webp.find("PIXVAULTCAM"), std::string::npos);
 }
 
 TEST(RenderThumbnail, AnimatedImagesGiveTheirFirstFrame) {
