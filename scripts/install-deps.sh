@@ -16,8 +16,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # tools used at run and test time
   ffmpeg sqlite3 postgresql-15 postgresql-client-15 iproute2
-  # benchmarks only (make bench): HTTP load generator and client
-  wrk curl
+  # benchmarks only (make bench): HTTP load generator and client; vipsthumbnail
+  wrk curl libvips-tools
 )
 
 missing=()

@@ -141,8 +141,8 @@ Result<ImageHashes> HashGray(const GrayView& gray) {
 }
 
 Result<ImageHashes> HashImageFile(const std::filesystem::path& path, std::int64_t max_pixels) {
-  PV_ASSIGN_OR_RETURN(const VipsSourcePtr source, OpenImageSource(path, max_pixels));
-  PV_ASSIGN_OR_RETURN(const VipsImagePtr image, ThumbnailFromSource(source.get(), kHashDecodeSize));
+  PV_ASSIGN_OR_RETURN(const ImageSource source, OpenImageSource(path, max_pixels));
+  PV_ASSIGN_OR_RETURN(const VipsImagePtr image, ThumbnailFromSource(source, kHashDecodeSize));
   return HashImage(image.get());
 }
 

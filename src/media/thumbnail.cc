@@ -29,8 +29,8 @@ Status CheckQuality(int quality) {
 
 Result<RenderedImage> ImageThumbnail(const std::filesystem::path& path,
                                      const RenderOptions& options) {
-  PV_ASSIGN_OR_RETURN(const VipsSourcePtr source, OpenImageSource(path, options.max_pixels));
-  PV_ASSIGN_OR_RETURN(const VipsImagePtr image, ThumbnailFromSource(source.get(), options.size));
+  PV_ASSIGN_OR_RETURN(const ImageSource source, OpenImageSource(path, options.max_pixels));
+  PV_ASSIGN_OR_RETURN(const VipsImagePtr image, ThumbnailFromSource(source, options.size));
   return EncodeWebp(image.get(), options.webp_quality);
 }
 
@@ -98,9 +98,8 @@ Result<Derivatives> DerivativesOf(VipsImage* picture, const DerivativeOptions& o
 
 Result<Derivatives> ImageDerivatives(const std::filesystem::path& path,
                                      const DerivativeOptions& options) {
-  PV_ASSIGN_OR_RETURN(const VipsSourcePtr source, OpenImageSource(path, options.max_pixels));
-  PV_ASSIGN_OR_RETURN(const VipsImagePtr lazy,
-                      ThumbnailFromSource(source.get(), options.preview_size));
+  PV_ASSIGN_OR_RETURN(const ImageSource source, OpenImageSource(path, options.max_pixels));
+  PV_ASSIGN_OR_RETURN(const VipsImagePtr lazy, ThumbnailFromSource(source, options.preview_size));
   // Decoded once; the preview and thumbnail below are made from this copy.
   PV_ASSIGN_OR_RETURN(const VipsImagePtr picture, Materialise(lazy.get()));
   return DerivativesOf(picture.get(), options, /*with_hashes=*/true);

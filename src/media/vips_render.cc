@@ -44,7 +44,7 @@ Result<VipsImagePtr> ToDisplayable(VipsImage* image) {
 
 }  // namespace
 
-Result<VipsSourcePtr> OpenImageSource(const std::filesystem::path& path, std::int64_t max_pixels) {
+Result<ImageSource> OpenImageSource(const std::filesystem::path& path, std::int64_t max_pixels) {
   PV_RETURN_IF_ERROR(EnsureVipsInitialised());
   // A source, not a file name: vips_thumbnail(filename) parses "name.png[options]".
   VipsSourcePtr source(vips_source_new_from_file(path.c_str()));
@@ -61,19 +61,26 @@ Result<VipsSourcePtr> OpenImageSource(const std::filesystem::path& path, std::in
   if (header == nullptr) return Fail(VipsError(ErrorCode::kCorrupt, "cannot read image header"));
   PV_RETURN_IF_ERROR(CheckPixelLimit(vips_image_get_width(header.get()),
                                      vips_image_get_height(header.get()), max_pixels, "image"));
-  return source;
+  const bool has_icc_profile = vips_image_get_typeof(header.get(), VIPS_META_ICC_NAME) != 0;
+  return ImageSource{std::move(source), has_icc_profile};
 }
 
-Result<VipsImagePtr> ThumbnailFromSource(VipsSource* source, int size) {
+Result<VipsImagePtr> ThumbnailFromSource(const ImageSource& image, int size) {
   VipsImage* out = nullptr;
   // fail_on: truncated or undecodable data is an error, not a picture with a grey bottom. It
   // also goes in the loader's option string: libvips 8.14 does not forward the thumbnail's own
   // fail_on to the loader when reading from a source.
-  // export_profile: only files with an embedded ICC profile are transformed (to sRGB), so the
-  // stripped WebP shows the right colours; untagged files are taken as sRGB already.
-  const int rc = vips_thumbnail_source(source, &out, size, "height", size, "size", VIPS_SIZE_DOWN,
-                                       "fail_on", VIPS_FAIL_ON_ERROR, "option_string",
-                                       "fail_on=error", "export_profile", "srgb", nullptr);
+  // export_profile only for files with an embedded ICC profile, so the stripped WebP shows the
+  // right colours: given for every file, libvips would colour-manage untagged files too (from
+  // an assumed sRGB to sRGB), which costs about 15% more CPU for nothing.
+  const int rc =
+      image.has_icc_profile
+          ? vips_thumbnail_source(image.source.get(), &out, size, "height", size, "size",
+                                  VIPS_SIZE_DOWN, "fail_on", VIPS_FAIL_ON_ERROR, "option_string",
+                                  "fail_on=error", "export_profile", "srgb", nullptr)
+          : vips_thumbnail_source(image.source.get(), &out, size, "height", size, "size",
+                                  VIPS_SIZE_DOWN, "fail_on", VIPS_FAIL_ON_ERROR, "option_string",
+                                  "fail_on=error", nullptr);
   return Take(rc, out, ErrorCode::kCorrupt, "cannot decode image");
 }
 
@@ -122,7 +129,22 @@ Result<VipsImagePtr> RotateClockwise(VipsImage* image, std::int64_t degrees) {
 }
 
 Result<RenderedImage> EncodeWebp(VipsImage* image, int quality) {
-  PV_ASSIGN_OR_RETURN(const VipsImagePtr displayable, ToDisplayable(image));
+  PV_ASSIGN_OR_RETURN(const VipsImagePtr converted, ToDisplayable(image));
+  // libvips 8.14's webpsave ignores `strip` (EXIF, XMP and ICC profiles are written anyway),
+  // so every metadata item is dropped from a shallow copy first: thumbnails must not carry a
+  // photo's EXIF (location, camera serial...), and the pixels are sRGB by now, which is what an
+  // untagged WebP means.
+  VipsImage* out = nullptr;
+  PV_ASSIGN_OR_RETURN(const VipsImagePtr displayable,
+                      Take(vips_copy(converted.get(), &out, nullptr), out, ErrorCode::kInternal,
+                           "cannot copy image"));
+  if (gchar** fields = vips_image_get_fields(displayable.get()); fields != nullptr) {
+    // Names of built-in properties (width, bands...) are not metadata; removing them is a no-op.
+    for (gchar** field = fields; *field != nullptr; ++field) {
+      vips_image_remove(displayable.get(), *field);
+    }
+    g_strfreev(fields);
+  }
   void* raw = nullptr;
   std::size_t length = 0;
   const int rc =

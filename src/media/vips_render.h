@@ -16,18 +16,23 @@
 
 namespace pixvault::media {
 
+struct ImageSource {
+  VipsSourcePtr source;
+  bool has_icc_profile = false;  // the header carries an embedded ICC profile
+};
+
 // Opens the image file at `path` for decoding: the loader must be on the allowlist
 // (FindImageLoader) and the header's width * height at most `max_pixels`; nothing is decoded.
 // Errors: kNotFound / kUnavailable (unreadable), kCorrupt (no header), kUnsupported,
 // kInvalidArgument (too many pixels).
-[[nodiscard]] Result<VipsSourcePtr> OpenImageSource(const std::filesystem::path& path,
-                                                    std::int64_t max_pixels);
+[[nodiscard]] Result<ImageSource> OpenImageSource(const std::filesystem::path& path,
+                                                  std::int64_t max_pixels);
 
 // vips_thumbnail_source: the first frame scaled down (never up) to fit `size` x `size`,
-// shrink-on-load, EXIF orientation applied, colour-managed to sRGB when the file embeds a
+// shrink-on-load, EXIF orientation applied, colour-managed to sRGB when the file embeds an ICC
 // profile. Decode errors and truncation are kCorrupt. The result is lazy: pixels are decoded
 // when it is written.
-[[nodiscard]] Result<VipsImagePtr> ThumbnailFromSource(VipsSource* source, int size);
+[[nodiscard]] Result<VipsImagePtr> ThumbnailFromSource(const ImageSource& image, int size);
 
 // The same on an image already in memory (used to derive the thumbnail from the preview).
 [[nodiscard]] Result<VipsImagePtr> ThumbnailFromImage(VipsImage* image, int size);
