@@ -45,6 +45,7 @@ int RunServe(cli::Context& ctx, const ServeConfig& config) {
   http::Metrics metrics;
   http::ApiContext api{**store, **blobs, ingestor, ctx.clock(), metrics, config.api};
   api.analyzer = &analyzer;
+  api.derived = &derived;
   api.on_job_enqueued = [&pool] { pool.Wake(); };
   http::Router router;
   http::RegisterRoutes(router, api);

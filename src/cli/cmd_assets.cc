@@ -97,9 +97,10 @@ int CmdRemove(Context& ctx, const std::vector<std::int64_t>& ids) {
   if (!blobs) return ctx.ReportError(blobs.error());
   auto user = ctx.CurrentUser();
   if (!user) return ctx.ReportError(user.error());
+  const blob::DerivedFiles derived(ctx.options().data_dir);
   int code = 0;
   for (std::int64_t id : ids) {
-    auto deleted = service::DeleteAsset(**store, **blobs, Viewer::For(*user), id);
+    auto deleted = service::DeleteAsset(**store, **blobs, Viewer::For(*user), id, &derived);
     if (!deleted) {
       code = ctx.ReportError(deleted.error());
       continue;

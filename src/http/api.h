@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "blob/blob_store.h"
+#include "blob/derived_files.h"
 #include "core/clock.h"
 #include "http/metrics.h"
 #include "http/router.h"
@@ -49,6 +50,8 @@ struct ApiContext {
   fetch::Fetcher* fetcher = nullptr;
   // Media analysis (thumbnails, previews); when null those routes answer 503.
   service::Analyzer* analyzer = nullptr;
+  // Thumbnails and previews beside the blobs, removed with the last asset of their bytes.
+  const blob::DerivedFiles* derived = nullptr;
   // Called after a route enqueued a job (the server wakes its worker pool); may be empty.
   std::function<void()> on_job_enqueued = nullptr;
 };

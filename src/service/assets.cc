@@ -9,13 +9,14 @@
 namespace pixvault::service {
 
 Result<Asset> DeleteAsset(storage::Store& store, blob::BlobStore& blobs, const Viewer& viewer,
-                          AssetId id) {
+                          AssetId id, const blob::DerivedFiles* derived) {
   PV_ASSIGN_OR_RETURN(Asset deleted, store.DeleteAsset(viewer, id));
   if (deleted.sha256) {
     const std::string sha = *deleted.sha256;
     auto gone = store.DeleteUnreferencedBlob(sha, [&] { return blobs.Remove(sha); });
-    // The asset is gone either way; unreferenced bytes left behind are fsck's to collect.
-    (void)gone;
+    // The asset is gone either way; unreferenced bytes left behind are fsck's to collect, and
+    // derived files left behind are only a cache.
+    if (gone && *gone && derived != nullptr) (void)derived->RemoveAll(sha);
   }
   return deleted;
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "blob/blob_store.h"
+#include "blob/derived_files.h"
 #include "core/clock.h"
 #include "core/model.h"
 #include "storage/store.h"
@@ -16,9 +17,10 @@
 namespace pixvault::service {
 
 // Deletes an asset. Its bytes are removed from disk only when no other asset uses them
-// (the blob row and the file go together in one transaction).
+// (the blob row and the file go together in one transaction); their derived files
+// (thumbnails, previews) go with them when `derived` is given.
 Result<Asset> DeleteAsset(storage::Store& store, blob::BlobStore& blobs, const Viewer& viewer,
-                          AssetId id);
+                          AssetId id, const blob::DerivedFiles* derived = nullptr);
 
 struct FsckOptions {
   bool repair = false;

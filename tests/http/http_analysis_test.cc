@@ -140,6 +140,23 @@ TEST_P(HttpAnalysisTest, ThumbnailIsRenderedOnRequestWhenMissing) {
   EXPECT_TRUE(std::filesystem::exists(*path));
 }
 
+TEST_P(HttpAnalysisTest, RenditionsGoWithTheLastAssetOfTheirBytes) {
+  const std::int64_t id = UploadMedia(alice_key_, "picture.png");
+  const std::int64_t bobs = UploadMedia(bob_key_, "picture.png");  // the same bytes
+  ASSERT_TRUE(id && bobs);
+  RunJobs();
+  const std::string sha(GetJson(alice_key_, id).at("sha256").as_string());
+  auto thumb = derived_->PathFor(sha, "thumb-320.webp");
+  ASSERT_TRUE(thumb);
+  ASSERT_TRUE(std::filesystem::exists(*thumb));
+  ASSERT_EQ(Call("DELETE", AssetPath(id), alice_key_).status, 204);
+  EXPECT_TRUE(std::filesystem::exists(*thumb));  // bob's asset still uses the bytes
+  EXPECT_EQ(Call("GET", Path(bobs, "thumbnail"), bob_key_).status, 200);
+  ASSERT_EQ(Call("DELETE", AssetPath(bobs), bob_key_).status, 204);
+  EXPECT_FALSE(std::filesystem::exists(*thumb));
+  EXPECT_FALSE(std::filesystem::exists(*derived_->PathFor(sha, "preview-1280.webp")));
+}
+
 TEST_P(HttpAnalysisTest, OtherUsersAndUnknownIdsAreNotFoundOnEveryRoute) {
   const std::int64_t id = UploadMedia(alice_key_, "picture.png");
   ASSERT_NE(id, 0);

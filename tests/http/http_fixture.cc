@@ -131,6 +131,7 @@ void HttpTest::SetUp() {
   api_ = std::make_unique<ApiContext>(
       ApiContext{*store_, *blobs_, *ingestor_, system_clock_, metrics_, api_options_});
   api_->analyzer = analyzer_.get();
+  api_->derived = derived_.get();
   RegisterRoutes(router_, *api_);
   storage::Store* store = store_.get();
   const Clock* clock = &system_clock_;
