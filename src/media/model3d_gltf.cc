@@ -170,6 +170,7 @@ class Walker {
       const auto vertices = static_cast<std::int64_t>(positions->count);
       facts_.vertex_count += vertices;
       const tinygltf::Accessor* indices = AccessorAt(primitive.indices);
+      if (indices != nullptr) CheckIndices(primitive.indices, positions->count);
       facts_.polygon_count +=
           Triangles(primitive.mode, indices ? static_cast<std::int64_t>(indices->count) : vertices);
       AddPositions(*positions, world);
@@ -190,6 +191,40 @@ class Walker {
     Mesh(node.mesh, world);
     for (const int child : node.children) Node(child, world);
     path_.erase(index);
+  }
+
+  // Indices at or past the vertex count are reported, not dropped: the triangles still count
+  // as declared (assimp drops them; the benchmark explains the difference).
+  void CheckIndices(int accessor_index, std::size_t vertices) {
+    if (!checked_.insert(accessor_index).second) return;
+    const tinygltf::Accessor& accessor = *AccessorAt(accessor_index);
+    if (accessor.bufferView < 0 ||
+        static_cast<std::size_t>(accessor.bufferView) >= model_.bufferViews.size()) {
+      return;
+    }
+    const tinygltf::BufferView& view =
+        model_.bufferViews[static_cast<std::size_t>(accessor.bufferView)];
+    if (view.buffer < 0 || static_cast<std::size_t>(view.buffer) >= model_.buffers.size()) return;
+    const std::vector<unsigned char>& data =
+        model_.buffers[static_cast<std::size_t>(view.buffer)].data;
+    const int size =
+        tinygltf::GetComponentSizeInBytes(static_cast<std::uint32_t>(accessor.componentType));
+    if (size != 1 && size != 2 && size != 4) return;
+    const auto width = static_cast<std::size_t>(size);
+    const std::size_t stride = view.byteStride > 0 ? view.byteStride : width;
+    const std::size_t start = view.byteOffset + accessor.byteOffset;
+    if (accessor.count == 0 || start + (accessor.count - 1) * stride + width > data.size()) {
+      Warn("indices run past their buffer");
+      return;
+    }
+    for (std::size_t i = 0; i < accessor.count; ++i) {
+      std::uint32_t value = 0;
+      for (std::size_t b = width; b-- > 0;) value = (value << 8) | data[start + i * stride + b];
+      if (value >= vertices) {
+        Warn("indices out of range (triangles counted as declared)");
+        return;
+      }
+    }
   }
 
   const tinygltf::Accessor* AccessorAt(int index) const {
@@ -243,6 +278,7 @@ class Walker {
   const tinygltf::Model& model_;
   ModelFacts& facts_;
   std::set<int> path_;
+  std::set<int> checked_;  // index accessors already checked
   std::set<std::string> warned_;
 };
 
@@ -280,6 +316,11 @@ Result<ModelFacts> ParseWithTinyGltf(const fs::path& path, const ParseLimits& li
     return Fail(ErrorCode::kCorrupt, "tinygltf: " + FirstLines(WithoutPath(err, directory)));
   }
 
+  if (model.asset.version.empty() || model.asset.version[0] != '2') {
+    // glTF 1.0 has a different schema; tinygltf would read it as an empty 2.0 file.
+    return Fail(ErrorCode::kUnsupported, "tinygltf reads glTF 2.0 only (asset.version " +
+                                             model.asset.version.substr(0, 10) + ")");
+  }
   ModelFacts facts;
   facts.parser = ModelParser::kTinyGltf;
   facts.file_format = binary ? "glb" : "gltf";
