@@ -101,6 +101,15 @@ std::string Lowercase(std::string_view text) {
   return out;
 }
 
+// Library messages may quote bytes of the file ("last read: '\xff'"): keep printable ASCII only,
+// so that messages are valid UTF-8 wherever they end up.
+std::string Printable(std::string text) {
+  for (char& c : text) {
+    if (c < 0x20 || c > 0x7e) c = '?';
+  }
+  return text;
+}
+
 bool IsGltf(std::string_view format) { return format == "gltf" || format == "glb"; }
 
 // ---- Runs in the child ----
@@ -209,8 +218,14 @@ Result<ModelFacts> AnalyzeModel(const fs::path& path, std::string_view format_hi
   const ChildLimits limits{options.max_memory_bytes, options.max_cpu_seconds, options.wall_timeout};
   PV_ASSIGN_OR_RETURN(const std::string answer, RunInChild(limits, [&]() -> Result<std::string> {
                         if (options.child_hook_for_testing) options.child_hook_for_testing();
-                        PV_ASSIGN_OR_RETURN(const ModelFacts facts, Parse(path, format, options));
-                        return Serialize(facts);
+                        Result<ModelFacts> facts = Parse(path, format, options);
+                        if (!facts) {
+                          return Fail(facts.error().code, Printable(facts.error().message));
+                        }
+                        for (std::string& warning : facts->warnings) {
+                          warning = Printable(std::move(warning));
+                        }
+                        return Serialize(*facts);
                       }));
   PV_ASSIGN_OR_RETURN(ModelFacts facts, Deserialize(answer));
   if (!format.empty() && facts.parser == ModelParser::kAssimp) facts.file_format = format;

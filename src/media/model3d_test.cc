@@ -251,6 +251,9 @@ TEST(AnalyzeModel, GarbageIsAnError) {
   for (const std::string name : {"garbage.glb", "garbage.gltf", "garbage.obj", "garbage.fbx"}) {
     const Result<ModelFacts> facts = AnalyzeModel(Write("garbage/" + name, garbage), "");
     ASSERT_FALSE(facts) << name;
+    for (const char c : facts.error().message) {
+      EXPECT_TRUE(c >= 0x20 && c < 0x7f) << name << ": unprintable byte in the message";
+    }
     EXPECT_TRUE(facts.error().code == ErrorCode::kCorrupt ||
                 facts.error().code == ErrorCode::kUnsupported)
         << name << ": " << facts.error().message;
@@ -305,6 +308,27 @@ TEST(AnalyzeModel, SampleBoxTexturedBothParsersAgree) {
   EXPECT_EQ(other->vertex_count, 24);
   EXPECT_EQ(other->texture_resolution, "211x211");
   ExpectBox(*other, 1, 1, 1);
+}
+
+TEST(AnalyzeModel, GltfThatTinyGltfRefusesFallsBackToAssimp) {
+  // glTF 1.0 (tinygltf reads 2.0 only) and Draco-compressed meshes (no decoder in tinygltf).
+  for (const std::string relative :
+       {"glTF/TwoBoxes/TwoBoxes.gltf", "glTF2/draco/2CylinderEngine.gltf"}) {
+    const fs::path path = Sample(relative);
+    if (path.empty()) GTEST_SKIP() << "assimp-testmodels is not installed";
+    const Result<ModelFacts> facts = AnalyzeModel(path, "gltf");
+    ASSERT_TRUE(facts) << relative << ": " << facts.error().message;
+    EXPECT_EQ(facts->parser, ModelParser::kAssimp) << relative;
+    EXPECT_EQ(facts->file_format, "gltf");
+    EXPECT_GT(facts->polygon_count, 0) << relative;
+    ASSERT_FALSE(facts->warnings.empty());
+    EXPECT_NE(facts->warnings[0].find("read by assimp after tinygltf"), std::string::npos)
+        << facts->warnings[0];
+
+    ModelOptions only_tinygltf;
+    only_tinygltf.parser = ModelParser::kTinyGltf;
+    EXPECT_FALSE(AnalyzeModel(path, "gltf", only_tinygltf)) << relative;
+  }
 }
 
 TEST(AnalyzeModel, SampleSkinHasRiggingAndAnimation) {
