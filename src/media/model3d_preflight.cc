@@ -118,7 +118,10 @@ Status PreflightGltf(const fs::path& path, const ParseLimits& limits) {
     std::error_code ec;
     const auto size = static_cast<double>(fs::file_size(*file, ec));
     if (ec) continue;
-    if (size > limit) return Fail(TooLarge(i, size, "the buffer limit", limit));
+    if (size > limit) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "glTF buffer " + std::to_string(i) + " is a file over the buffer limit");
+    }
     if (declared > size) return Fail(TooLarge(i, declared, "its file holds", size));
   }
   return Ok();

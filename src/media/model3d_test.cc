@@ -355,6 +355,21 @@ TEST(AnalyzeModel, SampleOtherFormatsThroughAssimp) {
   }
 }
 
+TEST(AnalyzeModel, ConcurrentCallsFromSeveralThreads) {
+  const fs::path obj = Write("threads/tri.obj", "v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n");
+  const fs::path gltf = Write("threads/tri.gltf", TriangleGltf(EmbeddedBuffer()));
+  std::vector<std::thread> threads;
+  std::vector<int> triangles(8, -1);
+  for (std::size_t t = 0; t < triangles.size(); ++t) {
+    threads.emplace_back([&, t] {
+      const Result<ModelFacts> facts = AnalyzeModel(t % 2 ? obj : gltf, "");
+      triangles[t] = facts ? static_cast<int>(facts->polygon_count) : 0;
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (const int n : triangles) EXPECT_EQ(n, 1);
+}
+
 // ---- Isolation: the test hook makes the child misbehave ----
 
 TEST(AnalyzeModel, ChildThatHangsTimesOut) {
