@@ -127,6 +127,10 @@ void WriteMessage(int fd, std::string_view body) {
     WriteMessage(fd, body);
     status = 4;
   } catch (...) {
+    std::string body(1, kTagError);
+    body += static_cast<char>(ErrorCode::kInternal);
+    body += "parser threw an unknown exception";
+    WriteMessage(fd, body);
     status = 5;
   }
   ::_exit(status);
@@ -253,8 +257,9 @@ Result<std::string> RunInChild(const ChildLimits& limits,
     return Fail(Parsing("crashed: signal " + std::to_string(sig)));
   }
   if (killed) return Fail(Parsing("timed out"));
-  return Fail(ErrorCode::kInternal, "the parser process exited with status " +
-                                        std::to_string(WEXITSTATUS(status)) + " without an answer");
+  // A library that calls exit(), or a sanitizer that reports a crash and exits.
+  return Fail(
+      Parsing("exited with status " + std::to_string(WEXITSTATUS(status)) + " without an answer"));
 }
 
 }  // namespace pixvault::media

@@ -19,8 +19,9 @@
 // parsed (crashed: signal N)", "(timed out)" after `wall_timeout`, "(CPU limit)" after
 // `max_cpu_seconds`, "(memory limit)" when an allocation in the child failed with
 // std::bad_alloc (a C library that dereferences a failed malloc shows up as a crash instead);
-// kInternal when the pipe or fork fails or the child exits without an answer; any Error `work`
-// returns is passed through.
+// "(exited with status N without an answer)" when the child exits without answering (a library
+// that calls exit(), or a sanitizer's crash report); kInternal when the pipe or fork fails; any
+// Error `work` returns is passed through.
 #pragma once
 
 #include <chrono>
