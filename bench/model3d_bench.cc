@@ -3,6 +3,7 @@
 // table of triangle counts, whether the parsers agree, why not when they do not, and totals:
 // files, agreements, crashes and timeouts (both must be 0 for PASS). Run by
 // scripts/bench_3d.sh. Exit code 0 when the table was written, whatever it says.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -94,7 +95,13 @@ std::string Explain(const std::string& head, const Result<ModelFacts>& tiny,
   if (!tiny) why.push_back(Short(tiny.error()));  // messages start with the parser's name
   if (!assimp) why.push_back(Short(assimp.error()));
   std::string out;
-  for (const std::string& w : why) out += (out.empty() ? "" : "; ") + w;
+  for (std::size_t i = 0; i < why.size(); ++i) {
+    if (std::find(why.begin(), why.begin() + static_cast<std::ptrdiff_t>(i), why[i]) !=
+        why.begin() + static_cast<std::ptrdiff_t>(i)) {
+      continue;  // said already
+    }
+    out += (out.empty() ? "" : "; ") + why[i];
+  }
   return out;
 }
 
