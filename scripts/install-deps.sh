@@ -12,8 +12,11 @@ packages=(
   libsqlite3-dev libpq-dev libssl-dev libsodium-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev libavfilter-dev
   libebur128-dev
+  libassimp-dev libtinygltf-dev nlohmann-json3-dev
   libvips-dev libmagic-dev libspdlog-dev libcli11-dev libtomlplusplus-dev libexpected-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # tests: sample 3D models (media/model3d_test.cc, scripts/bench_3d.sh)
+  assimp-testmodels
   # tools used at run and test time
   ffmpeg sqlite3 postgresql-15 postgresql-client-15 iproute2
   # benchmarks only (make bench): HTTP load generator and client; vipsthumbnail
