@@ -10,9 +10,11 @@
 #include <tuple>
 
 #include "media/audio_analysis.h"
+#include "media/model3d.h"
 #include "media/phash.h"
 #include "media/probe.h"
 #include "media/thumbnail.h"
+#include "service/json_fields.h"
 #include "service/probe_json.h"
 #include "service/worker_pool.h"
 
@@ -32,6 +34,7 @@ struct StepSpec {
 
 bool AnyType(const Asset&) { return true; }
 bool HasPicture(const Asset& a) { return a.media_type != MediaType::kModel3d; }
+bool IsModel(const Asset& a) { return a.media_type == MediaType::kModel3d; }
 // Audio files, and videos whose probe at ingest found an audio stream.
 bool HasSound(const Asset& a) {
   if (a.media_type == MediaType::kAudio) return true;
@@ -45,6 +48,7 @@ const StepSpec kSteps[] = {
     {"probe", 1, AnyType},
     {"thumbnail", 1, HasPicture},
     {"audio", 1, HasSound},
+    {"model", 1, IsModel},
 };
 
 const StepSpec* FindStep(std::string_view name) {
@@ -163,6 +167,7 @@ Result<AnalysisOutcome> Analyzer::Analyze(AssetId id, const std::vector<std::str
         if (spec.name == "probe") result = RunProbe(ctx);
         if (spec.name == "thumbnail") result = RunThumbnail(ctx);
         if (spec.name == "audio") result = RunAudio(ctx);
+        if (spec.name == "model") result = RunModel(ctx);
       } catch (const std::exception& e) {
         result = Fail(ErrorCode::kInternal, std::string("analysis step threw: ") + e.what());
       }
@@ -333,6 +338,66 @@ Result<std::string> Analyzer::RunAudio(StepContext& ctx) {
   extra.as_object()["tempo_confidence"] = a.tempo ? json::value(a.tempo->confidence) : nullptr;
   m.extra = json::serialize(extra);
   PV_RETURN_IF_ERROR(store_.PutAudioMetadata(kSystem, m).map([](auto&&) {}));
+  return json::serialize(o);
+}
+
+Result<std::string> Analyzer::RunModel(StepContext& ctx) {
+  // The format ingest sniffed ("glb", "obj", ...): blobs have no file extension.
+  std::string format;
+  boost::system::error_code ec;
+  json::value metadata = json::parse(ctx.asset.media_metadata, ec);
+  if (!ec && metadata.is_object()) {
+    if (const json::value* f = metadata.as_object().if_contains("format"); f && f->is_string()) {
+      format = std::string(f->as_string());
+    }
+  }
+  PV_ASSIGN_OR_RETURN(media::ModelFacts f, media::AnalyzeModel(ctx.path, format));
+  json::value box = nullptr;
+  if (f.bounding_box_size) {
+    box = json::array{(*f.bounding_box_size)[0], (*f.bounding_box_size)[1],
+                      (*f.bounding_box_size)[2]};
+  }
+  json::array warnings;
+  for (const std::string& w : f.warnings) warnings.emplace_back(w);
+  const std::string parser(media::ModelParserName(f.parser));
+
+  // The measured fields of asset_3d_metadata; `extra` keeps its other keys.
+  Asset3dMetadata m;
+  if (auto existing = store_.Get3dMetadata(kSystem, ctx.asset.id)) {
+    m = std::move(*existing);
+  } else if (existing.error().code != ErrorCode::kNotFound) {
+    return Fail(existing.error());
+  }
+  m.asset_id = ctx.asset.id;
+  m.polygon_count = f.polygon_count;
+  m.vertex_count = f.vertex_count;
+  m.file_format = f.file_format;
+  m.has_textures = f.has_textures;
+  m.has_animations = f.has_animations;
+  m.has_rigging = f.has_rigging;
+  m.has_materials = f.has_materials;
+  m.material_count = f.material_count;
+  m.texture_resolution = f.texture_resolution;
+  m.bounding_box_size = json::serialize(box);
+  json::value extra = json::parse(m.extra, ec);
+  if (ec || !extra.is_object()) extra = json::object{};
+  extra.as_object()["parser"] = parser;
+  extra.as_object()["warnings"] = warnings;
+  m.extra = json::serialize(extra);
+  PV_RETURN_IF_ERROR(store_.Put3dMetadata(kSystem, m).map([](auto&&) {}));
+
+  json::object o{{"polygon_count", f.polygon_count},
+                 {"vertex_count", f.vertex_count},
+                 {"file_format", f.file_format},
+                 {"has_textures", f.has_textures},
+                 {"has_animations", f.has_animations},
+                 {"has_rigging", f.has_rigging},
+                 {"has_materials", f.has_materials},
+                 {"material_count", f.material_count},
+                 {"texture_resolution", service::OrNull(f.texture_resolution)},
+                 {"bounding_box_size", box},
+                 {"parser", parser},
+                 {"warnings", std::move(warnings)}};
   return json::serialize(o);
 }
 

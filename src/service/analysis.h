@@ -14,6 +14,9 @@
 //   audio      audio, and videos with an audio stream: loudness (EBU R128), tempo,
 //              speech/music/silence; written to asset_audio_metadata (bpm, is_speech) with
 //              the loudness figures in its `extra`.
+//   model      3D models: triangle and vertex counts, materials, textures, animation,
+//              rigging, world-space bounding box (media/model3d.h, parsed in a child process
+//              with limits); written to asset_3d_metadata, parser and warnings in `extra`.
 //
 // Ownership: borrows the store, blob store, derived files and clock (all must outlive it).
 // Thread-safety: one Analyzer may run any number of analyses at once; two analyses of the same
@@ -100,6 +103,7 @@ class Analyzer {
   Result<std::string> RunProbe(StepContext& ctx);
   Result<std::string> RunThumbnail(StepContext& ctx);
   Result<std::string> RunAudio(StepContext& ctx);
+  Result<std::string> RunModel(StepContext& ctx);
   // The asset's audio metadata row, or an empty one for it when there is none yet.
   Result<AssetAudioMetadata> AudioMetadataOf(AssetId id);
 
