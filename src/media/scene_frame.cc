@@ -125,6 +125,15 @@ double MeanLuma(const WorkFrame& frame) {
   return std::clamp((mean - 16) * 255 / 219, 0.0, 255.0);
 }
 
+double MeanChroma(const WorkFrame& frame) {
+  if (frame.u.empty()) return 0;
+  std::uint64_t sum = 0;
+  for (std::size_t i = 0; i < frame.u.size(); ++i) {
+    sum += static_cast<std::uint64_t>(std::abs(frame.u[i] - 128) + std::abs(frame.v[i] - 128));
+  }
+  return static_cast<double>(sum) / static_cast<double>(frame.u.size());
+}
+
 MotionSample EstimateMotion(const WorkFrame& previous, const WorkFrame& current) {
   MotionSample out;
   if (previous.width != current.width || previous.height != current.height) return out;

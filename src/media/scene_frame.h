@@ -43,6 +43,9 @@ double ContentScore(const WorkFrame& a, const WorkFrame& b);
 // Mean luma, 0..255 on the full-range scale (limited range is stretched).
 double MeanLuma(const WorkFrame& frame);
 
+// Mean of |U - 128| + |V - 128| (8-bit units): 0 for grey, black or white pictures.
+double MeanChroma(const WorkFrame& frame);
+
 // Motion of the content from `previous` to `current` in working pixels over the frame gap
 // between them. `valid` is false when too few blocks have texture to be matched.
 struct MotionSample {

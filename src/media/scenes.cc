@@ -30,6 +30,9 @@ constexpr int kMotionGap = 2;  // frames between the two frames of a motion samp
 constexpr double kStaticSpeed = 0.03;
 constexpr double kZoomRate = 0.03;
 constexpr double kMinConsistency = 0.5;
+// A dark frame is also nearly colourless: fading to black takes the chroma to neutral, while
+// a deep blue or red picture of low luma is a shot of its own.
+constexpr double kDarkMaxChroma = 12;
 constexpr int kMaxColours = 5;
 constexpr double kMinColourWeight = 0.02;
 
@@ -438,7 +441,7 @@ Result<SceneAnalysis> DetectScenes(const std::filesystem::path& path, const Scen
     facts.index = index;
     facts.time = time;
     facts.luma = scene::MeanLuma(current);
-    facts.dark = facts.luma < options.fade_threshold;
+    facts.dark = facts.luma < options.fade_threshold && scene::MeanChroma(current) < kDarkMaxChroma;
     if (index > 0) facts.score = scene::ContentScore(work[1], current);
     if (index >= kMotionGap && index % kMotionGap == 0) {
       const MotionSample m = scene::EstimateMotion(work[kMotionGap], current);

@@ -15,8 +15,9 @@
 //    `min_shot_len` frames long. A steady pan or zoom raises the scores of all its frames
 //    alike, so its ratio stays near 1. Decisions are made `window` frames late.
 //  - Fades: frames whose mean luma (0..255, limited-range video rescaled to full range) is
-//    below `fade_threshold` are dark. A dark stretch that follows bright frames of the shot and
-//    is followed by bright frames (fade-out then fade-in, or a cut to black and back) is one
+//    below `fade_threshold` and whose mean chroma |U - 128| + |V - 128| is below 12 (so
+//    nearly black, not deep blue) are dark. A dark stretch that follows bright frames of the shot
+//    and is followed by bright frames (fade-out then fade-in, or a cut to black and back) is one
 //    boundary of kind kFade, placed at the middle frame of the dark stretch. A content cut
 //    into or out of a dark frame is left to this rule, so a stretch gives one boundary. Dark
 //    stretches at the very start or end of the video are part of the first or last shot. A

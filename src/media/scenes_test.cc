@@ -189,6 +189,23 @@ TEST(DetectScenes, CrossDissolveIsAtMostOneBoundaryInsideIt) {
   }
 }
 
+TEST(DetectScenes, DeepBlueShotIsCutNotFaded) {
+  // Navy is darker than the fade threshold but not black: two hard cuts, no fade.
+  PV_CLIP_OR_SKIP(clip, "scenes_navy.mp4",
+                  "-f lavfi -i testsrc2=s=320x240:r=25:d=2 -f lavfi "
+                  "-i color=c=navy:s=320x240:r=25:d=2 -f lavfi -i smptebars=s=320x240:r=25:d=2 "
+                  "-filter_complex '[0][1][2]concat=n=3:v=1:a=0'");
+  const Result<SceneAnalysis> analysis = Detect(clip);
+  ASSERT_TRUE(analysis.has_value()) << analysis.error().message;
+  SCOPED_TRACE(Describe(*analysis));
+  ExpectShotsTile(*analysis);
+  ASSERT_EQ(analysis->shots.size(), 3U);
+  EXPECT_EQ(analysis->shots[1].boundary, ShotBoundary::kCut);
+  EXPECT_NEAR(static_cast<double>(analysis->shots[1].start_frame), 50, 1);
+  EXPECT_EQ(analysis->shots[2].boundary, ShotBoundary::kCut);
+  EXPECT_NEAR(static_cast<double>(analysis->shots[2].start_frame), 100, 1);
+}
+
 struct MotionCase {
   const char* name;
   std::string_view args;
