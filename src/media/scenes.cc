@@ -27,7 +27,8 @@ using scene::WorkFrame;
 constexpr double kDefaultMinShotSec = 0.6;
 constexpr int kMotionGap = 2;  // frames between the two frames of a motion sample
 // Camera-motion thresholds, in frame widths (or relative scale) per second: heuristics.
-constexpr double kStaticSpeed = 0.03;
+constexpr double kPanSpeed = 0.03;   // mean motion vector, for pan / tilt
+constexpr double kShakeSpeed = 0.1;  // mean vector length, for shake
 constexpr double kZoomRate = 0.03;
 constexpr double kMinConsistency = 0.5;
 // A dark frame is also nearly colourless: fading to black takes the chroma to neutral, while
@@ -188,10 +189,12 @@ CameraMotion Classify(const MotionEstimate& m) {
   if (std::abs(m.zoom_per_sec) >= kZoomRate && std::abs(m.zoom_per_sec) * 0.5 > pan) {
     return CameraMotion::kZoom;
   }
-  if (m.samples == 0 || m.speed_per_sec < kStaticSpeed) return CameraMotion::kStatic;
-  if (pan < kMinConsistency * m.speed_per_sec) return CameraMotion::kShake;
-  return std::abs(m.dx_per_sec) >= std::abs(m.dy_per_sec) ? CameraMotion::kPan
-                                                          : CameraMotion::kTilt;
+  if (m.samples > 0 && pan >= kPanSpeed && pan >= kMinConsistency * m.speed_per_sec) {
+    return std::abs(m.dx_per_sec) >= std::abs(m.dy_per_sec) ? CameraMotion::kPan
+                                                            : CameraMotion::kTilt;
+  }
+  if (m.samples > 0 && m.speed_per_sec >= kShakeSpeed) return CameraMotion::kShake;
+  return CameraMotion::kStatic;
 }
 
 class Segmenter {

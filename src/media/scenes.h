@@ -29,9 +29,12 @@
 //    Flat blocks are ignored. Per shot, with speeds as fractions of the frame width per
 //    second (all thresholds heuristics, tuned on synthetic clips):
 //      zoom   |mean zoom rate| >= 0.03/s and its edge speed (rate * 0.5) above the mean pan;
-//      static mean speed < 0.03 (or no textured block in the whole shot);
-//      shake  mean speed >= 0.03 but the mean vector is under half the mean speed;
-//      pan / tilt otherwise, by the larger component of the mean vector.
+//      pan / tilt  mean vector >= 0.03 and at least half the mean vector length (the motion
+//             is consistent), by the larger component of the mean vector;
+//      shake  mean vector length >= 0.1 without a consistent direction;
+//      static otherwise (also when no block in the whole shot has texture).
+//    Objects moving in front of a still camera count only when they cover more than half of
+//    the textured blocks; slower jitter than 0.1 widths per second reads as static.
 //  - Dominant colours: a 4x4x4 RGB histogram over the working chroma grid of every frame
 //    (YUV converted with BT.709 at 720 lines and above, BT.601 below, unless the stream says);
 //    the largest bins (at least 2% of the pixels, at most 5) with their mean colours.
@@ -69,7 +72,7 @@ struct SceneOptions {
   double adaptive_threshold = 3.0;        // > 1
   double min_content_val = 15.0;          // 0..255
   int window = 2;                         // frames on each side of the adaptive mean, 1..30
-  // Shortest shot, in frames, a content cut may end; 0 means round(0.6 s * fps), at least 1.
+  // Shortest shot, in frames, a cut or fade may end; 0 means round(0.6 s * fps), at least 1.
   int min_shot_len = 0;
   double fade_threshold = 18.0;  // mean luma (0..255, full range) under which a frame is dark
   int working_width = 128;       // 32..512; never more than the frame's own width
