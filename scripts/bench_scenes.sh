@@ -60,7 +60,7 @@ make_clip() {
     [[ $previous_join == fade ]] && chain+=",fade=t=in:start_frame=0:nb_frames=$fade"
     [[ $join == fade && $i -lt $(($# - 1)) ]] &&
       chain+=",fade=t=out:start_frame=$((frames - fade)):nb_frames=$fade"
-    chains+="$chain[v$i];"
+    chains+="${chain}[v$i];"
     joins+="[v$i]"
     frame=$((frame + frames))
     if ((i < $# - 1)); then echo "$join $frame" >>"$truth"; fi

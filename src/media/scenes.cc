@@ -9,6 +9,7 @@ extern "C" {
 #include <array>
 #include <cmath>
 #include <memory>
+#include <string>
 #include <utility>
 
 #include "media/av_decoder.h"
