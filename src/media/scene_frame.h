@@ -33,8 +33,9 @@ struct WorkFrame {
 // Resizes `frame`'s planes for a working size; the contents are left to BoxDownscale.
 void AllocateWorkFrame(int width, int height, WorkFrame& frame);
 
-// Averages `src` into `dst_width` x `dst_height` boxes (each output pixel is the mean of the
-// source pixels its box covers) and writes them to `dst` (rows packed).
+// Averages `src` into `dst_width` x `dst_height` boxes and writes them to `dst` (rows
+// packed): each output pixel is the mean of the source pixels of its box in at most four rows
+// spread over the box's height (a sampled box filter: cheaper on large frames).
 void BoxDownscale(const PlaneView& src, int dst_width, int dst_height, std::uint8_t* dst);
 
 // (2 * mean|dY| + mean|dU| + mean|dV|) / 4 between two frames of the same working size.

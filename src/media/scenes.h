@@ -4,8 +4,10 @@
 //
 // The method (DESIGN.md section 8), in one streaming pass over the decoded frames:
 //  - Each frame's Y, U and V planes are box-averaged to a small working size (`working_width`
-//    wide, aspect kept; chroma at half that). No RGB conversion except for the few pixels
-//    that feed the colour histogram.
+//    wide, aspect kept; chroma at half that), each box from at most four of its rows (a sampled box
+//    filter; reading the full frame would cost more than the rest of the analysis). No RGB
+//    conversion except for the few pixels that feed the colour histogram. Pixel formats
+//    other than 8-bit planar YUV are first converted by libswscale to 4:2:0 at that size.
 //  - Hard cuts, PySceneDetect's AdaptiveDetector rule: a frame's content score is the
 //    weighted mean absolute difference from the previous working frame,
 //      score = (2 * |dY| + |dU| + |dV|) / 4        (0..255; luma counts double),
