@@ -1,6 +1,8 @@
 #include "media/av_decoder.h"
 
+#include <algorithm>
 #include <cmath>
+#include <string>
 #include <utility>
 
 #include "media/av_util.h"
@@ -27,7 +29,8 @@ AvStreamDecoder::AvStreamDecoder(AVFormatContext& context, const AVStream& strea
       packet_(std::move(packet)),
       frame_(std::move(frame)) {}
 
-Result<AvStreamDecoder> AvStreamDecoder::Open(AVFormatContext& context, const AVStream& stream) {
+Result<AvStreamDecoder> AvStreamDecoder::Open(AVFormatContext& context, const AVStream& stream,
+                                              const AvDecoderSettings& settings) {
   const AVCodec* codec = avcodec_find_decoder(stream.codecpar->codec_id);
   if (codec == nullptr) {
     return Fail(ErrorCode::kUnsupported, std::string("no decoder for codec '") +
@@ -42,8 +45,12 @@ Result<AvStreamDecoder> AvStreamDecoder::Open(AVFormatContext& context, const AV
   int rc = avcodec_parameters_to_context(codec_context.get(), stream.codecpar);
   if (rc < 0) return Fail(AvError(rc, "read codec parameters"));
   codec_context->pkt_timebase = stream.time_base;
+  const int threads = std::max(1, settings.threads);
+  if (threads > 1) codec_context->thread_type = FF_THREAD_FRAME;
+  if (settings.skip_loop_filter) codec_context->skip_loop_filter = AVDISCARD_ALL;
   AvDictionary options;
-  options.Set("threads", "1");  // one thread per render; callers parallelise across files
+  // One thread by default: renders run one per file and callers parallelise across files.
+  options.Set("threads", std::to_string(threads).c_str());
   rc = avcodec_open2(codec_context.get(), codec, options.address());
   if (rc < 0) return Fail(AvError(rc, "open decoder"));
   for (unsigned i = 0; i < context.nb_streams; ++i) {

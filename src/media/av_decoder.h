@@ -21,13 +21,27 @@ namespace pixvault::media {
 // A new reference to `frame`'s data (av_frame_clone). Errors: kInternal when out of memory.
 [[nodiscard]] Result<AvFramePtr> CloneAvFrame(const AVFrame& frame);
 
+// How a decoder runs. The defaults (one thread, exact decoding) suit the renderers, which
+// parallelise across files; a whole-stream analysis may ask for more.
+struct AvDecoderSettings {
+  // Decoder threads; above 1, frame threading (FF_THREAD_FRAME) is used, which delays output
+  // by threads - 1 frames.
+  int threads = 1;
+  // skip_loop_filter = AVDISCARD_ALL: H.264/HEVC frames are decoded without the in-loop
+  // deblocking filter, markedly faster but with blocking artefacts that propagate through
+  // predicted frames. Only for analyses that tolerate inexact pixels.
+  bool skip_loop_filter = false;
+};
+
 class AvStreamDecoder {
  public:
-  // Opens a single-threaded decoder for `stream` of `context`; the other streams are set to be
-  // discarded by the demuxer. Errors: kUnsupported when FFmpeg has no decoder for the codec,
-  // kCorrupt when the codec parameters are unusable.
+  // Opens a decoder for `stream` of `context` (single-threaded and exact unless `settings`
+  // says otherwise); the other streams are set to be discarded by the demuxer. Errors:
+  // kUnsupported when FFmpeg has no decoder for the codec, kCorrupt when the codec parameters
+  // are unusable.
   [[nodiscard]] static Result<AvStreamDecoder> Open(AVFormatContext& context,
-                                                    const AVStream& stream);
+                                                    const AVStream& stream,
+                                                    const AvDecoderSettings& settings = {});
 
   // The next decoded frame, owned by the decoder and valid until the next call to Next or
   // Seek; nullptr at the end of the stream. Packets the decoder rejects as invalid are

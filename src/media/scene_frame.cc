@@ -1,0 +1,272 @@
+#include "media/scene_frame.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
+namespace pixvault::media::scene {
+namespace {
+
+constexpr int kBlock = 16;             // block-matching block size, working pixels
+constexpr double kMinBlockStdDev = 3;  // flatter blocks cannot be matched
+constexpr int kMinBlocks = 4;          // textured blocks needed for a motion sample
+constexpr int kBoxRows = 4;            // source rows sampled per output row (<= 257)
+
+double MeanAbsDiff(const std::vector<std::uint8_t>& a, const std::vector<std::uint8_t>& b) {
+  const std::size_t n = std::min(a.size(), b.size());
+  if (n == 0) return 0;
+  std::uint64_t sum = 0;
+  for (std::size_t i = 0; i < n; ++i) sum += static_cast<std::uint64_t>(std::abs(a[i] - b[i]));
+  return static_cast<double>(sum) / static_cast<double>(n);
+}
+
+double Median(std::vector<double>& values) {
+  const auto middle = values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2);
+  std::nth_element(values.begin(), middle, values.end());
+  return *middle;
+}
+
+// Sum of absolute differences between the block of `current` at (x, y) and the block of
+// `previous` at (x + dx, y + dy); both inside their frames.
+int BlockSad(const WorkFrame& previous, const WorkFrame& current, int x, int y, int dx, int dy) {
+  const auto w = static_cast<std::size_t>(current.width);
+  const std::uint8_t* c =
+      current.y.data() + static_cast<std::size_t>(y) * w + static_cast<std::size_t>(x);
+  const std::uint8_t* p =
+      previous.y.data() + static_cast<std::size_t>(y + dy) * w + static_cast<std::size_t>(x + dx);
+  int sad = 0;
+  for (int row = 0; row < kBlock; ++row) {
+    for (int col = 0; col < kBlock; ++col) sad += std::abs(c[col] - p[col]);
+    c += w;
+    p += w;
+  }
+  return sad;
+}
+
+bool Textured(const WorkFrame& frame, int x, int y) {
+  const auto w = static_cast<std::size_t>(frame.width);
+  double sum = 0, sum_sq = 0;
+  for (int row = 0; row < kBlock; ++row) {
+    const std::uint8_t* p =
+        frame.y.data() + static_cast<std::size_t>(y + row) * w + static_cast<std::size_t>(x);
+    for (int col = 0; col < kBlock; ++col) {
+      sum += p[col];
+      sum_sq += static_cast<double>(p[col]) * p[col];
+    }
+  }
+  constexpr double n = kBlock * kBlock;
+  const double variance = sum_sq / n - (sum / n) * (sum / n);
+  return variance >= kMinBlockStdDev * kMinBlockStdDev;
+}
+
+// Offset (-0.5..0.5) of the minimum of the parabola through three costs around the best one.
+double SubPixel(double before, double best, double after) {
+  const double denominator = before - 2 * best + after;
+  if (denominator <= 0) return 0;
+  return std::clamp((before - after) / (2 * denominator), -0.5, 0.5);
+}
+
+}  // namespace
+
+void AllocateWorkFrame(int width, int height, WorkFrame& frame) {
+  frame.width = width;
+  frame.height = height;
+  const auto luma = static_cast<std::size_t>(width) * static_cast<std::size_t>(height);
+  const auto chroma =
+      static_cast<std::size_t>((width + 1) / 2) * static_cast<std::size_t>((height + 1) / 2);
+  frame.y.resize(luma);
+  frame.u.resize(chroma);
+  frame.v.resize(chroma);
+}
+
+void BoxDownscale(const PlaneView& src, int dst_width, int dst_height, std::uint8_t* dst) {
+  // Column sums of at most kBoxRows rows per box, spread over the box's rows: a tall box (15
+  // rows for 1080p at 128 wide) is sampled rather than read whole. Reading the decoder's
+  // frame (cold in this core's cache) is the main cost of the analysis. Two rows were tried:
+  // faster still, but the sparse luma it gives lost a cut in the benchmark suite.
+  std::vector<std::uint16_t> columns(static_cast<std::size_t>(src.width));
+  for (int oy = 0; oy < dst_height; ++oy) {
+    const int y0 = static_cast<int>(static_cast<std::int64_t>(oy) * src.height / dst_height);
+    const int y1 = std::max(
+        y0 + 1, static_cast<int>(static_cast<std::int64_t>(oy + 1) * src.height / dst_height));
+    const int rows = std::min(kBoxRows, y1 - y0);
+    std::fill(columns.begin(), columns.end(), std::uint16_t{0});
+    for (int k = 0; k < rows; ++k) {
+      const int y = y0 + (2 * k + 1) * (y1 - y0) / (2 * rows);
+      const std::uint8_t* row = src.data + static_cast<std::ptrdiff_t>(y) * src.stride;
+      std::uint16_t* out = columns.data();
+      for (std::size_t x = 0; x < columns.size(); ++x) {
+        out[x] = static_cast<std::uint16_t>(out[x] + row[x]);
+      }
+    }
+    for (int ox = 0; ox < dst_width; ++ox) {
+      const int x0 = static_cast<int>(static_cast<std::int64_t>(ox) * src.width / dst_width);
+      const int x1 = std::max(
+          x0 + 1, static_cast<int>(static_cast<std::int64_t>(ox + 1) * src.width / dst_width));
+      std::uint32_t sum = 0;
+      for (int x = x0; x < x1; ++x) sum += columns[static_cast<std::size_t>(x)];
+      const auto count = static_cast<std::uint32_t>(rows * (x1 - x0));
+      dst[static_cast<std::ptrdiff_t>(oy) * dst_width + ox] =
+          static_cast<std::uint8_t>((sum + count / 2) / count);
+    }
+  }
+}
+
+double ContentScore(const WorkFrame& a, const WorkFrame& b) {
+  return (2 * MeanAbsDiff(a.y, b.y) + MeanAbsDiff(a.u, b.u) + MeanAbsDiff(a.v, b.v)) / 4;
+}
+
+double MeanLuma(const WorkFrame& frame) {
+  if (frame.y.empty()) return 0;
+  std::uint64_t sum = 0;
+  for (const std::uint8_t v : frame.y) sum += v;
+  const double mean = static_cast<double>(sum) / static_cast<double>(frame.y.size());
+  if (frame.full_range) return mean;
+  return std::clamp((mean - 16) * 255 / 219, 0.0, 255.0);
+}
+
+double MeanChroma(const WorkFrame& frame) {
+  if (frame.u.empty()) return 0;
+  std::uint64_t sum = 0;
+  for (std::size_t i = 0; i < frame.u.size(); ++i) {
+    sum += static_cast<std::uint64_t>(std::abs(frame.u[i] - 128) + std::abs(frame.v[i] - 128));
+  }
+  return static_cast<double>(sum) / static_cast<double>(frame.u.size());
+}
+
+MotionSample EstimateMotion(const WorkFrame& previous, const WorkFrame& current) {
+  MotionSample out;
+  if (previous.width != current.width || previous.height != current.height) return out;
+  const int range = std::max(2, current.width / 24);
+  const double cx = current.width / 2.0, cy = current.height / 2.0;
+  std::vector<double> vx, vy, px, py;
+  std::vector<int> costs(static_cast<std::size_t>((2 * range + 1) * (2 * range + 1)));
+  const auto cost_at = [&](int dx, int dy) -> int& {
+    return costs[static_cast<std::size_t>((dy + range) * (2 * range + 1) + dx + range)];
+  };
+  for (int y = range; y + kBlock + range <= current.height; y += kBlock) {
+    for (int x = range; x + kBlock + range <= current.width; x += kBlock) {
+      if (!Textured(current, x, y)) continue;
+      int best_dx = 0, best_dy = 0, best = -1;
+      for (int dy = -range; dy <= range; ++dy) {
+        for (int dx = -range; dx <= range; ++dx) {
+          const int sad = BlockSad(previous, current, x, y, dx, dy);
+          cost_at(dx, dy) = sad;
+          // On a tie the smaller displacement wins, so flat motion reads as none.
+          if (best < 0 || sad < best ||
+              (sad == best &&
+               std::abs(dx) + std::abs(dy) < std::abs(best_dx) + std::abs(best_dy))) {
+            best = sad;
+            best_dx = dx;
+            best_dy = dy;
+          }
+        }
+      }
+      double fx = best_dx, fy = best_dy;
+      if (std::abs(best_dx) < range) {
+        fx += SubPixel(cost_at(best_dx - 1, best_dy), best, cost_at(best_dx + 1, best_dy));
+      }
+      if (std::abs(best_dy) < range) {
+        fy += SubPixel(cost_at(best_dx, best_dy - 1), best, cost_at(best_dx, best_dy + 1));
+      }
+      // current(p) matches previous(p + d): the content moved by -d.
+      vx.push_back(-fx);
+      vy.push_back(-fy);
+      px.push_back(x + kBlock / 2.0 - cx);
+      py.push_back(y + kBlock / 2.0 - cy);
+    }
+  }
+  if (vx.size() < static_cast<std::size_t>(kMinBlocks)) return out;
+  std::vector<double> sorted = vx;
+  out.dx = Median(sorted);
+  sorted = vy;
+  out.dy = Median(sorted);
+  std::vector<double> radial;
+  for (std::size_t i = 0; i < vx.size(); ++i) {
+    const double r2 = px[i] * px[i] + py[i] * py[i];
+    if (r2 < 16) continue;
+    radial.push_back(((vx[i] - out.dx) * px[i] + (vy[i] - out.dy) * py[i]) / r2);
+  }
+  if (!radial.empty()) out.zoom = Median(radial);
+  out.valid = true;
+  return out;
+}
+
+void ColourHistogram::AddScaled(const ColourHistogram& other, double factor) {
+  for (std::size_t i = 0; i < bins.size(); ++i) {
+    bins[i].count += other.bins[i].count * factor;
+    bins[i].r += other.bins[i].r * factor;
+    bins[i].g += other.bins[i].g * factor;
+    bins[i].b += other.bins[i].b * factor;
+  }
+}
+
+void AddColours(const WorkFrame& frame, ColourHistogram& histogram) {
+  const double kr = frame.bt709 ? 0.2126 : 0.299;
+  const double kb = frame.bt709 ? 0.0722 : 0.114;
+  const double kg = 1 - kr - kb;
+  const double y_offset = frame.full_range ? 0 : 16;
+  const double y_scale = frame.full_range ? 255 : 219;
+  const double c_scale = frame.full_range ? 255 : 224;
+  const int cw = (frame.width + 1) / 2, ch = (frame.height + 1) / 2;
+  const auto w = static_cast<std::size_t>(frame.width);
+  for (int y = 0; y < ch; ++y) {
+    for (int x = 0; x < cw; ++x) {
+      // Mean of the (up to) 2x2 luma samples under this chroma sample.
+      double luma = 0;
+      int n = 0;
+      for (int yy = 2 * y; yy < std::min(2 * y + 2, frame.height); ++yy) {
+        for (int xx = 2 * x; xx < std::min(2 * x + 2, frame.width); ++xx) {
+          luma += frame.y[static_cast<std::size_t>(yy) * w + static_cast<std::size_t>(xx)];
+          ++n;
+        }
+      }
+      const auto c =
+          static_cast<std::size_t>(y) * static_cast<std::size_t>(cw) + static_cast<std::size_t>(x);
+      const double yv = (luma / n - y_offset) / y_scale;
+      const double pb = (frame.u[c] - 128.0) / c_scale;
+      const double pr = (frame.v[c] - 128.0) / c_scale;
+      const double r = std::clamp(yv + 2 * (1 - kr) * pr, 0.0, 1.0) * 255;
+      const double g =
+          std::clamp(yv - 2 * kb * (1 - kb) / kg * pb - 2 * kr * (1 - kr) / kg * pr, 0.0, 1.0) *
+          255;
+      const double b = std::clamp(yv + 2 * (1 - kb) * pb, 0.0, 1.0) * 255;
+      const auto bin = [](double value) { return std::min(3, static_cast<int>(value / 64)); };
+      auto& slot = histogram.bins[static_cast<std::size_t>(bin(r) * 16 + bin(g) * 4 + bin(b))];
+      slot.count += 1;
+      slot.r += r;
+      slot.g += g;
+      slot.b += b;
+    }
+  }
+}
+
+std::vector<DominantColor> DominantColours(const ColourHistogram& histogram, int max_colours,
+                                           double min_weight) {
+  double total = 0;
+  for (const auto& bin : histogram.bins) total += bin.count;
+  std::vector<DominantColor> out;
+  if (total <= 0) return out;
+  std::array<std::size_t, 64> order{};
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return histogram.bins[a].count > histogram.bins[b].count;
+  });
+  for (const std::size_t i : order) {
+    const auto& bin = histogram.bins[i];
+    const double weight = bin.count / total;
+    if (static_cast<int>(out.size()) >= max_colours || bin.count <= 0) break;
+    if (weight < min_weight && !out.empty()) break;
+    const auto channel = [&](double sum) {
+      return static_cast<unsigned>(std::clamp(std::lround(sum / bin.count), 0L, 255L));
+    };
+    char hex[8];
+    std::snprintf(hex, sizeof(hex), "#%02x%02x%02x", channel(bin.r), channel(bin.g),
+                  channel(bin.b));
+    out.push_back(DominantColor{hex, weight});
+  }
+  return out;
+}
+
+}  // namespace pixvault::media::scene
