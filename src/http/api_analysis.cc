@@ -173,7 +173,7 @@ const char* const kAnalysisSchemas = R"json({
     "created_at": {"type": "string", "format": "date-time"},
     "updated_at": {"type": "string", "format": "date-time"}}},
   "AnalyzeRequest": {"type": "object", "additionalProperties": false, "properties": {
-    "steps": {"type": "array", "items": {"enum": ["probe", "thumbnail", "audio", "model"]},
+    "steps": {"type": "array", "items": {"enum": ["probe", "thumbnail", "audio", "model", "scenes"]},
       "description": "Steps to run; all that apply to the asset's type when absent"},
     "force": {"type": "boolean", "description": "Run steps that are already up to date"}}},
   "Analysis": {"type": "object", "properties": {
@@ -210,7 +210,7 @@ void RegisterAnalysisRoutes(Router& router, ApiContext& api) {
   router.Add(Route{
       "POST", "/api/v1/assets/{id}/analyze", "analyzeAsset", true, api.options.json_body_limit,
       [&api](Request& r) { return RequestAnalysis(api, r); }, nullptr,
-      RouteDoc{"Queue an analysis of the asset (probe, thumbnail, audio, model); the body "
+      RouteDoc{"Queue an analysis of the asset (probe, thumbnail, audio, model, scenes); the body "
                "is optional",
                "analysis",
                {id},

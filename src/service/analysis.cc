@@ -13,6 +13,7 @@
 #include "media/model3d.h"
 #include "media/phash.h"
 #include "media/probe.h"
+#include "media/scenes.h"
 #include "media/thumbnail.h"
 #include "service/json_fields.h"
 #include "service/probe_json.h"
@@ -35,6 +36,7 @@ struct StepSpec {
 bool AnyType(const Asset&) { return true; }
 bool HasPicture(const Asset& a) { return a.media_type != MediaType::kModel3d; }
 bool IsModel(const Asset& a) { return a.media_type == MediaType::kModel3d; }
+bool IsVideo(const Asset& a) { return a.media_type == MediaType::kVideo; }
 // Audio files, and videos whose probe at ingest found an audio stream.
 bool HasSound(const Asset& a) {
   if (a.media_type == MediaType::kAudio) return true;
@@ -45,10 +47,8 @@ bool HasSound(const Asset& a) {
 }
 
 const StepSpec kSteps[] = {
-    {"probe", 1, AnyType},
-    {"thumbnail", 1, HasPicture},
-    {"audio", 1, HasSound},
-    {"model", 1, IsModel},
+    {"probe", 1, AnyType}, {"thumbnail", 1, HasPicture}, {"audio", 1, HasSound},
+    {"model", 1, IsModel}, {"scenes", 1, IsVideo},
 };
 
 const StepSpec* FindStep(std::string_view name) {
@@ -168,6 +168,7 @@ Result<AnalysisOutcome> Analyzer::Analyze(AssetId id, const std::vector<std::str
         if (spec.name == "thumbnail") result = RunThumbnail(ctx);
         if (spec.name == "audio") result = RunAudio(ctx);
         if (spec.name == "model") result = RunModel(ctx);
+        if (spec.name == "scenes") result = RunScenes(ctx);
       } catch (const std::exception& e) {
         result = Fail(ErrorCode::kInternal, std::string("analysis step threw: ") + e.what());
       }
@@ -398,6 +399,48 @@ Result<std::string> Analyzer::RunModel(StepContext& ctx) {
                  {"bounding_box_size", box},
                  {"parser", parser},
                  {"warnings", std::move(warnings)}};
+  return json::serialize(o);
+}
+
+Result<std::string> Analyzer::RunScenes(StepContext& ctx) {
+  media::SceneOptions so;
+  so.max_pixels = options_.max_pixels;
+  PV_ASSIGN_OR_RETURN(media::SceneAnalysis scenes, media::DetectScenes(ctx.path, so));
+  // Each shot becomes a "shot" segment; a re-run replaces the previous ones (and only them).
+  std::vector<TemporalSegment> segments;
+  json::array shots;
+  for (const media::Shot& shot : scenes.shots) {
+    json::array colors;
+    for (const media::DominantColor& c : shot.dominant_colors) {
+      colors.push_back(json::object{{"hex", c.hex}, {"weight", c.weight}});
+    }
+    TemporalSegment seg;
+    seg.asset_id = ctx.asset.id;
+    seg.segment_type = "shot";
+    seg.timestamp_sec = shot.start_sec;
+    seg.end_sec = shot.end_sec;
+    seg.frame_number = shot.start_frame;
+    seg.brightness = shot.brightness;
+    seg.dominant_colors = json::serialize(colors);
+    seg.camera_motion = std::string(media::CameraMotionName(shot.camera_motion));
+    segments.push_back(std::move(seg));
+    shots.push_back(json::object{{"start_frame", shot.start_frame},
+                                 {"end_frame", shot.end_frame},
+                                 {"start_sec", shot.start_sec},
+                                 {"end_sec", shot.end_sec},
+                                 {"boundary", media::ShotBoundaryName(shot.boundary)},
+                                 {"keyframe", shot.keyframe},
+                                 {"keyframe_time_sec", shot.keyframe_time_sec},
+                                 {"brightness", shot.brightness},
+                                 {"dominant_colors", std::move(colors)},
+                                 {"camera_motion", media::CameraMotionName(shot.camera_motion)}});
+  }
+  PV_RETURN_IF_ERROR(
+      store_.ReplaceSegments(kSystem, ctx.asset.id, "shot", segments).map([](auto&&) {}));
+  json::object o{{"frame_count", scenes.frame_count},
+                 {"fps", scenes.fps},
+                 {"truncated", scenes.truncated},
+                 {"shots", std::move(shots)}};
   return json::serialize(o);
 }
 

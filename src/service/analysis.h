@@ -17,6 +17,8 @@
 //   model      3D models: triangle and vertex counts, materials, textures, animation,
 //              rigging, world-space bounding box (media/model3d.h, parsed in a child process
 //              with limits); written to asset_3d_metadata, parser and warnings in `extra`.
+//   scenes     videos: shots (hard cuts and fades) with brightness, dominant colours and
+//              camera motion (media/scenes.h), stored as "shot" temporal segments.
 //
 // Ownership: borrows the store, blob store, derived files and clock (all must outlive it).
 // Thread-safety: one Analyzer may run any number of analyses at once; two analyses of the same
@@ -104,6 +106,7 @@ class Analyzer {
   Result<std::string> RunThumbnail(StepContext& ctx);
   Result<std::string> RunAudio(StepContext& ctx);
   Result<std::string> RunModel(StepContext& ctx);
+  Result<std::string> RunScenes(StepContext& ctx);
   // The asset's audio metadata row, or an empty one for it when there is none yet.
   Result<AssetAudioMetadata> AudioMetadataOf(AssetId id);
 

@@ -12,6 +12,8 @@
 #include "core/sha256.h"
 #include "http/http_fixture.h"
 #include "service/worker_pool.h"
+#include "testing/temp_dir.h"
+#include "testing/test_media.h"
 
 namespace pixvault::http::testing {
 namespace {
@@ -345,6 +347,75 @@ TEST_P(HttpAnalysisTest, AudioStepMeasuresLoudnessIntoTheAudioMetadata) {
   EXPECT_EQ(forced.status, 202);
   RunJobs();
   EXPECT_TRUE(Step(alice_key_, silent_video, "audio").is_null());
+}
+
+TEST_P(HttpAnalysisTest, ModelStepCountsTrianglesIntoThe3dMetadata) {
+  const std::string obj = "# one triangle\no triangle\nv 0 0 0\nv 2 0 0\nv 0 1 0\nf 1 2 3\n";
+  HttpResponse up = UploadRaw(alice_key_, obj, "filename=triangle.obj");
+  ASSERT_EQ(up.status, 201) << up.body;
+  const std::int64_t id = ParseJson(up.body).at("asset").at("id").to_number<std::int64_t>();
+  RunJobs();
+  json::value model = Step(alice_key_, id, "model");
+  ASSERT_TRUE(model.is_object());
+  EXPECT_EQ(model.at("status").as_string(), "done") << json::serialize(model);
+  EXPECT_TRUE(Step(alice_key_, id, "thumbnail").is_null());  // no picture for 3D yet
+  HttpResponse meta = Call("GET", Path(id, "metadata/3d"), alice_key_);
+  ASSERT_EQ(meta.status, 200) << meta.body;
+  json::value m = ParseJson(meta.body);
+  EXPECT_EQ(m.at("polygon_count").to_number<int>(), 1);
+  EXPECT_EQ(m.at("vertex_count").to_number<int>(), 3);
+  EXPECT_EQ(m.at("bounding_box_size").at(0).to_number<double>(), 2);
+  EXPECT_EQ(m.at("bounding_box_size").at(1).to_number<double>(), 1);
+  EXPECT_EQ(m.at("extra").at("parser").as_string(), "assimp");
+}
+
+TEST_P(HttpAnalysisTest, ScenesStepStoresEachShotAsASegment) {
+  // Three 2 s shots joined by hard cuts at 2 s and 4 s.
+  const std::filesystem::path clip = media::testing::GeneratedFile(
+      "http_scenes_cuts.mp4",
+      "-f lavfi -i testsrc2=s=320x240:r=25:d=2 -f lavfi -i smptebars=s=320x240:r=25:d=2 "
+      "-f lavfi -i color=c=red:s=320x240:r=25:d=2 "
+      "-filter_complex '[0][1][2]concat=n=3:v=1:a=0' -c:v libx264 -preset veryfast "
+      "-pix_fmt yuv420p");
+  if (clip.empty()) GTEST_SKIP() << "ffmpeg cannot produce the clip";
+  HttpResponse up = UploadRaw(alice_key_, pixvault::testing::ReadFile(clip), "filename=cuts.mp4");
+  ASSERT_EQ(up.status, 201) << up.body;
+  const std::int64_t id = ParseJson(up.body).at("asset").at("id").to_number<std::int64_t>();
+  // A segment someone added by hand survives the analysis.
+  HttpResponse mine = Call("POST", Path(id, "segments"), alice_key_,
+                           R"({"segment_type": "note", "timestamp_sec": 1})",
+                           {{"Content-Type", "application/json"}});
+  ASSERT_EQ(mine.status, 201) << mine.body;
+  RunJobs();
+  EXPECT_EQ(Step(alice_key_, id, "scenes").at("status").as_string(), "done");
+  HttpResponse res = Call("GET", Path(id, "segments"), alice_key_);
+  ASSERT_EQ(res.status, 200) << res.body;
+  const json::value doc = ParseJson(res.body);
+  std::vector<double> starts;
+  int notes = 0;
+  const json::array& items = doc.is_array() ? doc.as_array() : doc.at("items").as_array();
+  for (const json::value& s : items) {
+    if (s.at("segment_type").as_string() == "note") {
+      ++notes;
+      continue;
+    }
+    ASSERT_EQ(s.at("segment_type").as_string(), "shot");
+    starts.push_back(s.at("timestamp_sec").to_number<double>());
+    EXPECT_TRUE(s.at("camera_motion").is_string());
+    EXPECT_TRUE(s.at("brightness").is_number());
+  }
+  EXPECT_EQ(notes, 1);
+  ASSERT_EQ(starts.size(), 3u) << res.body;
+  EXPECT_NEAR(starts[0], 0, 0.05);
+  EXPECT_NEAR(starts[1], 2, 0.05);
+  EXPECT_NEAR(starts[2], 4, 0.05);
+  // Forced again: the shots are replaced, not added to.
+  Call("POST", Path(id, "analyze"), alice_key_, R"({"steps": ["scenes"], "force": true})",
+       {{"Content-Type", "application/json"}});
+  RunJobs();
+  const json::value again = ParseJson(Call("GET", Path(id, "segments"), alice_key_).body);
+  const json::array& items2 = again.is_array() ? again.as_array() : again.at("items").as_array();
+  EXPECT_EQ(items2.size(), 4u);
 }
 
 PV_INSTANTIATE_STORE_TEST(HttpAnalysisTest);
