@@ -21,7 +21,9 @@
 #      HTTP API, beside the same export in-process and its database reads;
 #   7. media analysis: probe of 200 files vs ffprobe (scripts/bench_probe.sh), thumbnails of
 #      100 images vs vipsthumbnail (scripts/bench_thumbs.sh), loudness vs ffmpeg's ebur128 and
-#      tempo accuracy (scripts/bench_audio.sh).
+#      tempo accuracy (scripts/bench_audio.sh), scene detection vs ffmpeg decode and scdet
+#      with cut/fade accuracy (scripts/bench_scenes.sh), tinygltf vs assimp on the glTF
+#      sample models (scripts/bench_3d.sh).
 # Builds Release into $BUILD (default build/release, the Makefile's; only the needed targets;
 # JOBS=N parallel jobs, default 1). Temporary files go to a folder under $TMPDIR (about
 # 2.5 GiB at the default sizes), removed at the end.
@@ -78,7 +80,7 @@ if ! { cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
          -DPIXVAULT_BUILD_BENCH=ON &&
        cmake --build "$build" --target pixvault store_bench lineage_http_bench \
          branch_runtime_bench bundle_http_bench probe_bench thumbnail_bench audio_bench \
-         -j "${JOBS:-1}"; } \
+         scene_bench model3d_bench -j "${JOBS:-1}"; } \
   >"$tmp/build.log" 2>&1; then
   tail -n 40 "$tmp/build.log" >&2
   log "build failed (full log above, last 40 lines)"
@@ -92,6 +94,8 @@ bundle_bench=$build/bench/bundle_http_bench
 probe_bench=$build/bench/probe_bench
 thumbnail_bench=$build/bench/thumbnail_bench
 audio_bench=$build/bench/audio_bench
+scene_bench=$build/bench/scene_bench
+model3d_bench=$build/bench/model3d_bench
 
 # --- Machine -----------------------------------------------------------------------------
 cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
@@ -237,7 +241,7 @@ if [[ $do_bundle -eq 1 ]]; then
 fi
 
 # --- 7. Media analysis -------------------------------------------------------------------
-probe_md="" thumbs_md="" audio_md=""
+probe_md="" thumbs_md="" audio_md="" scenes_md="" models_md=""
 if [[ $do_media -eq 1 ]]; then
   log "probe of 200 files vs ffprobe"
   bash "$root/scripts/bench_probe.sh" --probe-bench "$probe_bench" --markdown "$tmp/probe.md" \
@@ -250,6 +254,12 @@ if [[ $do_media -eq 1 ]]; then
   log "audio analysis vs ffmpeg ebur128"
   bash "$root/scripts/bench_audio.sh" --audio-bench "$audio_bench" --markdown "$tmp/audio.md"
   audio_md=$(cat "$tmp/audio.md")
+  log "scene detection vs ffmpeg"
+  bash "$root/scripts/bench_scenes.sh" --scene-bench "$scene_bench" --markdown "$tmp/scenes.md"
+  scenes_md=$(cat "$tmp/scenes.md")
+  log "3D models: tinygltf vs assimp"
+  bash "$root/scripts/bench_3d.sh" --model3d-bench "$model3d_bench" --markdown "$tmp/models.md"
+  models_md=$(cat "$tmp/models.md")
 fi
 elapsed=$(($(date +%s) - started))
 
@@ -391,6 +401,10 @@ mkdir -p "$(dirname "$output")"
     echo "$thumbs_md"
     echo
     echo "$audio_md"
+    echo
+    echo "$scenes_md"
+    echo
+    echo "$models_md"
   else
     echo "Skipped in this run (--skip-media)."
   fi

@@ -137,7 +137,8 @@ Result<Response> PatchAsset(ApiContext& api, Request& req) {
 
 Result<Response> DeleteAsset(ApiContext& api, Request& req) {
   PV_ASSIGN_OR_RETURN(std::int64_t id, PathId(req, "id"));
-  PV_RETURN_IF_ERROR(service::DeleteAsset(api.store, api.blobs, Viewer::For(*req.user), id, api.derived));
+  PV_RETURN_IF_ERROR(
+      service::DeleteAsset(api.store, api.blobs, Viewer::For(*req.user), id, api.derived));
   Response r;
   r.status = 204;
   return r;
