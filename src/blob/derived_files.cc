@@ -101,7 +101,15 @@ Result<std::string> DerivedFiles::Read(std::string_view sha256, std::string_view
 }
 
 Status DerivedFiles::RemoveAll(std::string_view sha256) const {
+  return RemoveWithPrefix(sha256, "");
+}
+
+Status DerivedFiles::RemoveWithPrefix(std::string_view sha256, std::string_view prefix) const {
   if (!IsSha256Hex(sha256)) return Fail(ErrorCode::kInvalidArgument, "not a sha256");
+  if (!prefix.empty() && !IsValidName(prefix)) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "invalid derived file name prefix '" + std::string(prefix) + "'");
+  }
   const std::filesystem::path dir =
       root_ / std::string(sha256.substr(0, 2)) / std::string(sha256.substr(2, 2));
   std::error_code ec;
@@ -110,9 +118,9 @@ Status DerivedFiles::RemoveAll(std::string_view sha256) const {
     return ec == std::errc::no_such_file_or_directory
                ? Ok()
                : Fail(ErrorCode::kUnavailable, "list " + dir.string() + ": " + ec.message());
-  const std::string prefix = std::string(sha256) + ".";
+  const std::string full_prefix = std::string(sha256) + "." + std::string(prefix);
   for (const auto& entry : it) {
-    if (entry.path().filename().string().starts_with(prefix)) {
+    if (entry.path().filename().string().starts_with(full_prefix)) {
       std::filesystem::remove(entry.path(), ec);
       if (ec)
         return Fail(ErrorCode::kUnavailable,

@@ -34,6 +34,8 @@ class DerivedFiles {
   [[nodiscard]] Result<std::string> Read(std::string_view sha256, std::string_view name) const;
   // Removes every derived file of the blob (none is not an error).
   [[nodiscard]] Status RemoveAll(std::string_view sha256) const;
+  // Removes the blob's derived files whose name starts with `prefix` (a valid name start).
+  [[nodiscard]] Status RemoveWithPrefix(std::string_view sha256, std::string_view prefix) const;
 
  private:
   std::filesystem::path root_;

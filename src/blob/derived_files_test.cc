@@ -96,5 +96,21 @@ TEST(DerivedFiles, RemoveAllRemovesOnlyThatBlobsFiles) {
   EXPECT_TRUE(files.RemoveAll(Sha256Hex("never written")));
 }
 
+TEST(DerivedFiles, RemoveWithPrefixKeepsTheOtherFiles) {
+  testing::TempDir dir;
+  DerivedFiles files(dir.path());
+  ASSERT_TRUE(files.Write(kSha, "shot-0.webp", "a"));
+  ASSERT_TRUE(files.Write(kSha, "shot-48.webp", "b"));
+  ASSERT_TRUE(files.Write(kSha, "thumb.webp", "c"));
+  ASSERT_TRUE(files.RemoveWithPrefix(kSha, "shot-"));
+  EXPECT_FALSE(files.Read(kSha, "shot-0.webp"));
+  EXPECT_FALSE(files.Read(kSha, "shot-48.webp"));
+  EXPECT_EQ(*files.Read(kSha, "thumb.webp"), "c");
+  // A prefix that could reach outside the blob's names is refused.
+  const Status bad = files.RemoveWithPrefix(kSha, "../");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace pixvault::blob

@@ -3,6 +3,8 @@
 // (GET/DELETE /api/v1/jobs/{id}) that an analysis request answers with.
 #include <boost/json.hpp>
 
+#include <charconv>
+
 #include "http/api.h"
 #include "http/api_util.h"
 #include "service/analysis.h"
@@ -113,6 +115,35 @@ Result<Response> GetRendition(ApiContext& api, Request& req, service::Rendition 
     return r;
   }
   PV_ASSIGN_OR_RETURN(r.body, analyzer->RenditionBytes(a, which));
+  r.headers.Set("Content-Type", "image/webp");
+  return r;
+}
+
+Result<Response> GetShotThumbnail(ApiContext& api, Request& req) {
+  PV_ASSIGN_OR_RETURN(service::Analyzer * analyzer, RequireAnalyzer(api));
+  PV_ASSIGN_OR_RETURN(std::int64_t id, PathId(req, "id"));
+  PV_ASSIGN_OR_RETURN(Asset a, api.store.GetAsset(Viewer::For(*req.user), id));
+  const std::string_view frame_text = req.PathParam("frame");
+  std::int64_t frame = -1;
+  const auto [end, ec] =
+      std::from_chars(frame_text.data(), frame_text.data() + frame_text.size(), frame);
+  if (ec != std::errc() || end != frame_text.data() + frame_text.size() || frame < 0 || !a.sha256) {
+    return Fail(ErrorCode::kNotFound, "asset " + std::to_string(id) +
+                                          " has no shot with keyframe '" + std::string(frame_text) +
+                                          "'");
+  }
+  // The picture follows the bytes, the keyframe, the size and the scene analysis's version.
+  const std::string etag = "\"" + *a.sha256 + "-shot-" + std::to_string(frame) + "-" +
+                           analyzer->RenditionName(service::Rendition::kThumbnail) + "-v" +
+                           std::to_string(service::Analyzer::StepVersion("scenes")) + "\"";
+  Response r;
+  r.headers.Set("ETag", etag);
+  r.headers.Set("Cache-Control", "private, max-age=86400");
+  if (auto inm = req.headers.Get("If-None-Match"); inm && EtagMatches(*inm, etag)) {
+    r.status = 304;
+    return r;
+  }
+  PV_ASSIGN_OR_RETURN(r.body, analyzer->ShotThumbnailBytes(a, frame));
   r.headers.Set("Content-Type", "image/webp");
   return r;
 }
@@ -251,6 +282,34 @@ void RegisterAnalysisRoutes(Router& router, ApiContext& api) {
                  {{200, "The picture", "", "image/webp"},
                   {304, "Not modified", ""},
                   {404, "Unknown asset, no local bytes, or a type without pictures", "Problem",
+                   "application/problem+json"},
+                  {422, "The media cannot be decoded", "Problem", "application/problem+json"}}}};
+    route.blocking = true;  // may decode the media
+    router.Add(std::move(route));
+  }
+  {
+    ParamDoc frame{
+        "frame", "path", "integer",
+        true,    false,  "The shot's keyframe (frame number), as in its segment's thumbnail_url",
+        {},      0,      std::nullopt};
+    Route route{
+        "GET",
+        "/api/v1/assets/{id}/shots/{frame}/thumbnail",
+        "getShotThumbnail",
+        true,
+        0,
+        [&api](Request& r) { return GetShotThumbnail(api, r); },
+        nullptr,
+        RouteDoc{"A WebP picture of a shot's keyframe (the thumbnail_url of the \"shot\" "
+                 "segments the scenes step stores); rendered again on request when missing",
+                 "analysis",
+                 {id, frame, inm},
+                 {},
+                 "",
+                 false,
+                 {{200, "The picture", "", "image/webp"},
+                  {304, "Not modified", ""},
+                  {404, "Unknown asset, or no shot with that keyframe", "Problem",
                    "application/problem+json"},
                   {422, "The media cannot be decoded", "Problem", "application/problem+json"}}}};
     route.blocking = true;  // may decode the media

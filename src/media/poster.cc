@@ -137,6 +137,26 @@ struct Best {
   double score = -1;
 };
 
+// Decodes up to the first frame at or after `target` (or the last one before the end), seeking
+// unless the target is a short way ahead of `position`, the time of the last frame decoded.
+// Null when nothing could be decoded there.
+Result<AvFramePtr> DecodeAt(AvStreamDecoder& decoder, double target,
+                            std::optional<double>& position, double& frame_time) {
+  const bool decode_on = position ? (target >= *position && target - *position <= kForwardDecodeSec)
+                                  : target <= kForwardDecodeSec;
+  if (!decode_on && !decoder.Seek(target)) return AvFramePtr();
+  AvFramePtr current;
+  for (int n = 0; n < kMaxFramesToTarget; ++n) {
+    PV_ASSIGN_OR_RETURN(const AVFrame* frame, decoder.Next());
+    if (frame == nullptr) break;
+    PV_ASSIGN_OR_RETURN(current, CloneAvFrame(*frame));
+    frame_time = decoder.TimeOf(*frame);
+    position = frame_time;
+    if (frame_time >= target) break;
+  }
+  return current;
+}
+
 Result<Best> ChooseFrame(AVFormatContext& context, AvStreamDecoder& decoder, int candidates) {
   const double duration = DurationOf(context, decoder.stream());
   std::vector<double> times;
@@ -152,22 +172,9 @@ Result<Best> ChooseFrame(AVFormatContext& context, AvStreamDecoder& decoder, int
   std::optional<double> position;  // time of the last frame decoded
   std::optional<double> previous_candidate;
   for (const double target : times) {
-    const bool decode_on = position
-                               ? (target >= *position && target - *position <= kForwardDecodeSec)
-                               : target <= kForwardDecodeSec;
-    if (!decode_on) {
-      if (!decoder.Seek(target)) continue;  // an unseekable file still offers its other times
-    }
-    AvFramePtr current;
     double current_time = 0;
-    for (int n = 0; n < kMaxFramesToTarget; ++n) {
-      PV_ASSIGN_OR_RETURN(const AVFrame* frame, decoder.Next());
-      if (frame == nullptr) break;
-      PV_ASSIGN_OR_RETURN(current, CloneAvFrame(*frame));
-      current_time = decoder.TimeOf(*frame);
-      position = current_time;
-      if (current_time >= target) break;
-    }
+    // An unseekable file still offers its other times.
+    PV_ASSIGN_OR_RETURN(AvFramePtr current, DecodeAt(decoder, target, position, current_time));
     if (current == nullptr) continue;
     if (previous_candidate && std::abs(*previous_candidate - current_time) < 1e-6) continue;
     previous_candidate = current_time;
@@ -302,37 +309,41 @@ Status CheckFrameSize(const AVCodecParameters& par, std::int64_t max_pixels) {
   return CheckPixelLimit(par.width, par.height, max_pixels, "video frame");
 }
 
-}  // namespace
+// An opened video stream, its size checked against the pixel limit.
+struct OpenVideo {
+  AvFormatContextPtr context;
+  const AVStream* stream = nullptr;
+};
 
-Result<PosterFrame> DecodePosterFrame(const std::filesystem::path& path,
-                                      const PosterOptions& options) {
-  EnsureLibavInitialised();
-  const AvLogCapture capture;  // FFmpeg's own explanation goes into error messages
-  PV_ASSIGN_OR_RETURN(const AvFormatContextPtr context, OpenAvInput(path, AvInputLimits{}));
+Result<OpenVideo> OpenVideoStream(const std::filesystem::path& path, std::int64_t max_pixels) {
+  OpenVideo v;
+  PV_ASSIGN_OR_RETURN(v.context, OpenAvInput(path, AvInputLimits{}));
   // The size from the header first, before stream analysis decodes anything.
-  for (unsigned i = 0; i < context->nb_streams; ++i) {
-    if (context->streams[i]->codecpar->codec_type != AVMEDIA_TYPE_VIDEO) continue;
-    PV_RETURN_IF_ERROR(CheckFrameSize(*context->streams[i]->codecpar, options.max_pixels));
+  for (unsigned i = 0; i < v.context->nb_streams; ++i) {
+    if (v.context->streams[i]->codecpar->codec_type != AVMEDIA_TYPE_VIDEO) continue;
+    PV_RETURN_IF_ERROR(CheckFrameSize(*v.context->streams[i]->codecpar, max_pixels));
   }
-  PV_RETURN_IF_ERROR(FindAvStreamInfo(*context));
-  const AVStream* stream = FindAvStream(*context, AVMEDIA_TYPE_VIDEO);
-  if (stream == nullptr) return Fail(ErrorCode::kCorrupt, "no video stream");
-  PV_RETURN_IF_ERROR(CheckFrameSize(*stream->codecpar, options.max_pixels));
+  PV_RETURN_IF_ERROR(FindAvStreamInfo(*v.context));
+  v.stream = FindAvStream(*v.context, AVMEDIA_TYPE_VIDEO);
+  if (v.stream == nullptr) return Fail(ErrorCode::kCorrupt, "no video stream");
+  PV_RETURN_IF_ERROR(CheckFrameSize(*v.stream->codecpar, max_pixels));
+  return v;
+}
 
-  PV_ASSIGN_OR_RETURN(AvStreamDecoder decoder, AvStreamDecoder::Open(*context, *stream));
-  PV_ASSIGN_OR_RETURN(Best best, ChooseFrame(*context, decoder, options.candidates));
-  AVFrame& frame = *best.frame;
+// The decoded `frame` as display-ready RGB: size checked, tone-mapped when HDR, scaled.
+Result<PosterFrame> ToPosterFrame(AVFrame& frame, const AVStream& stream, double time_sec,
+                                  const PosterOptions& options) {
   // A decoded frame can be larger than the header said; it is refused before conversion.
   PV_RETURN_IF_ERROR(CheckPixelLimit(frame.width, frame.height, options.max_pixels, "video frame"));
   // Colour properties the bitstream left unset come from the container.
-  const AVCodecParameters& par = *stream->codecpar;
+  const AVCodecParameters& par = *stream.codecpar;
   if (frame.color_trc == AVCOL_TRC_UNSPECIFIED) frame.color_trc = par.color_trc;
   if (frame.color_primaries == AVCOL_PRI_UNSPECIFIED) frame.color_primaries = par.color_primaries;
   if (frame.colorspace == AVCOL_SPC_UNSPECIFIED) frame.colorspace = par.color_space;
   if (frame.color_range == AVCOL_RANGE_UNSPECIFIED) frame.color_range = par.color_range;
 
   AVRational sample_aspect = frame.sample_aspect_ratio;
-  if (sample_aspect.num <= 0) sample_aspect = stream->sample_aspect_ratio;
+  if (sample_aspect.num <= 0) sample_aspect = stream.sample_aspect_ratio;
   if (sample_aspect.num <= 0) sample_aspect = par.sample_aspect_ratio;
 
   PosterFrame out;
@@ -342,8 +353,56 @@ Result<PosterFrame> DecodePosterFrame(const std::filesystem::path& path,
   } else {
     PV_ASSIGN_OR_RETURN(out.rgb, ToRgb(frame, sample_aspect, options.max_edge));
   }
-  out.rotation = DisplayRotation(*stream);
-  out.time_sec = best.time;
+  out.rotation = DisplayRotation(stream);
+  out.time_sec = time_sec;
+  return out;
+}
+
+}  // namespace
+
+Result<PosterFrame> DecodePosterFrame(const std::filesystem::path& path,
+                                      const PosterOptions& options) {
+  EnsureLibavInitialised();
+  const AvLogCapture capture;  // FFmpeg's own explanation goes into error messages
+  PV_ASSIGN_OR_RETURN(const OpenVideo video, OpenVideoStream(path, options.max_pixels));
+  PV_ASSIGN_OR_RETURN(AvStreamDecoder decoder,
+                      AvStreamDecoder::Open(*video.context, *video.stream));
+  PV_ASSIGN_OR_RETURN(Best best, ChooseFrame(*video.context, decoder, options.candidates));
+  return ToPosterFrame(*best.frame, *video.stream, best.time, options);
+}
+
+Result<std::vector<PosterFrame>> DecodeFramesAt(const std::filesystem::path& path,
+                                                const std::vector<double>& times,
+                                                const PosterOptions& options) {
+  EnsureLibavInitialised();
+  const AvLogCapture capture;
+  PV_ASSIGN_OR_RETURN(const OpenVideo video, OpenVideoStream(path, options.max_pixels));
+  PV_ASSIGN_OR_RETURN(AvStreamDecoder decoder,
+                      AvStreamDecoder::Open(*video.context, *video.stream));
+  // Decoded in time order (seeking back only when the caller's times go back), answered in
+  // the caller's order.
+  std::vector<std::size_t> order(times.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return times[a] < times[b]; });
+  std::vector<PosterFrame> out(times.size());
+  std::optional<double> position;
+  for (const std::size_t i : order) {
+    if (!std::isfinite(times[i]) || times[i] < 0) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "a frame time must be a finite, non-negative number");
+    }
+    double frame_time = 0;
+    PV_ASSIGN_OR_RETURN(AvFramePtr frame, DecodeAt(decoder, times[i], position, frame_time));
+    if (frame == nullptr) {
+      // A failed seek: decode from the start instead.
+      if (!decoder.Seek(0)) return Fail(ErrorCode::kCorrupt, "cannot seek in the video");
+      position.reset();
+      PV_ASSIGN_OR_RETURN(frame, DecodeAt(decoder, times[i], position, frame_time));
+    }
+    if (frame == nullptr) return Fail(ErrorCode::kCorrupt, "no decodable video frame");
+    PV_ASSIGN_OR_RETURN(out[i], ToPosterFrame(*frame, *video.stream, frame_time, options));
+  }
   return out;
 }
 

@@ -24,6 +24,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <vector>
 
 #include "core/error.h"
 #include "media/raster.h"
@@ -47,5 +48,14 @@ struct PosterFrame {
 // codecs FFmpeg (or pixvault's allowlist) does not open; kNotFound when the file is missing.
 [[nodiscard]] Result<PosterFrame> DecodePosterFrame(const std::filesystem::path& path,
                                                     const PosterOptions& options);
+
+// The frames shown at `times` (seconds from the start of the stream; any order): for each, the
+// first frame at or after the time, or the last frame when the time is past the end,
+// converted like the poster frame (tone-mapped, aspect applied, fitting max_edge). Used for
+// the keyframe pictures of shots. Errors as DecodePosterFrame, and kInvalidArgument for a
+// negative or non-finite time.
+[[nodiscard]] Result<std::vector<PosterFrame>> DecodeFramesAt(const std::filesystem::path& path,
+                                                              const std::vector<double>& times,
+                                                              const PosterOptions& options);
 
 }  // namespace pixvault::media

@@ -34,6 +34,13 @@ Result<RenderedImage> ImageThumbnail(const std::filesystem::path& path,
   return EncodeWebp(image.get(), options.webp_quality);
 }
 
+// A decoded video frame as an image in memory, turned upright.
+Result<VipsImagePtr> UprightImage(const PosterFrame& frame) {
+  PV_ASSIGN_OR_RETURN(const VipsImagePtr image, ImageFromRaster(frame.rgb));
+  PV_ASSIGN_OR_RETURN(const VipsImagePtr upright, RotateClockwise(image.get(), frame.rotation));
+  return Materialise(upright.get());
+}
+
 // The poster frame of a video, upright, in memory, fitting `max_edge` x `max_edge`.
 Result<VipsImagePtr> PosterImage(const std::filesystem::path& path, int max_edge,
                                  std::int64_t max_pixels) {
@@ -41,9 +48,7 @@ Result<VipsImagePtr> PosterImage(const std::filesystem::path& path, int max_edge
   poster_options.max_pixels = max_pixels;
   poster_options.max_edge = max_edge;
   PV_ASSIGN_OR_RETURN(const PosterFrame poster, DecodePosterFrame(path, poster_options));
-  PV_ASSIGN_OR_RETURN(const VipsImagePtr image, ImageFromRaster(poster.rgb));
-  PV_ASSIGN_OR_RETURN(const VipsImagePtr upright, RotateClockwise(image.get(), poster.rotation));
-  return Materialise(upright.get());
+  return UprightImage(poster);
 }
 
 Result<RenderedImage> VideoThumbnail(const std::filesystem::path& path,
@@ -129,6 +134,26 @@ Result<RenderedImage> RenderThumbnail(const std::filesystem::path& path, MediaTy
       return Fail(ErrorCode::kUnsupported, "3D models have no thumbnail renderer");
   }
   return Fail(ErrorCode::kInternal, "unknown media type");
+}
+
+Result<std::vector<RenderedImage>> RenderVideoFrames(const std::filesystem::path& path,
+                                                     const std::vector<double>& times,
+                                                     const RenderOptions& options) {
+  PV_RETURN_IF_ERROR(CheckSize(options.size, "the size"));
+  PV_RETURN_IF_ERROR(CheckQuality(options.webp_quality));
+  PosterOptions poster_options;
+  poster_options.max_pixels = options.max_pixels;
+  poster_options.max_edge = options.size;
+  PV_ASSIGN_OR_RETURN(const std::vector<PosterFrame> frames,
+                      DecodeFramesAt(path, times, poster_options));
+  std::vector<RenderedImage> out;
+  out.reserve(frames.size());
+  for (const PosterFrame& frame : frames) {
+    PV_ASSIGN_OR_RETURN(const VipsImagePtr image, UprightImage(frame));
+    PV_ASSIGN_OR_RETURN(RenderedImage webp, EncodeWebp(image.get(), options.webp_quality));
+    out.push_back(std::move(webp));
+  }
+  return out;
 }
 
 Result<Derivatives> RenderDerivatives(const std::filesystem::path& path, MediaType type,

@@ -30,6 +30,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/enums.h"
 #include "core/error.h"
@@ -58,6 +59,13 @@ struct RenderedImage {
 [[nodiscard]] Result<RenderedImage> RenderThumbnail(const std::filesystem::path& path,
                                                     MediaType type,
                                                     const RenderOptions& options = {});
+
+// WebP pictures of the video frames shown at `times` (see DecodeFramesAt), upright, fitting
+// options.size; in the order of `times`. Errors as RenderThumbnail, and kInvalidArgument for
+// a negative or non-finite time.
+[[nodiscard]] Result<std::vector<RenderedImage>> RenderVideoFrames(
+    const std::filesystem::path& path, const std::vector<double>& times,
+    const RenderOptions& options = {});
 
 struct DerivativeOptions {
   int thumbnail_size = kThumbnailSize;

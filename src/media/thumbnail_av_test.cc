@@ -135,6 +135,45 @@ TEST(RenderThumbnail, VideoWithFlippedBytesFailsOrRendersWithoutCrashing) {
   }
 }
 
+TEST(RenderVideoFrames, GivesTheFrameShownAtEachTimeInTheCallersOrder) {
+  PV_MEDIA_OR_SKIP(video, "fade_in.mp4");  // black to 2 s, fade to 4 s, testsrc2 to 8 s
+  RenderOptions options;
+  options.size = 160;
+  // Out of order, one time twice, one past the end (the last frame).
+  const Result<std::vector<RenderedImage>> frames =
+      RenderVideoFrames(video, {5.0, 0.5, 100.0, 5.0, 3.0}, options);
+  ASSERT_TRUE(frames.has_value()) << frames.error().message;
+  ASSERT_EQ(frames->size(), 5u);
+  std::vector<double> means;
+  for (const RenderedImage& frame : *frames) {
+    EXPECT_EQ(frame.width, 160);
+    EXPECT_EQ(frame.height, 120);
+    means.push_back(DecodeWebp(frame.webp).MeanBrightness());
+  }
+  EXPECT_LT(means[1], 30);             // black
+  EXPECT_GT(means[0], means[1] + 40);  // the pattern
+  EXPECT_GT(means[2], means[1] + 40);
+  EXPECT_NEAR(means[3], means[0], 1);
+  EXPECT_GT(means[4], means[1]);  // half way through the fade
+  EXPECT_LT(means[4], means[0]);
+}
+
+TEST(RenderVideoFrames, FramesAreUprightAndBadTimesAreRefused) {
+  PV_MEDIA_OR_SKIP(video, "rotated.mp4");
+  const Result<std::vector<RenderedImage>> frames = RenderVideoFrames(video, {0.2});
+  ASSERT_TRUE(frames.has_value()) << frames.error().message;
+  EXPECT_EQ(frames->at(0).width, 240);
+  EXPECT_EQ(frames->at(0).height, 320);
+  const auto negative = RenderVideoFrames(video, {1.0, -1.0});
+  ASSERT_FALSE(negative.has_value());
+  EXPECT_EQ(negative.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(RenderVideoFrames(video, {}).has_value());
+  PV_MEDIA_OR_SKIP(audio, "audio.wav");
+  const auto no_video = RenderVideoFrames(audio, {0.0});
+  ASSERT_FALSE(no_video.has_value());
+  EXPECT_EQ(no_video.error().code, ErrorCode::kCorrupt);
+}
+
 TEST(RenderDerivatives, VideoPosterIsDecodedOnceForAllThree) {
   PV_MEDIA_OR_SKIP(video, "fade_in.mp4");
   const Result<Derivatives> out = RenderDerivatives(video, MediaType::kVideo);

@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -38,6 +39,18 @@ struct Decoded {
       if (static_cast<int>(i % static_cast<std::size_t>(bands)) < colour_bands) sum += pixels[i];
     }
     return sum / (static_cast<double>(pixels.size()) / bands * colour_bands);
+  }
+  // Mean of each of the first three bands (all the same for a one-band picture).
+  std::array<double, 3> MeanRgb() const {
+    std::array<double, 3> sum{};
+    const std::size_t n = pixels.size() / static_cast<std::size_t>(bands);
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t b = 0; b < 3; ++b) {
+        sum[b] += pixels[i * static_cast<std::size_t>(bands) + (bands >= 3 ? b : std::size_t{0})];
+      }
+    }
+    for (double& v : sum) v /= static_cast<double>(n);
+    return sum;
   }
   // Standard deviation of the first band: the picture's contrast.
   double Contrast() const {

@@ -48,7 +48,7 @@ bool HasSound(const Asset& a) {
 
 const StepSpec kSteps[] = {
     {"probe", 1, AnyType}, {"thumbnail", 1, HasPicture}, {"audio", 1, HasSound},
-    {"model", 1, IsModel}, {"scenes", 1, IsVideo},
+    {"model", 1, IsModel}, {"scenes", 2, IsVideo},  // 2: shot keyframe thumbnails
 };
 
 const StepSpec* FindStep(std::string_view name) {
@@ -406,6 +406,17 @@ Result<std::string> Analyzer::RunScenes(StepContext& ctx) {
   media::SceneOptions so;
   so.max_pixels = options_.max_pixels;
   PV_ASSIGN_OR_RETURN(media::SceneAnalysis scenes, media::DetectScenes(ctx.path, so));
+  // A thumbnail of each shot's keyframe; those of an earlier run go first.
+  std::vector<double> times;
+  for (const media::Shot& shot : scenes.shots) times.push_back(shot.keyframe_time_sec);
+  PV_ASSIGN_OR_RETURN(std::vector<media::RenderedImage> pictures,
+                      media::RenderVideoFrames(ctx.path, times, ShotRenderOptions()));
+  const std::string& sha256 = *ctx.asset.sha256;
+  PV_RETURN_IF_ERROR(derived_.RemoveWithPrefix(sha256, "shot-"));
+  for (std::size_t i = 0; i < scenes.shots.size(); ++i) {
+    PV_RETURN_IF_ERROR(
+        derived_.Write(sha256, ShotThumbnailName(scenes.shots[i].keyframe), pictures[i].webp));
+  }
   // Each shot becomes a "shot" segment; a re-run replaces the previous ones (and only them).
   std::vector<TemporalSegment> segments;
   json::array shots;
@@ -423,6 +434,7 @@ Result<std::string> Analyzer::RunScenes(StepContext& ctx) {
     seg.brightness = shot.brightness;
     seg.dominant_colors = json::serialize(colors);
     seg.camera_motion = std::string(media::CameraMotionName(shot.camera_motion));
+    seg.thumbnail_url = ShotThumbnailPath(ctx.asset.id, shot.keyframe);
     segments.push_back(std::move(seg));
     shots.push_back(json::object{{"start_frame", shot.start_frame},
                                  {"end_frame", shot.end_frame},
@@ -442,6 +454,66 @@ Result<std::string> Analyzer::RunScenes(StepContext& ctx) {
                  {"truncated", scenes.truncated},
                  {"shots", std::move(shots)}};
   return json::serialize(o);
+}
+
+std::string Analyzer::ShotThumbnailName(std::int64_t keyframe) const {
+  return "shot-" + std::to_string(keyframe) + "-" + std::to_string(options_.thumbnail_size) +
+         ".webp";
+}
+
+media::RenderOptions Analyzer::ShotRenderOptions() const {
+  media::RenderOptions o;
+  o.size = options_.thumbnail_size;
+  o.webp_quality = options_.webp_quality;
+  o.max_pixels = options_.max_pixels;
+  return o;
+}
+
+Result<std::string> Analyzer::ShotThumbnailBytes(const Asset& asset, std::int64_t keyframe) {
+  const auto no_shot = [&] {
+    return Fail(ErrorCode::kNotFound, "asset " + std::to_string(asset.id) +
+                                          " has no shot with keyframe " + std::to_string(keyframe) +
+                                          " (see its segments)");
+  };
+  if (!asset.sha256 || keyframe < 0) return no_shot();
+  auto stored = derived_.Read(*asset.sha256, ShotThumbnailName(keyframe));
+  if (stored || stored.error().code != ErrorCode::kNotFound) return stored;
+  // Missing (another thumbnail size configured, or removed): rendered again from the time the
+  // scene analysis recorded for the keyframe.
+  PV_ASSIGN_OR_RETURN(std::vector<AnalysisRecord> records, store_.ListAnalysis(kSystem, asset.id));
+  std::optional<double> time;
+  for (const AnalysisRecord& r : records) {
+    if (r.step != "scenes" || r.status != AnalysisStatus::kDone) continue;
+    boost::system::error_code ec;
+    const json::value result = json::parse(r.result, ec);
+    const json::value* shots =
+        ec || !result.is_object() ? nullptr : result.as_object().if_contains("shots");
+    if (shots == nullptr || !shots->is_array()) break;
+    for (const json::value& shot : shots->as_array()) {
+      const json::object* o = shot.if_object();
+      const json::value* k = o ? o->if_contains("keyframe") : nullptr;
+      const json::value* t = o ? o->if_contains("keyframe_time_sec") : nullptr;
+      if (k && t && k->is_int64() && k->as_int64() == keyframe && t->is_number()) {
+        time = t->to_number<double>();
+      }
+    }
+  }
+  if (!time) return no_shot();
+  PV_ASSIGN_OR_RETURN(bool exists, blobs_.Exists(*asset.sha256));
+  if (!exists) {
+    return Fail(ErrorCode::kNotFound,
+                "asset " + std::to_string(asset.id) + " has no local bytes to render");
+  }
+  PV_ASSIGN_OR_RETURN(
+      std::vector<media::RenderedImage> pictures,
+      media::RenderVideoFrames(blobs_.PathFor(*asset.sha256), {*time}, ShotRenderOptions()));
+  PV_RETURN_IF_ERROR(derived_.Write(*asset.sha256, ShotThumbnailName(keyframe), pictures[0].webp));
+  return std::move(pictures[0].webp);
+}
+
+std::string ShotThumbnailPath(AssetId asset, std::int64_t keyframe) {
+  return "/api/v1/assets/" + std::to_string(asset) + "/shots/" + std::to_string(keyframe) +
+         "/thumbnail";
 }
 
 Result<std::string> Analyzer::RenditionBytes(const Asset& asset, Rendition r) {

@@ -45,6 +45,7 @@
 namespace pixvault::media {
 struct DerivativeOptions;
 struct Derivatives;
+struct RenderOptions;
 }  // namespace pixvault::media
 
 namespace pixvault::service {
@@ -97,10 +98,17 @@ class Analyzer {
   // rendered now (and stored) when missing. kNotFound when the asset has no local bytes or its
   // type has no rendition (3D models); kCorrupt/kUnsupported from the renderer.
   Result<std::string> RenditionBytes(const Asset& asset, Rendition r);
+  // The thumbnail of the shot whose keyframe is frame `keyframe` (a "shot" segment's
+  // thumbnail_url), for an asset the caller may see: read from DerivedFiles, or rendered again
+  // from the scene analysis's record when missing. kNotFound when the scene analysis recorded
+  // no such shot or the asset has no local bytes; kCorrupt/kUnsupported from the renderer.
+  Result<std::string> ShotThumbnailBytes(const Asset& asset, std::int64_t keyframe);
 
  private:
   struct StepContext;
   media::DerivativeOptions Renditions() const;
+  media::RenderOptions ShotRenderOptions() const;
+  std::string ShotThumbnailName(std::int64_t keyframe) const;  // "shot-48-320.webp"
   Status StoreRenditions(const std::string& sha256, const media::Derivatives& d);
   Result<std::string> RunProbe(StepContext& ctx);
   Result<std::string> RunThumbnail(StepContext& ctx);
@@ -116,6 +124,9 @@ class Analyzer {
   const Clock& clock_;
   AnalyzerOptions options_;
 };
+
+// The API path of a shot's keyframe thumbnail, stored as the segment's thumbnail_url.
+std::string ShotThumbnailPath(AssetId asset, std::int64_t keyframe);
 
 // --- Near duplicates ----------------------------------------------------------------------
 

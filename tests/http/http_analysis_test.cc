@@ -4,6 +4,7 @@
 // routes; and what happens to bad input and to other users' ids.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <fstream>
 #include <string>
 
@@ -11,6 +12,7 @@
 
 #include "core/sha256.h"
 #include "http/http_fixture.h"
+#include "media/thumbnail_test_util.h"
 #include "service/worker_pool.h"
 #include "testing/temp_dir.h"
 #include "testing/test_media.h"
@@ -392,23 +394,61 @@ TEST_P(HttpAnalysisTest, ScenesStepStoresEachShotAsASegment) {
   ASSERT_EQ(res.status, 200) << res.body;
   const json::value doc = ParseJson(res.body);
   std::vector<double> starts;
+  std::vector<std::string> pictures;
   int notes = 0;
   const json::array& items = doc.is_array() ? doc.as_array() : doc.at("items").as_array();
   for (const json::value& s : items) {
     if (s.at("segment_type").as_string() == "note") {
       ++notes;
+      EXPECT_TRUE(s.at("thumbnail_url").is_null());
       continue;
     }
     ASSERT_EQ(s.at("segment_type").as_string(), "shot");
     starts.push_back(s.at("timestamp_sec").to_number<double>());
     EXPECT_TRUE(s.at("camera_motion").is_string());
     EXPECT_TRUE(s.at("brightness").is_number());
+    ASSERT_TRUE(s.at("thumbnail_url").is_string()) << json::serialize(s);
+    pictures.emplace_back(s.at("thumbnail_url").as_string());
   }
   EXPECT_EQ(notes, 1);
   ASSERT_EQ(starts.size(), 3u) << res.body;
   EXPECT_NEAR(starts[0], 0, 0.05);
   EXPECT_NEAR(starts[1], 2, 0.05);
   EXPECT_NEAR(starts[2], 4, 0.05);
+
+  // Each shot's keyframe thumbnail shows that shot: the third is the red one.
+  ASSERT_EQ(pictures.size(), 3u);
+  std::vector<std::string> bodies;
+  for (const std::string& url : pictures) {
+    EXPECT_EQ(url.rfind(AssetPath(id) + "/shots/", 0), 0u) << url;
+    HttpResponse t = Call("GET", url, alice_key_);
+    ASSERT_EQ(t.status, 200) << url << " " << t.body;
+    EXPECT_EQ(t.Header("Content-Type").value_or(""), "image/webp");
+    EXPECT_TRUE(IsWebp(t.body));
+    const std::string etag = t.Header("ETag").value_or("");
+    ASSERT_FALSE(etag.empty());
+    EXPECT_EQ(Call("GET", url, alice_key_, {}, {{"If-None-Match", etag}}).status, 304);
+    // Another user, or nobody, gets nothing.
+    EXPECT_EQ(Call("GET", url, bob_key_).status, 404);
+    EXPECT_EQ(Call("GET", url, "").status, 401);
+    bodies.push_back(std::move(t.body));
+  }
+  EXPECT_NE(bodies[0], bodies[1]);
+  EXPECT_NE(bodies[1], bodies[2]);
+  const std::array<double, 3> red = media::testing::DecodeWebp(bodies[2]).MeanRgb();
+  EXPECT_GT(red[0], 150);
+  EXPECT_LT(red[1], 60);
+  EXPECT_LT(red[2], 60);
+  // A frame that is no shot's keyframe, and nonsense, are unknown.
+  EXPECT_EQ(Call("GET", Path(id, "shots/1/thumbnail"), alice_key_).status, 404);
+  EXPECT_EQ(Call("GET", Path(id, "shots/-1/thumbnail"), alice_key_).status, 404);
+  EXPECT_EQ(Call("GET", Path(id, "shots/abc/thumbnail"), alice_key_).status, 404);
+  // Removed from disk: rendered again on request, the same picture.
+  const std::string sha(GetJson(alice_key_, id).at("sha256").as_string());
+  ASSERT_TRUE(derived_->RemoveWithPrefix(sha, "shot-"));
+  HttpResponse rendered = Call("GET", pictures[2], alice_key_);
+  ASSERT_EQ(rendered.status, 200) << rendered.body;
+  EXPECT_EQ(rendered.body, bodies[2]);
   // Forced again: the shots are replaced, not added to.
   Call("POST", Path(id, "analyze"), alice_key_, R"({"steps": ["scenes"], "force": true})",
        {{"Content-Type", "application/json"}});
