@@ -64,12 +64,19 @@ Result<const AVFrame*> AvStreamDecoder::Next() {
   int errors = 0;
   while (!done_) {
     int rc = avcodec_receive_frame(codec_.get(), frame_.get());
-    if (rc == 0) return frame_.get();
+    if (rc == 0) {
+      ++frames_;
+      if (frame_->decode_error_flags != 0 || (frame_->flags & AV_FRAME_FLAG_CORRUPT) != 0) {
+        ++damaged_frames_;
+      }
+      return frame_.get();
+    }
     if (rc == AVERROR_EOF) {
       done_ = true;
       break;
     }
     if (rc != AVERROR(EAGAIN)) {
+      ++decode_errors_;
       if (++errors > kMaxConsecutiveErrors) return Fail(AvError(rc, "decode"));
       continue;
     }
@@ -87,6 +94,7 @@ Result<const AVFrame*> AvStreamDecoder::Next() {
     if (rc < 0) return Fail(AvError(rc, "read packet"));
     if (packet_->stream_index == stream_->index) {
       rc = avcodec_send_packet(codec_.get(), packet_.get());
+      if (rc < 0 && rc != AVERROR(EAGAIN)) ++decode_errors_;
       if (rc < 0 && rc != AVERROR(EAGAIN) && ++errors > kMaxConsecutiveErrors) {
         av_packet_unref(packet_.get());
         return Fail(AvError(rc, "decode"));

@@ -11,6 +11,7 @@ extern "C" {
 #include <libavformat/avformat.h>
 }
 
+#include <cstdint>
 #include <memory>
 
 #include "core/error.h"
@@ -57,6 +58,12 @@ class AvStreamDecoder {
   // 0 when the frame has none).
   double TimeOf(const AVFrame& frame) const;
 
+  // Since Open: frames returned, those of them the decoder flagged as damaged (concealed
+  // errors, missing references), and packets or frames it refused with an error.
+  std::int64_t frames() const { return frames_; }
+  std::int64_t damaged_frames() const { return damaged_frames_; }
+  std::int64_t decode_errors() const { return decode_errors_; }
+
   const AVStream& stream() const { return *stream_; }
   const AVCodecContext& codec() const { return *codec_; }
 
@@ -71,6 +78,9 @@ class AvStreamDecoder {
   AvFramePtr frame_;
   bool draining_ = false;  // the demuxer hit the end; the decoder is being flushed
   bool done_ = false;      // the decoder returned EOF
+  std::int64_t frames_ = 0;
+  std::int64_t damaged_frames_ = 0;
+  std::int64_t decode_errors_ = 0;
 };
 
 }  // namespace pixvault::media

@@ -10,8 +10,10 @@ extern "C" {
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstdarg>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -27,10 +29,43 @@ constexpr const char* kAllowedDemuxers =
 
 thread_local AvLogCapture* t_capture = nullptr;
 
+// Errors FFmpeg logs outside a capture (mostly from its own decoder threads, one line per
+// damaged macroblock of a broken file) go to stderr at most kUncapturedPerWindow times per
+// window, so one damaged upload cannot flood the server's log.
+constexpr int kUncapturedPerWindow = 20;
+constexpr auto kUncapturedWindow = std::chrono::seconds(60);
+
+void LogUncaptured(void* av_class, int level, const char* format, va_list args) {
+  static std::mutex mutex;
+  static std::chrono::steady_clock::time_point window_start;
+  static int printed = 0;
+  static long dropped = 0;
+  long dropped_before = 0;
+  {
+    const std::lock_guard lock(mutex);
+    const auto now = std::chrono::steady_clock::now();
+    if (now - window_start >= kUncapturedWindow) {
+      window_start = now;
+      printed = 0;
+      dropped_before = dropped;
+      dropped = 0;
+    }
+    if (printed >= kUncapturedPerWindow) {
+      ++dropped;
+      return;
+    }
+    ++printed;
+  }
+  if (dropped_before > 0) {
+    std::fprintf(stderr, "pixvault: %ld more FFmpeg errors were not shown\n", dropped_before);
+  }
+  av_log_default_callback(av_class, level, format, args);
+}
+
 void LogCallback(void* av_class, int level, const char* format, va_list args) {
   if (level > AV_LOG_ERROR) return;
   if (t_capture == nullptr) {
-    av_log_default_callback(av_class, level, format, args);
+    LogUncaptured(av_class, level, format, args);
     return;
   }
   char line[1024];

@@ -34,6 +34,28 @@ Status CheckFrameSizes(const AVFormatContext& context, std::int64_t max_pixels) 
   return Ok();
 }
 
+// A container whose index (the MP4 sample table, Matroska cues, ...) places media past the
+// end of the file was cut short: an interrupted download or copy. The header alone looks
+// complete, so this is the probe's only chance to tell.
+Status CheckNotTruncated(AVFormatContext& context) {
+  if (context.pb == nullptr) return Ok();
+  const std::int64_t size = avio_size(context.pb);
+  if (size <= 0) return Ok();
+  std::int64_t end = 0;
+  for (unsigned i = 0; i < context.nb_streams; ++i) {
+    AVStream* stream = context.streams[i];
+    const int n = avformat_index_get_entries_count(stream);
+    for (int k = 0; k < n; ++k) {
+      const AVIndexEntry* e = avformat_index_get_entry(stream, k);
+      if (e != nullptr && e->pos >= 0) end = std::max(end, e->pos + e->size);
+    }
+  }
+  if (end <= size) return Ok();
+  return Fail(ErrorCode::kCorrupt,
+              "the file is truncated or damaged: its index places media up to byte " +
+                  std::to_string(end) + " but it ends at byte " + std::to_string(size));
+}
+
 double ToSeconds(std::int64_t value, AVRational time_base) {
   return static_cast<double>(value) * av_q2d(time_base);
 }
@@ -48,6 +70,7 @@ Result<ProbeResult> ProbeAv(const std::filesystem::path& path, MediaType type,
   PV_RETURN_IF_ERROR(CheckFrameSizes(*context, options.max_pixels));
   PV_RETURN_IF_ERROR(FindAvStreamInfo(*context));
   PV_RETURN_IF_ERROR(CheckFrameSizes(*context, options.max_pixels));
+  PV_RETURN_IF_ERROR(CheckNotTruncated(*context));
 
   const AVStream* video = FindAvStream(*context, AVMEDIA_TYPE_VIDEO);
   const AVStream* audio = FindAvStream(*context, AVMEDIA_TYPE_AUDIO);
@@ -177,6 +200,32 @@ std::int64_t OrientationRotation(int orientation) {
   }
 }
 
+// The fewest bytes in which a JPEG or PNG of width x height can be coded: a JPEG spends at least
+// one bit on the DC coefficient of every 8x8 luma block (Huffman codes are at least a bit
+// long), and deflate compresses at most 1032:1, so a PNG holds at least 1/1032 of its filtered
+// rows. A header that declares more pixels than the data can hold lies about the size, the
+// way a decompression bomb or a cut file does; decoders would fill the rest with grey.
+Status CheckPlausibleSize(std::string_view loader, int width, int height,
+                          const std::filesystem::path& path) {
+  std::int64_t needed = 0;
+  const auto w = static_cast<std::int64_t>(width), h = static_cast<std::int64_t>(height);
+  if (loader.starts_with("jpegload")) {
+    needed = ((w + 7) / 8) * ((h + 7) / 8) / 8;
+  } else if (loader.starts_with("pngload")) {
+    needed = h * (1 + w) / 1032;  // one byte per pixel at the least
+  } else {
+    return Ok();
+  }
+  std::error_code ec;
+  const auto size = static_cast<std::int64_t>(std::filesystem::file_size(path, ec));
+  if (ec || size >= needed) return Ok();
+  return Fail(ErrorCode::kCorrupt,
+              "the image declares " + std::to_string(width) + "x" + std::to_string(height) +
+                  " pixels, which need at least " + std::to_string(needed) +
+                  " bytes of coded data, but the file has " + std::to_string(size) +
+                  " bytes (truncated, or the header lies about the size)");
+}
+
 Result<ProbeResult> ProbeImage(const std::filesystem::path& path, const ProbeOptions& options) {
   PV_RETURN_IF_ERROR(EnsureVipsInitialised());
   // A source, not vips_image_new_from_file: that one parses "name.png[options]" from the path.
@@ -196,6 +245,7 @@ Result<ProbeResult> ProbeImage(const std::filesystem::path& path, const ProbeOpt
   const int width = vips_image_get_width(image.get());
   const int height = vips_image_get_height(image.get());
   PV_RETURN_IF_ERROR(CheckPixelLimit(width, height, options.max_pixels, "image"));
+  PV_RETURN_IF_ERROR(CheckPlausibleSize(loader, width, height, path));
 
   ProbeResult result;
   result.width = width;

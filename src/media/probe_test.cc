@@ -199,6 +199,28 @@ TEST(ProbeFile, Mp4CutInHalfIsCorrupt) {
   EXPECT_THAT(probe.error().message, HasSubstr("moov atom not found"));
 }
 
+TEST(ProbeFile, TruncatedFileWithItsIndexFirstIsCorrupt) {
+  // With +faststart the index comes first: a cut file still has a complete-looking header.
+  for (const std::string_view name : {"faststart.mp4", "cues.mkv"}) {
+    const std::filesystem::path path = ::pixvault::media::testing::GeneratedFile(
+        name, name.ends_with(".mp4")
+                  ? "-f lavfi -i testsrc2=s=160x120:r=25:d=4 -c:v libx264 -pix_fmt yuv420p "
+                    "-g 25 -movflags +faststart"
+                  : "-f lavfi -i testsrc2=s=160x120:r=25:d=4 -c:v libx264 -pix_fmt yuv420p "
+                    "-g 25 -reserve_index_space 4096");
+    if (path.empty()) GTEST_SKIP() << "ffmpeg cannot produce " << name;
+    SCOPED_TRACE(std::string(name));
+    const std::string bytes = ReadFile(path);
+    ASSERT_TRUE(ProbeFile(path, MediaType::kVideo).has_value());
+    const std::filesystem::path cut = ScratchDir() / ("cut-" + std::string(name));
+    WriteFile(cut, bytes.substr(0, bytes.size() * 6 / 10));
+    const Result<ProbeResult> probe = ProbeFile(cut, MediaType::kVideo);
+    ASSERT_FALSE(probe.has_value());
+    EXPECT_EQ(probe.error().code, ErrorCode::kCorrupt);
+    EXPECT_THAT(probe.error().message, HasSubstr("truncated"));
+  }
+}
+
 TEST(ProbeFile, Mp4WithFlippedBytesDoesNotCrash) {
   PV_MEDIA_OR_SKIP(path, "video.mp4");
   const std::string original = ReadFile(path);
@@ -306,6 +328,43 @@ TEST(ProbeFile, ImageOverPixelLimitIsRefusedBeforeDecoding) {
   EXPECT_EQ(limited.error().code, ErrorCode::kInvalidArgument);
   small.max_pixels = 320 * 240;
   EXPECT_TRUE(ProbeFile(path, MediaType::kImage, small).has_value());
+}
+
+// Rewrites the size in the SOF0 (baseline) header of a real JPEG.
+std::string JpegWithSize(std::string jpeg, std::uint16_t width, std::uint16_t height) {
+  const std::size_t sof = jpeg.find("\xFF\xC0");
+  EXPECT_NE(sof, std::string::npos);
+  if (sof == std::string::npos) return jpeg;
+  // Marker (2) + length (2) + precision (1), then height and width, big-endian.
+  jpeg[sof + 5] = static_cast<char>(height >> 8);
+  jpeg[sof + 6] = static_cast<char>(height & 0xFF);
+  jpeg[sof + 7] = static_cast<char>(width >> 8);
+  jpeg[sof + 8] = static_cast<char>(width & 0xFF);
+  return jpeg;
+}
+
+TEST(ProbeFile, ImageWhoseHeaderDeclaresMorePixelsThanItsDataHoldIsCorrupt) {
+  PV_MEDIA_OR_SKIP(jpeg, "image.jpeg");  // 320x240
+  const std::string bytes = ReadFile(jpeg);
+  const std::filesystem::path lying = ScratchDir() / "lying.jpeg";
+  WriteFile(lying, JpegWithSize(bytes, 8000, 6000));
+  ASSERT_NE(ReadFile(lying), bytes);  // the test image is a baseline JPEG
+  const Result<ProbeResult> probe = ProbeFile(lying, MediaType::kImage);
+  ASSERT_FALSE(probe.has_value());
+  EXPECT_EQ(probe.error().code, ErrorCode::kCorrupt);
+  EXPECT_THAT(probe.error().message, HasSubstr("8000x6000"));
+  EXPECT_THAT(probe.error().message, HasSubstr("header lies"));
+  // A size the data could hold is the decoder's business, not the probe's.
+  const std::filesystem::path plausible = ScratchDir() / "plausible.jpeg";
+  WriteFile(plausible, JpegWithSize(bytes, 400, 300));
+  EXPECT_TRUE(ProbeFile(plausible, MediaType::kImage).has_value());
+
+  PV_MEDIA_OR_SKIP(png, "image.png");
+  const std::filesystem::path big_png = ScratchDir() / "big.png";
+  WriteFile(big_png, PngWithSize(ReadFile(png), 16000, 16000));
+  const Result<ProbeResult> png_probe = ProbeFile(big_png, MediaType::kImage);
+  ASSERT_FALSE(png_probe.has_value());
+  EXPECT_EQ(png_probe.error().code, ErrorCode::kCorrupt);
 }
 
 TEST(ProbeFile, VideoOverPixelLimitIsRefused) {

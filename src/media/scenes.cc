@@ -258,6 +258,8 @@ Result<SceneAnalysis> DetectScenes(const std::filesystem::path& path, const Scen
   }
   if (index == 0) return Fail(ErrorCode::kCorrupt, "no decodable video frame");
   out.frame_count = index;
+  out.damaged_frames = decoder.damaged_frames();
+  out.decode_errors = decoder.decode_errors();
   // A file cut short at a packet boundary reads as a shorter video; the container's frame
   // count (when the index states one) tells.
   if (stream->nb_frames > 0 && index + 1 < stream->nb_frames) out.truncated = true;

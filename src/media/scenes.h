@@ -127,6 +127,10 @@ struct SceneAnalysis {
   int width = 0;                 // of the first decoded frame
   int height = 0;
   bool truncated = false;  // reading failed part-way; the shots cover the frames decoded
+  // Frames the decoder flagged as damaged (errors concealed) and packets or frames it
+  // refused: both 0 for an intact file.
+  std::int64_t damaged_frames = 0;
+  std::int64_t decode_errors = 0;
 };
 
 // Segments the first video stream of the file at `path` into shots (see above).

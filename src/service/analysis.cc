@@ -62,6 +62,16 @@ const StepSpec* FindStep(std::string_view name) {
 // of a step is the asset's and is recorded.
 bool IsTransient(ErrorCode code) { return code == ErrorCode::kUnavailable; }
 
+// The format ingest sniffed ("glb", "obj", ...), from media_metadata: blobs have no file
+// extension to sniff a text format (OBJ) by again. Empty when unknown.
+std::string SniffedFormat(const Asset& asset) {
+  boost::system::error_code ec;
+  const json::value metadata = json::parse(asset.media_metadata, ec);
+  if (ec || !metadata.is_object()) return {};
+  const json::value* f = metadata.as_object().if_contains("format");
+  return f && f->is_string() ? std::string(f->as_string()) : std::string();
+}
+
 template <class T>
 void PutOpt(json::object& o, std::string_view key, const std::optional<T>& v) {
   if (v) o[key] = *v;
@@ -201,6 +211,7 @@ Result<AssetAudioMetadata> Analyzer::AudioMetadataOf(AssetId id) {
 Result<std::string> Analyzer::RunProbe(StepContext& ctx) {
   media::ProbeOptions po;
   po.max_pixels = options_.max_pixels;
+  po.format_hint = SniffedFormat(ctx.asset);
   PV_ASSIGN_OR_RETURN(media::ProbeResult p, media::ProbeFile(ctx.path, ctx.asset.media_type, po));
   json::object facts = ProbeFactsJson(p);
   // The asset's media_metadata gets the measured facts; keys the probe does not produce
@@ -343,16 +354,7 @@ Result<std::string> Analyzer::RunAudio(StepContext& ctx) {
 }
 
 Result<std::string> Analyzer::RunModel(StepContext& ctx) {
-  // The format ingest sniffed ("glb", "obj", ...): blobs have no file extension.
-  std::string format;
-  boost::system::error_code ec;
-  json::value metadata = json::parse(ctx.asset.media_metadata, ec);
-  if (!ec && metadata.is_object()) {
-    if (const json::value* f = metadata.as_object().if_contains("format"); f && f->is_string()) {
-      format = std::string(f->as_string());
-    }
-  }
-  PV_ASSIGN_OR_RETURN(media::ModelFacts f, media::AnalyzeModel(ctx.path, format));
+  PV_ASSIGN_OR_RETURN(media::ModelFacts f, media::AnalyzeModel(ctx.path, SniffedFormat(ctx.asset)));
   json::value box = nullptr;
   if (f.bounding_box_size) {
     box = json::array{(*f.bounding_box_size)[0], (*f.bounding_box_size)[1],
@@ -380,6 +382,7 @@ Result<std::string> Analyzer::RunModel(StepContext& ctx) {
   m.material_count = f.material_count;
   m.texture_resolution = f.texture_resolution;
   m.bounding_box_size = json::serialize(box);
+  boost::system::error_code ec;
   json::value extra = json::parse(m.extra, ec);
   if (ec || !extra.is_object()) extra = json::object{};
   extra.as_object()["parser"] = parser;
@@ -406,6 +409,17 @@ Result<std::string> Analyzer::RunScenes(StepContext& ctx) {
   media::SceneOptions so;
   so.max_pixels = options_.max_pixels;
   PV_ASSIGN_OR_RETURN(media::SceneAnalysis scenes, media::DetectScenes(ctx.path, so));
+  // A damaged stream (bit rot, a bad copy) is reported, not segmented: its shots would be
+  // artefacts of the damage. One glitch in a hundred frames is tolerated (and counted).
+  const std::int64_t damage = scenes.damaged_frames + scenes.decode_errors;
+  if (scenes.truncated || damage * 100 > scenes.frame_count) {
+    std::string what = "the video stream is damaged: " + std::to_string(scenes.frame_count) +
+                       " frames decoded, " + std::to_string(scenes.damaged_frames) +
+                       " with errors concealed, " + std::to_string(scenes.decode_errors) +
+                       " packets refused by the decoder";
+    if (scenes.truncated) what += ", reading stopped before the end";
+    return Fail(ErrorCode::kCorrupt, what);
+  }
   // A thumbnail of each shot's keyframe; those of an earlier run go first.
   std::vector<double> times;
   for (const media::Shot& shot : scenes.shots) times.push_back(shot.keyframe_time_sec);
@@ -449,10 +463,9 @@ Result<std::string> Analyzer::RunScenes(StepContext& ctx) {
   }
   PV_RETURN_IF_ERROR(
       store_.ReplaceSegments(kSystem, ctx.asset.id, "shot", segments).map([](auto&&) {}));
-  json::object o{{"frame_count", scenes.frame_count},
-                 {"fps", scenes.fps},
-                 {"truncated", scenes.truncated},
-                 {"shots", std::move(shots)}};
+  json::object o{{"frame_count", scenes.frame_count},     {"fps", scenes.fps},
+                 {"truncated", scenes.truncated},         {"damaged_frames", scenes.damaged_frames},
+                 {"decode_errors", scenes.decode_errors}, {"shots", std::move(shots)}};
   return json::serialize(o);
 }
 

@@ -6,6 +6,8 @@
 
 #include <array>
 #include <fstream>
+#include <optional>
+#include <random>
 #include <string>
 
 #include <boost/json.hpp>
@@ -271,6 +273,201 @@ TEST_P(HttpAnalysisTest, CorruptStoredBytesFailTheJobAndShowOnTheAsset) {
   HttpResponse t = Call("GET", Path(id, "thumbnail"), alice_key_);
   EXPECT_GE(t.status, 400);
   EXPECT_LT(t.status, 500);
+}
+
+// The analyze job of `asset` (the one queued at ingest, or the latest), after RunJobs.
+std::optional<Job> AnalyzeJobOf(storage::Store& store, UserId owner, std::int64_t asset) {
+  auto jobs = store.ListJobs(storage::JobFilter{std::nullopt, "analyze", owner}, 1000);
+  EXPECT_TRUE(jobs.has_value());
+  if (!jobs) return std::nullopt;
+  for (const Job& job : *jobs) {
+    if (json::parse(job.payload).at("asset_id").to_number<std::int64_t>() == asset) return job;
+  }
+  return std::nullopt;
+}
+
+// The issue's list of bad input, each as a demanding user meets it: either refused at upload
+// with a problem (nothing stored), or stored and analysed with the damage reported on the job
+// and on the asset (which stays). Files that are merely unusual analyse cleanly.
+TEST_P(HttpAnalysisTest, BadMediaIsRefusedAtUploadOrFailsItsJobWithAMessage) {
+  using media::testing::Crc32;
+  using media::testing::GeneratedFile;
+  const std::filesystem::path faststart = GeneratedFile(
+      "bad_input_faststart.mp4",
+      "-f lavfi -i testsrc2=s=320x240:r=25:d=4 -f lavfi -i sine=d=4 -c:v libx264 -pix_fmt "
+      "yuv420p -g 25 -c:a aac -movflags +faststart");
+  const std::filesystem::path audio_only =
+      GeneratedFile("bad_input_audio_only.mp4", "-f lavfi -i sine=d=2 -c:a aac");
+  const std::filesystem::path odd_pcm =
+      GeneratedFile("bad_input_51side_s24.wav",
+                    "-f lavfi -i 'sine=d=2,aformat=channel_layouts=5.1(side)' "
+                    "-c:a pcm_s24le");
+  if (faststart.empty() || audio_only.empty() || odd_pcm.empty() ||
+      MediaBytes("hdr_pq.mp4").empty() || MediaBytes("picture_ccw.jpeg").empty()) {
+    GTEST_SKIP() << "ffmpeg cannot produce the files";
+  }
+  const std::string video = pixvault::testing::ReadFile(faststart);
+  const std::string truncated = video.substr(0, video.size() * 6 / 10);
+  // Bits flipped in the coded frames only (after the mdat header), so the index is intact.
+  std::string flipped = video;
+  {
+    const std::size_t mdat = flipped.find("mdat");
+    ASSERT_NE(mdat, std::string::npos);
+    std::mt19937 random(7);
+    for (int i = 0; i < 300; ++i) {
+      const std::size_t at = mdat + 8 + random() % (flipped.size() - mdat - 8);
+      flipped[at] = static_cast<char>(flipped[at] ^ (1 << (random() % 8)));
+    }
+  }
+  std::string huge_png = MediaBytes("picture.png");  // IHDR rewritten to 65000 x 65000
+  for (std::size_t at : {16u, 20u}) {
+    for (std::size_t i = 0; i < 4; ++i) huge_png[at + i] = "\x00\x00\xFD\xE8"[i];
+  }
+  {
+    const std::uint32_t crc = Crc32(std::string_view(huge_png).substr(12, 17));
+    for (std::size_t i = 0; i < 4; ++i) {
+      huge_png[29 + i] = static_cast<char>((crc >> (24 - 8 * i)) & 0xFFu);
+    }
+  }
+  std::string lying_jpeg = MediaBytes("picture_q60.jpeg");  // SOF0 says 8000 x 6000
+  {
+    const std::size_t sof = lying_jpeg.find("\xFF\xC0");
+    ASSERT_NE(sof, std::string::npos);
+    lying_jpeg.replace(sof + 5, 4, "\x17\x70\x1F\x40");
+  }
+  const std::string garbage_model = std::string("garbage \x00\x01 not a model", 22);
+
+  const std::size_t before = ListIds(alice_key_).size();
+  struct Refused {
+    std::string name;
+    std::string bytes;
+    std::string query;
+  };
+  for (const Refused& r : std::vector<Refused>{
+           {"truncated video", truncated, "filename=cut.mp4"},
+           {"65,000 x 65,000 PNG header", huge_png, "filename=huge.png"},
+           {"JPEG that lies about its size", lying_jpeg, "filename=lying.jpg"},
+           {"garbage 3D file", garbage_model, "filename=model.obj"},
+       }) {
+    SCOPED_TRACE(r.name);
+    HttpResponse res = UploadRaw(alice_key_, r.bytes, r.query);
+    EXPECT_GE(res.status, 400) << res.body;
+    EXPECT_LT(res.status, 500) << res.body;
+    CheckResponse(res, r.name);
+  }
+  // A zero-length audio file, announced as audio.
+  HttpResponse empty = UploadRaw(alice_key_, "", "filename=silence.wav", "audio/wav");
+  EXPECT_EQ(empty.status, 400) << empty.body;
+  CheckResponse(empty, "zero-length audio");
+  EXPECT_EQ(ListIds(alice_key_).size(), before);
+
+  // The same bytes can still reach the analysis: a file that rots on disk after ingest, or
+  // damage the header does not show. Each job ends failed, saying which step and why; the
+  // asset stays and lists the failed steps.
+  struct Damaged {
+    std::string name;
+    // A valid upload of the same type (each different: same bytes would be a duplicate)
+    // whose stored bytes are replaced; or, after "as:", the name to upload `bytes` under.
+    std::string good;
+    std::string bytes;
+    std::string step;     // a step that must fail
+    std::string message;  // part of that step's message
+  };
+  for (const Damaged& d : std::vector<Damaged>{
+           {"truncated video", "video.mp4", truncated, "probe", "truncated"},
+           {"bit-flipped video", "as:flipped.mp4", flipped, "scenes", "damaged"},
+           {"video with no video stream", "keyframes.mp4", pixvault::testing::ReadFile(audio_only),
+            "probe", "no video stream"},
+           {"65,000 x 65,000 PNG header", "picture.png", huge_png, "thumbnail", "65000x65000"},
+           {"JPEG that lies about its size", "picture_half.png", lying_jpeg, "probe", "8000x6000"},
+           {"zero-length audio", "audio.wav", "", "probe", ""},
+           {"garbage glTF", "as:model.gltf", "{\"asset\": not json", "model", "parse error"},
+           {"glTF with a huge declared buffer", "as:huge.gltf",
+            R"({"asset": {"version": "2.0"}, "buffers": [{"byteLength": 900000000000,
+                "uri": "data.bin"}], "meshes": [], "scenes": [{"nodes": []}]})",
+            "model", "900000000000"},
+       }) {
+    SCOPED_TRACE(d.name);
+    std::int64_t id = 0;
+    if (d.good.starts_with("as:")) {  // uploaded as it is: ingest finds nothing wrong
+      HttpResponse up = UploadRaw(alice_key_, d.bytes, "filename=" + d.good.substr(3));
+      ASSERT_EQ(up.status, 201) << up.body;
+      id = ParseJson(up.body).at("asset").at("id").to_number<std::int64_t>();
+    } else {
+      id = UploadMedia(alice_key_, d.good);
+      ASSERT_NE(id, 0);
+      const std::string sha(GetJson(alice_key_, id).at("sha256").as_string());
+      pixvault::testing::WriteFile(blobs_->PathFor(sha), d.bytes);
+    }
+    RunJobs();
+    const std::optional<Job> job = AnalyzeJobOf(*store_, alice_.id, id);
+    ASSERT_TRUE(job.has_value());
+    EXPECT_EQ(job->status, JobStatus::kFailed);
+    const std::string error = job->last_error.value_or("");
+    EXPECT_NE(error.find(d.step + ": "), std::string::npos) << error;
+    EXPECT_NE(error.find(d.message), std::string::npos) << error;
+    const json::value asset = GetJson(alice_key_, id);  // the asset stays
+    ASSERT_TRUE(asset.at("analysis_errors").is_object()) << json::serialize(asset);
+    EXPECT_TRUE(asset.at("analysis_errors").as_object().contains(d.step))
+        << json::serialize(asset.at("analysis_errors"));
+    const json::value step = Step(alice_key_, id, d.step);
+    ASSERT_TRUE(step.is_object());
+    EXPECT_EQ(step.at("status").as_string(), "failed");
+    EXPECT_FALSE(step.at("error").as_string().empty());
+    // The renditions answer a client error, not a 500 (or a picture of the damage's making).
+    HttpResponse t = Call("GET", Path(id, "thumbnail"), alice_key_);
+    EXPECT_NE(t.status / 100, 5) << t.body;
+  }
+  EXPECT_EQ(Call("GET", "/healthz", "").status, 200);  // the server and its workers live on
+}
+
+// Unusual files that are nevertheless right analyse cleanly.
+TEST_P(HttpAnalysisTest, UnusualButValidMediaAnalysesCleanly) {
+  using media::testing::GeneratedFile;
+  const std::filesystem::path odd_pcm =
+      GeneratedFile("odd_51side_s24.wav",
+                    "-f lavfi -i 'sine=d=2,aformat=channel_layouts=5.1(side)' "
+                    "-c:a pcm_s24le");
+  if (odd_pcm.empty() || MediaBytes("hdr_pq.mp4").empty() ||
+      MediaBytes("picture_ccw.jpeg").empty()) {
+    GTEST_SKIP() << "ffmpeg cannot produce the files";
+  }
+  auto upload = [&](std::string bytes, std::string_view query) -> std::int64_t {
+    HttpResponse up = UploadRaw(alice_key_, std::move(bytes), query);
+    EXPECT_EQ(up.status, 201) << up.body;
+    return up.status == 201 ? ParseJson(up.body).at("asset").at("id").to_number<std::int64_t>() : 0;
+  };
+  // Audio in an odd PCM layout: six channels of 24-bit samples.
+  const std::int64_t pcm = upload(pixvault::testing::ReadFile(odd_pcm), "filename=odd.wav");
+  // An image stored turned a quarter, with an EXIF orientation that turns it back.
+  const std::int64_t exif = upload(
+      media::testing::JpegWithOrientation(MediaBytes("picture_ccw.jpeg"), 6), "filename=e.jpg");
+  // A 10-bit HDR (PQ) clip.
+  const std::int64_t hdr = UploadMedia(alice_key_, "hdr_pq.mp4");
+  // A model whose material library (and so its textures) is missing.
+  const std::int64_t model = upload(
+      "mtllib missing.mtl\nusemtl painted\nv 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n", "filename=m.obj");
+  ASSERT_TRUE(pcm && exif && hdr && model);
+  RunJobs();
+  for (const std::int64_t id : {pcm, exif, hdr, model}) {
+    const std::optional<Job> job = AnalyzeJobOf(*store_, alice_.id, id);
+    ASSERT_TRUE(job.has_value());
+    EXPECT_EQ(job->status, JobStatus::kSucceeded) << id << ": " << job->last_error.value_or("");
+    EXPECT_EQ(GetJson(alice_key_, id).at("analysis_errors"), json::object{});
+  }
+  const json::value audio = Step(alice_key_, pcm, "audio");
+  EXPECT_EQ(audio.at("result").at("channels").to_number<int>(), 6) << json::serialize(audio);
+  EXPECT_FALSE(audio.at("result").at("is_silent").as_bool());
+  const json::value thumb = Step(alice_key_, exif, "thumbnail");
+  EXPECT_EQ(thumb.at("result").at("thumbnail").at("width").to_number<int>(), 320);
+  EXPECT_EQ(thumb.at("result").at("thumbnail").at("height").to_number<int>(), 240);
+  const json::value probe = Step(alice_key_, hdr, "probe");
+  EXPECT_TRUE(probe.at("result").at("hdr").as_bool()) << json::serialize(probe);
+  EXPECT_EQ(probe.at("result").at("bit_depth").to_number<int>(), 10);
+  EXPECT_EQ(Step(alice_key_, hdr, "thumbnail").at("status").as_string(), "done");
+  const json::value m = Step(alice_key_, model, "model");
+  EXPECT_EQ(m.at("result").at("polygon_count").to_number<int>(), 1) << json::serialize(m);
+  EXPECT_FALSE(m.at("result").at("has_textures").as_bool());
 }
 
 TEST_P(HttpAnalysisTest, IngestQueuesOneAnalysisPerNewAsset) {
