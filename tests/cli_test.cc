@@ -2,6 +2,7 @@
 // PostgreSQL.
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -331,6 +332,68 @@ TEST_P(Cli, KeysArePrintedOnceListedByPrefixAndRevoked) {
   EXPECT_EQ(own.code, 0) << own.err;
   EXPECT_EQ(Pixvault({"--user", "alice", "key", "revoke", laptop_id}).code, 0);
   EXPECT_EQ(Pixvault({"key", "create"}).code, 2);
+}
+
+TEST_P(Cli, ProviderAccountsKeepTheirCredentialsSealed) {
+  ASSERT_EQ(Pixvault({"user", "create", "alice"}).code, 0);
+  ASSERT_EQ(Pixvault({"user", "create", "bob"}).code, 0);
+  const std::string secret = "sk-cli-secret-98765";
+  const std::filesystem::path creds = dir_.path() / "creds.json";
+  WriteFile(creds, R"({"api_key": ")" + secret + R"("})");
+  Outcome added = Pixvault({"--user", "alice", "--json", "account", "add", "runway", "work",
+                            "--credentials-file", creds.string(), "--setting", "region=eu"});
+  ASSERT_EQ(added.code, 0) << added.err;
+  EXPECT_EQ(added.out.find(secret), std::string::npos);
+  const std::int64_t id = added.Json().at("id").as_int64();
+  EXPECT_EQ(added.Json().at("settings").at("region"), "eu");
+  // The key that seals credentials was created beside the data, readable by its owner only.
+  struct stat st {};
+  ASSERT_EQ(::stat((data_ / "secret.key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+  Outcome ls = Pixvault({"--user", "alice", "account", "ls"});
+  ASSERT_EQ(ls.code, 0) << ls.err;
+  EXPECT_NE(ls.out.find("runway"), std::string::npos) << ls.out;
+  EXPECT_NE(ls.out.find("work"), std::string::npos);
+  EXPECT_EQ(ls.out.find(secret), std::string::npos);
+  if (!pg_) {
+    for (const char* file : {"pixvault.db", "pixvault.db-wal"}) {
+      EXPECT_EQ(ReadFile(data_ / file).find(secret), std::string::npos) << file;
+    }
+  }
+  // Bob sees none of it and cannot remove it.
+  Outcome bob_ls = Pixvault({"--user", "bob", "--json", "account", "ls"});
+  EXPECT_EQ(bob_ls.Json().at("items").as_array().size(), 0u);
+  EXPECT_EQ(Pixvault({"--user", "bob", "account", "rm", std::to_string(id)}).code, 3);
+
+  // Bad input: the same label again, credentials that are not a JSON object, a missing file,
+  // a malformed setting; none stores anything.
+  Outcome again = Pixvault({"--user", "alice", "account", "add", "runway", "work",
+                            "--credentials-file", creds.string()});
+  EXPECT_NE(again.code, 0);
+  EXPECT_NE(again.err.find("already exists"), std::string::npos) << again.err;
+  const std::filesystem::path junk = dir_.path() / "junk.json";
+  WriteFile(junk, "api_key=" + secret);
+  Outcome not_json = Pixvault({"--user", "alice", "account", "add", "runway", "other",
+                               "--credentials-file", junk.string()});
+  EXPECT_NE(not_json.code, 0);
+  EXPECT_EQ(not_json.err.find(secret), std::string::npos) << not_json.err;
+  EXPECT_EQ(Pixvault({"--user", "alice", "account", "add", "runway", "other", "--credentials-file",
+                      (dir_.path() / "none.json").string()})
+                .code,
+            3);
+  EXPECT_NE(Pixvault({"--user", "alice", "account", "add", "runway", "other", "--credentials-file",
+                      creds.string(), "--setting", "novalue"})
+                .code,
+            0);
+  EXPECT_EQ(
+      Pixvault({"--user", "alice", "--json", "account", "ls"}).Json().at("items").as_array().size(),
+      1u);
+
+  EXPECT_EQ(Pixvault({"--user", "alice", "account", "rm", std::to_string(id)}).code, 0);
+  EXPECT_EQ(
+      Pixvault({"--user", "alice", "--json", "account", "ls"}).Json().at("items").as_array().size(),
+      0u);
 }
 
 TEST_P(Cli, BundleExportWritesAFolderReadyToShipThatTheExamplePlays) {

@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 
+#include <cstdlib>
 #include <ostream>
 
 #include "blob/derived_files.h"
@@ -11,6 +12,7 @@
 #include "http/server.h"
 #include "service/analysis.h"
 #include "service/auth.h"
+#include "service/credentials.h"
 #include "service/ingest.h"
 #include "service/worker_pool.h"
 
@@ -46,6 +48,11 @@ int RunServe(cli::Context& ctx, const ServeConfig& config) {
   http::ApiContext api{**store, **blobs, ingestor, ctx.clock(), metrics, config.api};
   api.analyzer = &analyzer;
   api.derived = &derived;
+  // Provider credentials are sealed under the secret key (PIXVAULT_SECRET_KEY,
+  // PIXVAULT_SECRET_KEY_FILE, or <data>/secret.key created on first start).
+  auto cipher = service::LoadCredentialCipher(ctx.options().data_dir, &std::getenv);
+  if (!cipher) return ctx.ReportError(cipher.error());
+  api.credentials = &*cipher;
   api.on_job_enqueued = [&pool] { pool.Wake(); };
   http::Router router;
   http::RegisterRoutes(router, api);

@@ -116,6 +116,26 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   krevoke->add_option("id", krevoke_id, "Key id (from `key ls`)")->required();
   krevoke->callback([&] { run = [&](Context& c) { return CmdKeyRevoke(c, krevoke_id); }; });
 
+  auto* account = app.add_subcommand(
+      "account", "Your accounts on providers (credentials stored encrypted, never shown)");
+  account->require_subcommand(1);
+  AccountAddOptions account_add;
+  auto* aadd = account->add_subcommand(
+      "add", "Add an account; credentials are a JSON object read from a file or stdin");
+  aadd->add_option("provider", account_add.provider, "Provider id, e.g. runway or my-cdn")
+      ->required();
+  aadd->add_option("label", account_add.label, "Your name for the account, e.g. work")->required();
+  aadd->add_option("--credentials-file", account_add.credentials_file,
+                   "JSON object such as {\"api_key\": \"...\"}; - for stdin (default)");
+  aadd->add_option("--setting", account_add.settings, "Adapter setting NAME=VALUE (repeatable)");
+  aadd->callback([&] { run = [&](Context& c) { return CmdAccountAdd(c, account_add); }; });
+  auto* als = account->add_subcommand("ls", "List your provider accounts");
+  als->callback([&] { run = [&](Context& c) { return CmdAccountList(c); }; });
+  std::int64_t arm_id = 0;
+  auto* arm = account->add_subcommand("rm", "Remove a provider account and its credentials");
+  arm->add_option("id", arm_id, "Account id (from `account ls`)")->required();
+  arm->callback([&] { run = [&](Context& c) { return CmdAccountRemove(c, arm_id); }; });
+
   AnalyzeOptions analyze;
   auto* analyze_cmd = app.add_subcommand(
       "analyze", "Analyse assets now: probe, thumbnail and preview, perceptual hashes, audio");

@@ -56,6 +56,17 @@ int CmdKeyCreate(Context& ctx, const std::string& user, const std::string& label
 int CmdKeyList(Context& ctx, const std::optional<std::string>& user);  // default: acting user
 int CmdKeyRevoke(Context& ctx, std::int64_t id);
 
+// Provider accounts of the acting user; credentials are read from a JSON file or stdin ("-").
+struct AccountAddOptions {
+  std::string provider;
+  std::string label;
+  std::string credentials_file = "-";
+  std::vector<std::string> settings;  // NAME=VALUE
+};
+int CmdAccountAdd(Context& ctx, const AccountAddOptions& options);
+int CmdAccountList(Context& ctx);
+int CmdAccountRemove(Context& ctx, std::int64_t id);
+
 struct AnalyzeOptions {
   std::vector<std::int64_t> ids;
   bool all = false;

@@ -20,6 +20,7 @@ class Fetcher;
 }  // namespace pixvault::fetch
 namespace pixvault::service {
 class Analyzer;
+class CredentialCipher;
 }  // namespace pixvault::service
 
 namespace pixvault::http {
@@ -52,6 +53,8 @@ struct ApiContext {
   service::Analyzer* analyzer = nullptr;
   // Thumbnails and previews beside the blobs, removed with the last asset of their bytes.
   const blob::DerivedFiles* derived = nullptr;
+  // Seals provider credentials; when null the provider-account routes answer 503.
+  const service::CredentialCipher* credentials = nullptr;
   // Called after a route enqueued a job (the server wakes its worker pool); may be empty.
   std::function<void()> on_job_enqueued = nullptr;
 };
@@ -62,6 +65,8 @@ void RegisterRoutes(Router& router, ApiContext& api);
 extern const char* const kBranchSchemas;
 // Component schemas of the analysis and job routes.
 extern const char* const kAnalysisSchemas;
+// Component schemas of the provider-account routes.
+extern const char* const kAccountSchemas;
 
 // The OpenAPI 3.1 document for the routes of `router` (JSON text).
 std::string OpenApiDocument(const Router& router);

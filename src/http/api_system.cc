@@ -8,6 +8,7 @@
 
 namespace pixvault::http {
 
+void RegisterAccountRoutes(Router& router, ApiContext& api);
 void RegisterAnalysisRoutes(Router& router, ApiContext& api);
 void RegisterAssetRoutes(Router& router, ApiContext& api);
 void RegisterFetchRoutes(Router& router, ApiContext& api);
@@ -86,6 +87,7 @@ void RegisterRoutes(Router& router, ApiContext& api) {
                             {{200, "Metrics in Prometheus text format", "", "text/plain"}}}});
   RegisterAssetRoutes(router, api);
   RegisterAnalysisRoutes(router, api);
+  RegisterAccountRoutes(router, api);
   RegisterUploadRoutes(router, api);
   RegisterFetchRoutes(router, api);
   RegisterFileRoutes(router, api);

@@ -132,6 +132,10 @@ void HttpTest::SetUp() {
       ApiContext{*store_, *blobs_, *ingestor_, system_clock_, metrics_, api_options_});
   api_->analyzer = analyzer_.get();
   api_->derived = derived_.get();
+  auto cipher = service::CredentialCipher::FromHex(std::string(64, 'a'));
+  ASSERT_TRUE(cipher.has_value());
+  credentials_ = std::make_unique<service::CredentialCipher>(*cipher);
+  api_->credentials = credentials_.get();
   RegisterRoutes(router_, *api_);
   storage::Store* store = store_.get();
   const Clock* clock = &system_clock_;

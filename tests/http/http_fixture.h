@@ -33,6 +33,7 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "service/analysis.h"
+#include "service/credentials.h"
 #include "service/ingest.h"
 #include "testing/store_fixture.h"
 #include "testing/temp_dir.h"
@@ -100,6 +101,8 @@ class HttpTest : public pixvault::testing::StoreTest {
   // themselves, e.g. with a WorkerPool's RunOnce).
   std::unique_ptr<blob::DerivedFiles> derived_;
   std::unique_ptr<service::Analyzer> analyzer_;
+  // Seals provider credentials (a fixed test key).
+  std::unique_ptr<service::CredentialCipher> credentials_;
   Metrics metrics_;
   Router router_;
   std::unique_ptr<ApiContext> api_;
