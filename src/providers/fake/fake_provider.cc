@@ -179,29 +179,43 @@ std::optional<std::string> FakeProvider::AccountOf(const std::string& token) con
   return it->second;
 }
 
-void FakeProvider::Count(const std::string& account, std::int64_t AccountStats::*counter) {
+void FakeProvider::Count(const std::string& account, std::int64_t AccountStats::*counter,
+                         std::int64_t n) {
   std::lock_guard lock(mu_);
-  ++(stats_.total.*counter);
-  ++(stats_.accounts[account].*counter);
+  stats_.total.*counter += n;
+  stats_.accounts[account].*counter += n;
 }
 
-std::optional<Response> FakeProvider::Admit(const Request& req, std::string& account) {
+std::optional<Response> FakeProvider::Admit(const Request& req, const std::string& route,
+                                            std::string& account) {
+  // The account is known before the faults act, so a request that is failed, hung or delayed
+  // is still counted for its account.
+  constexpr std::string_view kBearer = "Bearer ";
+  auto auth = req.headers.Get("Authorization");
+  std::optional<std::string> found;
+  if (auth && auth->starts_with(kBearer))
+    found = AccountOf(std::string(auth->substr(kBearer.size())));
   {
     std::lock_guard lock(mu_);
     ++stats_.requests;
+    if (found && route == "upload") {
+      ++stats_.total.upload_requests;
+      ++stats_.accounts[*found].upload_requests;
+    }
+    if (found && route == "content") {
+      ++stats_.total.download_requests;
+      ++stats_.accounts[*found].download_requests;
+    }
   }
   if (!faults_.WaitWhileHung()) return JsonError(503, "shutting down");
   const std::int64_t latency = faults_.Get().latency_ms;
   if (latency > 0) std::this_thread::sleep_for(std::chrono::milliseconds(latency));
-  if (auto status = faults_.TakeFailure()) {
+  if (auto status = faults_.TakeFailure(route)) {
     std::lock_guard lock(mu_);
     ++stats_.failures_injected;
     return JsonError(*status, "injected failure");
   }
-  auto auth = req.headers.Get("Authorization");
-  constexpr std::string_view kBearer = "Bearer ";
   if (!auth || !auth->starts_with(kBearer)) return JsonError(401, "missing bearer token");
-  auto found = AccountOf(std::string(auth->substr(kBearer.size())));
   if (!found) return JsonError(401, "unknown token");
   account = *found;
   return std::nullopt;
@@ -281,20 +295,20 @@ Result<std::unique_ptr<http::BodySink>> FakeProvider::BeginUpload(Request& req) 
 
 Result<Response> FakeProvider::FinishUpload(const Request& req, const std::filesystem::path& temp) {
   std::string account;
-  if (auto refused = Admit(req, account)) return *refused;
-  Count(account, &AccountStats::upload_requests);
+  if (auto refused = Admit(req, "upload", account)) return *refused;
   if (faults_.TakeModeration()) return JsonError(422, "moderated");
   std::string content_type = "application/octet-stream";
   if (auto ct = req.headers.Get("Content-Type"); ct && !ct->empty()) content_type = *ct;
   auto file = AddFile(account, temp, content_type);
   if (!file) return JsonError(500, "cannot store the upload");
   Count(account, &AccountStats::uploads);
+  Count(account, &AccountStats::upload_bytes, file->size);
   return Response::Json(201, FileJson(req, *file));
 }
 
 Result<Response> FakeProvider::GetFile(Request& req) {
   std::string account;
-  if (auto refused = Admit(req, account)) return *refused;
+  if (auto refused = Admit(req, "file", account)) return *refused;
   auto file = FindFile(std::string(req.PathParam("id")), account);
   if (!file) return UnknownRef();
   return Response::Json(200, FileJson(req, *file));
@@ -302,8 +316,7 @@ Result<Response> FakeProvider::GetFile(Request& req) {
 
 Result<Response> FakeProvider::GetContent(Request& req) {
   std::string account;
-  if (auto refused = Admit(req, account)) return *refused;
-  Count(account, &AccountStats::download_requests);
+  if (auto refused = Admit(req, "content", account)) return *refused;
   auto file = FindFile(std::string(req.PathParam("id")), account);
   if (!file) return UnknownRef();
   // CDN propagation: the file exists (metadata answers) but its content is not served yet.
@@ -333,12 +346,13 @@ Result<Response> FakeProvider::GetContent(Request& req) {
   }
   r.file = body;
   Count(account, &AccountStats::downloads);
+  Count(account, &AccountStats::download_bytes, body.length);
   return r;
 }
 
 Result<Response> FakeProvider::DeleteFile(Request& req) {
   std::string account;
-  if (auto refused = Admit(req, account)) return *refused;
+  if (auto refused = Admit(req, "delete", account)) return *refused;
   auto file = FindFile(std::string(req.PathParam("id")), account);
   if (!file) return UnknownRef();
   {

@@ -50,10 +50,12 @@ struct FakeProviderOptions {
 
 // Counters of one account (or of all, in Stats::total).
 struct AccountStats {
-  std::int64_t upload_requests = 0;    // POST /v1/files received, whatever the answer
+  std::int64_t upload_requests = 0;    // POST /v1/files with a valid token, any answer
   std::int64_t uploads = 0;            // files stored (201)
-  std::int64_t download_requests = 0;  // GET /v1/files/{id}/content received
-  std::int64_t downloads = 0;          // content answered 200 or 206
+  std::int64_t upload_bytes = 0;       // bytes of the files stored
+  std::int64_t download_requests = 0;  // content GETs with a valid token, any answer
+  std::int64_t downloads = 0;          // content answered 200 or 206 (a resumed download: 2)
+  std::int64_t download_bytes = 0;     // bytes of content answered
   std::int64_t generations = 0;        // jobs accepted (202)
   std::int64_t deletes = 0;            // files deleted
 };
@@ -111,9 +113,11 @@ class FakeProvider {
   class UploadSink;
 
   void AddRoutes();
-  // Hang, latency, forced failure and authentication, in that order: a response to send
-  // instead of handling the request, or nullopt with `account` set to the caller's.
-  std::optional<http::Response> Admit(const http::Request& req, std::string& account);
+  // Hang, latency, forced failure and authentication, in that order, for a request to the
+  // route named `route`: a response to send instead of handling the request, or nullopt with
+  // `account` set to the caller's.
+  std::optional<http::Response> Admit(const http::Request& req, const std::string& route,
+                                      std::string& account);
   // The file `id` when it exists, is unexpired and belongs to `account`.
   std::shared_ptr<File> FindFile(const std::string& id, const std::string& account) const;
   std::string FileUrl(const http::Request& req, const std::string& id) const;
@@ -121,7 +125,7 @@ class FakeProvider {
   std::string JobJson(const http::Request& req, const Job& job) const;
   std::shared_ptr<File> AddFile(const std::string& account, const std::filesystem::path& from,
                                 std::string content_type);
-  void Count(const std::string& account, std::int64_t AccountStats::*counter);
+  void Count(const std::string& account, std::int64_t AccountStats::*counter, std::int64_t n = 1);
 
   Result<std::unique_ptr<http::BodySink>> BeginUpload(http::Request& req);
   Result<http::Response> FinishUpload(const http::Request& req, const std::filesystem::path& temp);

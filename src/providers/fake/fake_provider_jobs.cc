@@ -35,7 +35,7 @@ std::optional<std::int64_t> IntParam(const json::object& params, std::string_vie
 
 Result<Response> FakeProvider::Submit(Request& req) {
   std::string account;
-  if (auto refused = Admit(req, account)) return *refused;
+  if (auto refused = Admit(req, "submit", account)) return *refused;
   boost::system::error_code ec;
   json::value body = json::parse(req.body, ec);
   if (ec || !body.is_object()) return JsonError(400, "body must be a JSON object");
@@ -71,13 +71,24 @@ Result<Response> FakeProvider::Submit(Request& req) {
       return JsonError(400, "duration_s must be in [0.1, 10]");
     job->spec.duration_s = v;
   }
-  // Every "*_ref" parameter must name a live file of this account.
+  // Every "*_ref" parameter (and every element of a "*_refs" array) must name a live file of
+  // this account.
   for (const auto& member : params) {
-    const std::string_view key = member.key();
+    const std::string key(member.key());
+    if (key.ends_with("_refs")) {
+      if (!member.value().is_array()) return JsonError(400, key + " must be an array of refs");
+      for (const json::value& ref : member.value().as_array()) {
+        if (!ref.is_string()) return JsonError(400, key + " must be an array of refs");
+        if (!FindFile(std::string(ref.as_string()), account)) {
+          return JsonError(400, "unknown ref in " + key);
+        }
+      }
+      continue;
+    }
     if (!key.ends_with("_ref")) continue;
-    if (!member.value().is_string()) return JsonError(400, std::string(key) + " must be a string");
+    if (!member.value().is_string()) return JsonError(400, key + " must be a string");
     auto file = FindFile(std::string(member.value().as_string()), account);
-    if (!file) return JsonError(400, "unknown ref in " + std::string(key));
+    if (!file) return JsonError(400, "unknown ref in " + key);
     if (key == InputRefKey(job->spec.operation)) job->spec.input = file->path;
   }
   const std::string needed = InputRefKey(job->spec.operation);
@@ -98,7 +109,7 @@ Result<Response> FakeProvider::Submit(Request& req) {
 
 Result<Response> FakeProvider::GetJob(Request& req) {
   std::string account;
-  if (auto refused = Admit(req, account)) return *refused;
+  if (auto refused = Admit(req, "generation", account)) return *refused;
   std::shared_ptr<Job> job;
   {
     std::lock_guard lock(mu_);

@@ -1,6 +1,8 @@
 // The fake provider's route table, and its test-only control and statistics routes.
 #include <boost/json.hpp>
 
+#include <set>
+
 #include "providers/fake/fake_provider.h"
 
 namespace pixvault::providers::fake {
@@ -24,6 +26,7 @@ json::object SettingsJson(const FaultSettings& s) {
   o["ref_ttl_s"] = s.ref_ttl_s;
   o["fail_next_n"] = s.fail_next_n;
   o["fail_status"] = s.fail_status;
+  o["fail_only"] = s.fail_only;
   o["hang"] = s.hang;
   o["moderate_next_n"] = s.moderate_next_n;
   o["fail_generations"] = s.fail_generations;
@@ -34,8 +37,10 @@ json::object CountersJson(const AccountStats& a) {
   json::object o;
   o["upload_requests"] = a.upload_requests;
   o["uploads"] = a.uploads;
+  o["upload_bytes"] = a.upload_bytes;
   o["download_requests"] = a.download_requests;
   o["downloads"] = a.downloads;
+  o["download_bytes"] = a.download_bytes;
   o["generations"] = a.generations;
   o["deletes"] = a.deletes;
   return o;
@@ -101,6 +106,15 @@ Result<Response> FakeProvider::Control(Request& req) {
                           : key == "moderate_next_n"  ? &s.moderate_next_n
                           : key == "fail_generations" ? &s.fail_generations
                                                       : nullptr;
+    if (key == "fail_only") {
+      static const std::set<std::string, std::less<>> kRoutes = {
+          "", "upload", "file", "content", "delete", "submit", "generation"};
+      if (!v.is_string() || !kRoutes.contains(std::string_view(v.as_string()))) {
+        return JsonError(400, "fail_only must be \"\" or a route name");
+      }
+      s.fail_only = std::string(v.as_string());
+      continue;
+    }
     if (key == "fail_status") {
       if (!v.is_int64() || v.as_int64() < 400 || v.as_int64() > 599) {
         return JsonError(400, "fail_status must be an HTTP error status");

@@ -135,6 +135,8 @@ TEST_F(FakeProviderTest, UploadDownloadRangeAndDeleteRoundTrip) {
   EXPECT_EQ(stats.total.uploads, 1);
   EXPECT_EQ(stats.accounts["account_1"].downloads, 4);  // the 416 and the 404 are not
   EXPECT_EQ(stats.accounts["account_1"].download_requests, 6);
+  EXPECT_EQ(stats.accounts["account_1"].download_bytes, 300'000 + 299'000 + 10 + 5);
+  EXPECT_EQ(stats.accounts["account_2"].download_requests, 0);
   EXPECT_EQ(stats.total.deletes, 1);
 }
 
@@ -199,7 +201,21 @@ TEST_F(FakeProviderTest, FailureBurstAnswersTheGivenStatusNTimes) {
   // Uploads fail too (fail_status is kept until changed), and a failed upload stores nothing.
   Control(R"({"fail_next_n": 1})");
   EXPECT_EQ(Call("POST", "/v1/files", kAlice, "y").status, 502);
-  EXPECT_EQ(provider_->stats().total.uploads, 1);
+  Stats stats = provider_->stats();
+  EXPECT_EQ(stats.total.uploads, 1);
+  EXPECT_EQ(stats.total.upload_requests, 2);  // the failed one was received
+  EXPECT_EQ(stats.total.upload_bytes, 1);
+}
+
+TEST_F(FakeProviderTest, FailOnlyLimitsTheBurstToOneRoute) {
+  const std::string id = Upload("abc");
+  Control(R"({"fail_next_n": 2, "fail_only": "upload"})");
+  EXPECT_EQ(Call("GET", "/v1/files/" + id + "/content", kAlice).status, 200);
+  EXPECT_EQ(Call("POST", "/v1/files", kAlice, "d").status, 503);
+  EXPECT_EQ(Call("GET", "/v1/files/" + id, kAlice).status, 200);
+  EXPECT_EQ(Call("POST", "/v1/files", kAlice, "e").status, 503);
+  EXPECT_EQ(Call("POST", "/v1/files", kAlice, "f").status, 201);
+  EXPECT_EQ(Call("POST", "/_control", nullptr, R"({"fail_only": "teapot"})").status, 400);
 }
 
 TEST_F(FakeProviderTest, ModeratedUploadIsRejectedOnce) {
@@ -215,7 +231,9 @@ TEST_F(FakeProviderTest, ModeratedUploadIsRejectedOnce) {
 
 TEST_F(FakeProviderTest, HungRequestsAreAnsweredOnlyAfterReset) {
   const std::string id = Upload("x");
-  provider_->faults().Set(FaultSettings{.hang = true});
+  FaultSettings hang;
+  hang.hang = true;
+  provider_->faults().Set(hang);
   auto conn = Connection::Open(provider_->port(), std::chrono::milliseconds(300));
   ASSERT_TRUE(conn);
   HttpRequest req;
@@ -259,6 +277,10 @@ TEST_F(FakeProviderTest, BadInputsAreAnswered4xxJson) {
       {"POST", "/v1/generations", R"({"operation":"text_to_video","params":{"duration_s":1e9}})",
        400},
       {"POST", "/v1/generations", R"({"operation":"text_to_video","params":"x"})", 400},
+      {"POST", "/v1/generations",
+       R"({"operation":"text_to_video","params":{"style_refs":[")" + bob_ref + R"("]}})", 400},
+      {"POST", "/v1/generations", R"({"operation":"text_to_video","params":{"style_refs":"x"}})",
+       400},
       {"GET", "/v1/generations/gen_999", "", 404},
       {"GET", "/v1/files/nope", "", 404},
       {"GET", "/v1/files/%2e%2e", "", 400},

@@ -31,9 +31,10 @@ bool Faults::WaitWhileHung() {
   return !shutdown_;
 }
 
-std::optional<int> Faults::TakeFailure() {
+std::optional<int> Faults::TakeFailure(const std::string& route) {
   std::lock_guard lock(mu_);
   if (settings_.fail_next_n <= 0) return std::nullopt;
+  if (!settings_.fail_only.empty() && settings_.fail_only != route) return std::nullopt;
   --settings_.fail_next_n;
   return settings_.fail_status;
 }

@@ -20,6 +20,9 @@ struct FaultSettings {
   std::int64_t ref_ttl_s = 0;     // 0 = refs never expire
   std::int64_t fail_next_n = 0;   // the next N API requests answer `fail_status`
   int fail_status = 503;
+  // Which requests fail_next_n hits: "" = any API request, else one route: "upload", "file",
+  // "content", "delete", "submit" or "generation".
+  std::string fail_only;
   bool hang = false;                  // API requests are never answered until Reset()
   std::int64_t moderate_next_n = 0;   // the next N uploads answer 422 {"error":"moderated"}
   std::int64_t fail_generations = 0;  // the next N generation jobs end "failed"
@@ -36,8 +39,9 @@ class Faults {
 
   // Blocks while `hang` is set. Returns false when released by Shutdown (answer nothing useful).
   bool WaitWhileHung();
-  // Consumes one forced failure: the status to answer, or nullopt to proceed normally.
-  std::optional<int> TakeFailure();
+  // Consumes one forced failure for a request to `route`: the status to answer, or nullopt
+  // to proceed normally.
+  std::optional<int> TakeFailure(const std::string& route);
   // Consumes one moderation rejection.
   bool TakeModeration();
   // Consumes one failed generation.
