@@ -1,6 +1,7 @@
 // Generation jobs of the fake provider: submit, poll, and the worker threads that run ffmpeg.
 #include <boost/json.hpp>
 
+#include <chrono>
 #include <cmath>
 
 #include "providers/fake/fake_provider.h"
@@ -99,7 +100,7 @@ Result<Response> FakeProvider::Submit(Request& req) {
     jobs_[job->id] = job;
     queue_.push_back(job);
   }
-  queue_cv_.notify_one();
+  queue_cv_.notify_all();  // all: a delayed job also waits on queue_cv_
   Count(account, &AccountStats::generations);
   json::object out;
   out["id"] = job->id;
@@ -164,6 +165,15 @@ void FakeProvider::RunJob(const std::shared_ptr<Job>& job) {
     job->error = std::move(error);
     job->outputs = std::move(outputs);
   };
+  if (const std::int64_t delay = faults_.Get().generation_delay_ms; delay > 0) {
+    std::unique_lock lock(mu_);
+    queue_cv_.wait_for(lock, std::chrono::milliseconds(delay), [&] { return stopping_; });
+    if (stopping_) {
+      job->status = "failed";
+      job->error = "provider stopped";
+      return;
+    }
+  }
   if (faults_.TakeGenerationFailure()) return finish("failed", "injected generation failure", {});
   std::filesystem::path temp;
   {

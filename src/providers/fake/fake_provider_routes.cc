@@ -30,6 +30,7 @@ json::object SettingsJson(const FaultSettings& s) {
   o["hang"] = s.hang;
   o["moderate_next_n"] = s.moderate_next_n;
   o["fail_generations"] = s.fail_generations;
+  o["generation_delay_ms"] = s.generation_delay_ms;
   return o;
 }
 
@@ -99,13 +100,14 @@ Result<Response> FakeProvider::Control(Request& req) {
       s.hang = v.as_bool();
       continue;
     }
-    std::int64_t* field = key == "latency_ms"         ? &s.latency_ms
-                          : key == "cdn_delay_ms"     ? &s.cdn_delay_ms
-                          : key == "ref_ttl_s"        ? &s.ref_ttl_s
-                          : key == "fail_next_n"      ? &s.fail_next_n
-                          : key == "moderate_next_n"  ? &s.moderate_next_n
-                          : key == "fail_generations" ? &s.fail_generations
-                                                      : nullptr;
+    std::int64_t* field = key == "latency_ms"            ? &s.latency_ms
+                          : key == "cdn_delay_ms"        ? &s.cdn_delay_ms
+                          : key == "ref_ttl_s"           ? &s.ref_ttl_s
+                          : key == "fail_next_n"         ? &s.fail_next_n
+                          : key == "moderate_next_n"     ? &s.moderate_next_n
+                          : key == "fail_generations"    ? &s.fail_generations
+                          : key == "generation_delay_ms" ? &s.generation_delay_ms
+                                                         : nullptr;
     if (key == "fail_only") {
       static const std::set<std::string, std::less<>> kRoutes = {
           "", "upload", "file", "content", "delete", "submit", "generation"};

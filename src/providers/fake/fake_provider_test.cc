@@ -410,6 +410,20 @@ TEST_F(FakeProviderGenerationTest, ImageToVideoAndVideoExtendUseTheirInputs) {
   EXPECT_TRUE(Decodes(longer));
 }
 
+TEST_F(FakeProviderGenerationTest, DelayedJobIsSeenRunning) {
+  Control(R"({"generation_delay_ms": 60000})");
+  auto submitted = Call("POST", "/v1/generations", kAlice, R"({"operation":"text_to_image"})");
+  ASSERT_EQ(submitted.status, 202);
+  const std::string id = Str(Json(submitted), "id");
+  std::string status;
+  for (int i = 0; i < 600 && status != "running"; ++i) {
+    status = Str(Json(Call("GET", "/v1/generations/" + id, kAlice)), "status");
+    if (status != "running") std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(status, "running");
+  // Stopping the provider ends the wait (TearDown would hang for a minute otherwise).
+}
+
 TEST_F(FakeProviderGenerationTest, InjectedAndFfmpegFailuresEndTheJobFailed) {
   Control(R"({"fail_generations": 1})");
   auto submitted = Call("POST", "/v1/generations", kAlice, R"({"operation":"text_to_video"})");

@@ -23,9 +23,10 @@ struct FaultSettings {
   // Which requests fail_next_n hits: "" = any API request, else one route: "upload", "file",
   // "content", "delete", "submit" or "generation".
   std::string fail_only;
-  bool hang = false;                  // API requests are never answered until Reset()
-  std::int64_t moderate_next_n = 0;   // the next N uploads answer 422 {"error":"moderated"}
-  std::int64_t fail_generations = 0;  // the next N generation jobs end "failed"
+  bool hang = false;                     // API requests are never answered until Reset()
+  std::int64_t moderate_next_n = 0;      // the next N uploads answer 422 {"error":"moderated"}
+  std::int64_t fail_generations = 0;     // the next N generation jobs end "failed"
+  std::int64_t generation_delay_ms = 0;  // a job stays "running" at least this long
 };
 
 class Faults {
