@@ -106,7 +106,7 @@ class FakeProvider {
     std::string account;
     GenerationSpec spec;
     // Guarded by mu_.
-    std::string status = "queued";
+    std::string status = "queued";  // running, succeeded, failed, canceled
     std::vector<std::string> outputs;
     std::string error;
   };
@@ -134,6 +134,7 @@ class FakeProvider {
   Result<http::Response> DeleteFile(http::Request& req);
   Result<http::Response> Submit(http::Request& req);
   Result<http::Response> GetJob(http::Request& req);
+  Result<http::Response> CancelJob(http::Request& req);
   Result<http::Response> Control(http::Request& req);
   Result<http::Response> StatsRoute(http::Request& req);
 

@@ -121,6 +121,26 @@ Result<Response> FakeProvider::GetJob(Request& req) {
   return Response::Json(200, JobJson(req, *job));
 }
 
+Result<Response> FakeProvider::CancelJob(Request& req) {
+  std::string account;
+  if (auto refused = Admit(req, "cancel", account)) return *refused;
+  std::shared_ptr<Job> job;
+  {
+    std::lock_guard lock(mu_);
+    auto it = jobs_.find(std::string(req.PathParam("id")));
+    if (it != jobs_.end() && it->second->account == account) job = it->second;
+    if (job && (job->status == "queued" || job->status == "running")) {
+      std::erase(queue_, job);
+      job->status = "canceled";
+    } else if (job) {
+      return JsonError(409, "job is already " + job->status);
+    }
+  }
+  if (!job) return JsonError(404, "unknown job");
+  queue_cv_.notify_all();  // a delayed job stops waiting
+  return Response::Json(200, JobJson(req, *job));
+}
+
 std::string FakeProvider::JobJson(const Request& req, const Job& job) const {
   json::object o;
   std::lock_guard lock(mu_);
@@ -159,15 +179,19 @@ void FakeProvider::GenerationWorker() {
 }
 
 void FakeProvider::RunJob(const std::shared_ptr<Job>& job) {
+  // A job canceled meanwhile stays canceled, without outputs.
   auto finish = [&](std::string status, std::string error, std::vector<std::string> outputs) {
     std::lock_guard lock(mu_);
+    if (job->status == "canceled") return;
     job->status = std::move(status);
     job->error = std::move(error);
     job->outputs = std::move(outputs);
   };
   if (const std::int64_t delay = faults_.Get().generation_delay_ms; delay > 0) {
     std::unique_lock lock(mu_);
-    queue_cv_.wait_for(lock, std::chrono::milliseconds(delay), [&] { return stopping_; });
+    queue_cv_.wait_for(lock, std::chrono::milliseconds(delay),
+                       [&] { return stopping_ || job->status == "canceled"; });
+    if (job->status == "canceled") return;
     if (stopping_) {
       job->status = "failed";
       job->error = "provider stopped";
@@ -186,6 +210,14 @@ void FakeProvider::RunJob(const std::shared_ptr<Job>& job) {
     std::error_code ec;
     std::filesystem::remove(temp, ec);
     return finish("failed", ran.error().message, {});
+  }
+  {
+    std::lock_guard lock(mu_);
+    if (job->status == "canceled") {
+      std::error_code ec;
+      std::filesystem::remove(temp, ec);
+      return;
+    }
   }
   auto file = AddFile(job->account, temp, OutputContentType(job->spec.operation));
   if (!file) return finish("failed", "cannot store the output", {});

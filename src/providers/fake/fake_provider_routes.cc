@@ -74,6 +74,7 @@ void FakeProvider::AddRoutes() {
   route("DELETE", "/v1/files/{id}", "delete", &FakeProvider::DeleteFile);
   route("POST", "/v1/generations", "submit", &FakeProvider::Submit);
   route("GET", "/v1/generations/{id}", "generation", &FakeProvider::GetJob);
+  route("DELETE", "/v1/generations/{id}", "cancel", &FakeProvider::CancelJob);
   route("GET", "/_control", "control_get", &FakeProvider::Control);
   route("POST", "/_control", "control", &FakeProvider::Control);
   route("GET", "/_stats", "stats", &FakeProvider::StatsRoute);
@@ -110,7 +111,7 @@ Result<Response> FakeProvider::Control(Request& req) {
                                                          : nullptr;
     if (key == "fail_only") {
       static const std::set<std::string, std::less<>> kRoutes = {
-          "", "upload", "file", "content", "delete", "submit", "generation"};
+          "", "upload", "file", "content", "delete", "submit", "generation", "cancel"};
       if (!v.is_string() || !kRoutes.contains(std::string_view(v.as_string()))) {
         return JsonError(400, "fail_only must be \"\" or a route name");
       }

@@ -424,6 +424,32 @@ TEST_F(FakeProviderGenerationTest, DelayedJobIsSeenRunning) {
   // Stopping the provider ends the wait (TearDown would hang for a minute otherwise).
 }
 
+TEST_F(FakeProviderGenerationTest, CanceledJobsEndWithoutOutputs) {
+  Control(R"({"generation_delay_ms": 60000})");
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {  // two running (two workers), one queued
+    auto submitted = Call("POST", "/v1/generations", kAlice, R"({"operation":"text_to_image"})");
+    ASSERT_EQ(submitted.status, 202);
+    ids.push_back(Str(Json(submitted), "id"));
+  }
+  EXPECT_EQ(Call("DELETE", "/v1/generations/" + ids[0], kBob).status, 404);
+  for (const auto& id : ids) {
+    auto canceled = Call("DELETE", "/v1/generations/" + id, kAlice);
+    EXPECT_EQ(canceled.status, 200) << canceled.body;
+    EXPECT_EQ(Str(Json(canceled), "status"), "canceled");
+  }
+  Control(R"({"generation_delay_ms": 0})");
+  auto done = Call("POST", "/v1/generations", kAlice, R"({"operation":"text_to_image"})");
+  json::object job = WaitForJob(Str(Json(done), "id"));
+  EXPECT_EQ(Str(job, "status"), "succeeded");  // the workers are free again
+  for (const auto& id : ids) {
+    json::object c = Json(Call("GET", "/v1/generations/" + id, kAlice));
+    EXPECT_EQ(Str(c, "status"), "canceled");
+    EXPECT_TRUE(c.at("outputs").as_array().empty());
+  }
+  EXPECT_EQ(Call("DELETE", "/v1/generations/" + ids[0], kAlice).status, 409);
+}
+
 TEST_F(FakeProviderGenerationTest, InjectedAndFfmpegFailuresEndTheJobFailed) {
   Control(R"({"fail_generations": 1})");
   auto submitted = Call("POST", "/v1/generations", kAlice, R"({"operation":"text_to_video"})");

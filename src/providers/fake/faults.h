@@ -21,7 +21,7 @@ struct FaultSettings {
   std::int64_t fail_next_n = 0;   // the next N API requests answer `fail_status`
   int fail_status = 503;
   // Which requests fail_next_n hits: "" = any API request, else one route: "upload", "file",
-  // "content", "delete", "submit" or "generation".
+  // "content", "delete", "submit", "generation" or "cancel".
   std::string fail_only;
   bool hang = false;                     // API requests are never answered until Reset()
   std::int64_t moderate_next_n = 0;      // the next N uploads answer 422 {"error":"moderated"}
