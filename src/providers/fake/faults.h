@@ -1,0 +1,58 @@
+// The fault knobs of the fake provider: what tests tell it to do wrong (latency, 5xx bursts,
+// hangs, moderation, CDN propagation delay, ref expiry, failed generations).
+//
+// Thread-safe: every method may be called from any thread. Hung requests wait inside
+// WaitWhileHung() until Reset() or Shutdown().
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+
+namespace pixvault::providers::fake {
+
+// The settable knobs; also what `POST /_control` accepts (same names, JSON).
+struct FaultSettings {
+  std::int64_t latency_ms = 0;    // added before every answered API request
+  std::int64_t cdn_delay_ms = 0;  // content of a new file answers 404 this long after creation
+  std::int64_t ref_ttl_s = 0;     // 0 = refs never expire
+  std::int64_t fail_next_n = 0;   // the next N API requests answer `fail_status`
+  int fail_status = 503;
+  // Which requests fail_next_n hits: "" = any API request, else one route: "upload", "file",
+  // "content", "delete", "submit", "generation" or "cancel".
+  std::string fail_only;
+  bool hang = false;                     // API requests are never answered until Reset()
+  std::int64_t moderate_next_n = 0;      // the next N uploads answer 422 {"error":"moderated"}
+  std::int64_t fail_generations = 0;     // the next N generation jobs end "failed"
+  std::int64_t generation_delay_ms = 0;  // a job stays "running" at least this long
+};
+
+class Faults {
+ public:
+  FaultSettings Get() const;
+  void Set(const FaultSettings& settings);
+  // Back to defaults; releases hung requests.
+  void Reset();
+  // Releases hung requests for good (server stopping).
+  void Shutdown();
+
+  // Blocks while `hang` is set. Returns false when released by Shutdown (answer nothing useful).
+  bool WaitWhileHung();
+  // Consumes one forced failure for a request to `route`: the status to answer, or nullopt
+  // to proceed normally.
+  std::optional<int> TakeFailure(const std::string& route);
+  // Consumes one moderation rejection.
+  bool TakeModeration();
+  // Consumes one failed generation.
+  bool TakeGenerationFailure();
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable released_;
+  FaultSettings settings_;
+  bool shutdown_ = false;
+};
+
+}  // namespace pixvault::providers::fake
