@@ -99,6 +99,14 @@ void JsonWriter::Close(char c) {
   need_comma_ = true;
 }
 
+void JsonWriter::RawKey(std::string_view key) {
+  Separate();
+  out_ += '"';
+  out_.append(key);
+  out_.append("\":", 2);
+  need_comma_ = false;
+}
+
 void JsonWriter::Key(std::string_view key) {
   Separate();
   AppendJsonString(key, out_);

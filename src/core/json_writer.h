@@ -32,6 +32,9 @@ class JsonWriter {
   void EndArray() { Close(']'); }
   // The next value is the member `key` of the enclosing object.
   void Key(std::string_view key);
+  // The same for a key that needs no escaping (no '"', '\\' or control character), such as a
+  // literal in the code: appended as it is, without the escaping scan.
+  void RawKey(std::string_view key);
 
   void String(std::string_view s);
   void Int(std::int64_t i);

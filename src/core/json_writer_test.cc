@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
+#include <ctime>
 #include <limits>
+#include <vector>
 
 #include "core/clock.h"
 
@@ -26,7 +29,7 @@ TEST(JsonWriter, WritesNestedDocumentsWithCommas) {
   w.BeginArray();
   w.EndArray();
   w.EndArray();
-  w.Key("c");
+  w.RawKey("c");
   w.Raw(R"({"k":[1,2]})");
   w.Key("d");
   w.Optional(std::optional<double>());
@@ -99,6 +102,30 @@ TEST(JsonWriter, NumbersAreShortestRoundTripAndNonFiniteIsNull) {
   out += ' ';
   AppendJsonNumber(std::numeric_limits<std::uint64_t>::max(), out);
   EXPECT_EQ(out, "0.5 2 null null -9223372036854775808 18446744073709551615");
+}
+
+TEST(FormatTimestamp, AgreesWithGmtimeAcrossTheCalendar) {
+  // Leap days, century years (1900 and 2100 are not leap years, 2000 is), the epoch's
+  // neighbourhood and a spread of random instants from 0001 to 9999.
+  std::vector<std::int64_t> secs = {0,          -1,           86399,       86400,       951782400,
+                                    951868800,  4107456000,   4107542400,  -2203891200, -2203977600,
+                                    1709164800, 253402300799, -62135596800};
+  std::uint64_t x = 88172645463325252ULL;
+  for (int i = 0; i < 20000; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    secs.push_back(-62135596800 + static_cast<std::int64_t>(x % 315537897600ULL));
+  }
+  for (const std::int64_t s : secs) {
+    std::time_t tt = static_cast<std::time_t>(s);
+    std::tm tm{};
+    ASSERT_NE(gmtime_r(&tt, &tm), nullptr);
+    char expected[64];
+    std::snprintf(expected, sizeof expected, "%04d-%02d-%02dT%02d:%02d:%02d.000042Z",
+                  tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    ASSERT_EQ(FormatTimestamp(s * kMicrosPerSecond + 42), expected) << s;
+  }
 }
 
 TEST(FormatTimestamp, WritesRfc3339WithMicroseconds) {

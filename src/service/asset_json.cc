@@ -9,15 +9,16 @@
 namespace pixvault::service {
 namespace {
 
+// `key` is a literal (RawKey) in these helpers.
 void WriteStrings(JsonWriter& w, std::string_view key, const std::vector<std::string>& values) {
-  w.Key(key);
+  w.RawKey(key);
   w.BeginArray();
   for (const auto& s : values) w.String(s);
   w.EndArray();
 }
 
 void WriteTime(JsonWriter& w, std::string_view key, std::optional<Timestamp> t) {
-  w.Key(key);
+  w.RawKey(key);
   if (t) {
     w.String(FormatTimestamp(*t));
   } else {
@@ -28,7 +29,7 @@ void WriteTime(JsonWriter& w, std::string_view key, std::optional<Timestamp> t) 
 // JSON columns are valid JSON: the database checks them (json_valid in SQLite, JSONB in
 // PostgreSQL), so they are inserted as they are.
 void WriteEmbedded(JsonWriter& w, std::string_view key, const std::string& json) {
-  w.Key(key);
+  w.RawKey(key);
   w.Raw(json.empty() ? std::string_view("{}") : std::string_view(json));
 }
 
@@ -37,67 +38,67 @@ void WriteEmbedded(JsonWriter& w, std::string_view key, const std::string& json)
 void AppendAssetJson(const Asset& a, const std::vector<ProviderUpload>& uploads, std::string& out) {
   JsonWriter w(out);
   w.BeginObject();
-  w.Key("id");
+  w.RawKey("id");
   w.Int(a.id);
-  w.Key("user_id");
+  w.RawKey("user_id");
   w.Int(a.user_id);
-  w.Key("media_type");
+  w.RawKey("media_type");
   w.String(ToString(a.media_type));
-  w.Key("provider_id");
+  w.RawKey("provider_id");
   w.String(a.provider_id);
-  w.Key("provider_asset_id");
+  w.RawKey("provider_asset_id");
   w.Optional(a.provider_asset_id);
-  w.Key("provider_account_id");
+  w.RawKey("provider_account_id");
   w.Optional(a.provider_account_id);
-  w.Key("remote_url");
+  w.RawKey("remote_url");
   w.Optional(a.remote_url);
-  w.Key("original_source_url");
+  w.RawKey("original_source_url");
   w.Optional(a.original_source_url);
-  w.Key("original_filename");
+  w.RawKey("original_filename");
   w.Optional(a.original_filename);
-  w.Key("upload_method");
+  w.RawKey("upload_method");
   w.String(ToString(a.upload_method));
-  w.Key("sync_status");
+  w.RawKey("sync_status");
   w.String(ToString(a.sync_status));
-  w.Key("sha256");
+  w.RawKey("sha256");
   w.Optional(a.sha256);
-  w.Key("file_size_bytes");
+  w.RawKey("file_size_bytes");
   w.Optional(a.file_size_bytes);
-  w.Key("mime_type");
+  w.RawKey("mime_type");
   w.Optional(a.mime_type);
-  w.Key("width");
+  w.RawKey("width");
   w.Optional(a.width);
-  w.Key("height");
+  w.RawKey("height");
   w.Optional(a.height);
-  w.Key("duration_sec");
+  w.RawKey("duration_sec");
   w.Optional(a.duration_sec);
-  w.Key("fps");
+  w.RawKey("fps");
   w.Optional(a.fps);
-  w.Key("description");
+  w.RawKey("description");
   w.Optional(a.description);
   WriteStrings(w, "tags", a.tags);
   WriteStrings(w, "style_tags", a.style_tags);
-  w.Key("embedding");
+  w.RawKey("embedding");
   if (a.embedding) {
     w.BeginObject();
-    w.Key("model");
+    w.RawKey("model");
     w.String(a.embedding->model);
-    w.Key("dimension");
+    w.RawKey("dimension");
     w.Int(static_cast<std::int64_t>(a.embedding->values.size()));
     w.EndObject();
   } else {
     w.Null();
   }
-  w.Key("content_domain");
+  w.RawKey("content_domain");
   w.String(ToString(a.content_domain));
-  w.Key("content_category");
+  w.RawKey("content_category");
   w.Optional(a.content_category);
   WriteEmbedded(w, "content_taxonomy", a.content_taxonomy);
-  w.Key("content_rating");
+  w.RawKey("content_rating");
   w.String(ToString(a.content_rating));
-  w.Key("age_restricted");
+  w.RawKey("age_restricted");
   w.Bool(a.age_restricted);
-  w.Key("searchable");
+  w.RawKey("searchable");
   w.Bool(a.searchable);
   WriteEmbedded(w, "media_metadata", a.media_metadata);
   WriteEmbedded(w, "analysis_errors", a.analysis_errors);
@@ -107,7 +108,7 @@ void AppendAssetJson(const Asset& a, const std::vector<ProviderUpload>& uploads,
   for (const ProviderUpload& u : uploads) sorted.push_back(&u);
   std::stable_sort(sorted.begin(), sorted.end(),
                    [](const auto* x, const auto* y) { return x->provider_id < y->provider_id; });
-  w.Key("provider_uploads");
+  w.RawKey("provider_uploads");
   w.BeginObject();
   for (std::size_t i = 0; i < sorted.size(); ++i) {
     const ProviderUpload& u = *sorted[i];
@@ -118,13 +119,13 @@ void AppendAssetJson(const Asset& a, const std::vector<ProviderUpload>& uploads,
     }
     w.Key(std::to_string(u.account_id));
     w.BeginObject();
-    w.Key("provider_ref");
+    w.RawKey("provider_ref");
     w.Optional(u.provider_ref);
-    w.Key("provider_url");
+    w.RawKey("provider_url");
     w.Optional(u.provider_url);
-    w.Key("status");
+    w.RawKey("status");
     w.String(ToString(u.status));
-    w.Key("attempts");
+    w.RawKey("attempts");
     w.Int(u.attempts);
     WriteTime(w, "uploaded_at", u.uploaded_at);
     WriteTime(w, "expires_at", u.expires_at);
