@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 
 #include <charconv>
+#include <functional>
 
 #include "http/api.h"
 #include "http/api_util.h"
@@ -97,6 +98,22 @@ Result<Response> GetAnalysis(ApiContext& api, Request& req) {
                         {"steps", std::move(steps)}});
 }
 
+// A WebP picture with its ETag and cache headers: 304 when the client's If-None-Match names
+// the tag (nothing rendered), else the bytes `render` returns.
+Result<Response> ServeWebp(const Request& req, const std::string& etag,
+                           const std::function<Result<std::string>()>& render) {
+  Response r;
+  r.headers.Set("ETag", etag);
+  r.headers.Set("Cache-Control", "private, max-age=86400");
+  if (auto inm = req.headers.Get("If-None-Match"); inm && EtagMatches(*inm, etag)) {
+    r.status = 304;
+    return r;
+  }
+  PV_ASSIGN_OR_RETURN(r.body, render());
+  r.headers.Set("Content-Type", "image/webp");
+  return r;
+}
+
 Result<Response> GetRendition(ApiContext& api, Request& req, service::Rendition which) {
   PV_ASSIGN_OR_RETURN(service::Analyzer * analyzer, RequireAnalyzer(api));
   PV_ASSIGN_OR_RETURN(std::int64_t id, PathId(req, "id"));
@@ -106,17 +123,8 @@ Result<Response> GetRendition(ApiContext& api, Request& req, service::Rendition 
                 "asset " + std::to_string(id) + " has no local bytes to render");
   }
   // Renditions follow the bytes and the configured size; both are in the tag.
-  const std::string etag = "\"" + *a.sha256 + "-" + analyzer->RenditionName(which) + "\"";
-  Response r;
-  r.headers.Set("ETag", etag);
-  r.headers.Set("Cache-Control", "private, max-age=86400");
-  if (auto inm = req.headers.Get("If-None-Match"); inm && EtagMatches(*inm, etag)) {
-    r.status = 304;
-    return r;
-  }
-  PV_ASSIGN_OR_RETURN(r.body, analyzer->RenditionBytes(a, which));
-  r.headers.Set("Content-Type", "image/webp");
-  return r;
+  return ServeWebp(req, "\"" + *a.sha256 + "-" + analyzer->RenditionName(which) + "\"",
+                   [&] { return analyzer->RenditionBytes(a, which); });
 }
 
 Result<Response> GetShotThumbnail(ApiContext& api, Request& req) {
@@ -136,16 +144,7 @@ Result<Response> GetShotThumbnail(ApiContext& api, Request& req) {
   const std::string etag = "\"" + *a.sha256 + "-shot-" + std::to_string(frame) + "-" +
                            analyzer->RenditionName(service::Rendition::kThumbnail) + "-v" +
                            std::to_string(service::Analyzer::StepVersion("scenes")) + "\"";
-  Response r;
-  r.headers.Set("ETag", etag);
-  r.headers.Set("Cache-Control", "private, max-age=86400");
-  if (auto inm = req.headers.Get("If-None-Match"); inm && EtagMatches(*inm, etag)) {
-    r.status = 304;
-    return r;
-  }
-  PV_ASSIGN_OR_RETURN(r.body, analyzer->ShotThumbnailBytes(a, frame));
-  r.headers.Set("Content-Type", "image/webp");
-  return r;
+  return ServeWebp(req, etag, [&] { return analyzer->ShotThumbnailBytes(a, frame); });
 }
 
 Result<Response> NearDuplicates(ApiContext& api, Request& req) {

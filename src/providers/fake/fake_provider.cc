@@ -12,13 +12,13 @@ namespace json = boost::json;
 using http::Request;
 using http::Response;
 
-namespace {
-
 Response JsonError(int status, std::string_view message) {
   json::object o;
   o["error"] = message;
   return Response::Json(status, json::serialize(o));
 }
+
+namespace {
 
 Response UnknownRef() { return JsonError(404, "unknown ref"); }
 

@@ -164,4 +164,8 @@ class FakeProvider {
   std::atomic<bool> started_{false};
 };
 
+// Internal to the fake provider's .cc files: the provider's own error answer,
+// `{"error": message}` with `status`.
+http::Response JsonError(int status, std::string_view message);
+
 }  // namespace pixvault::providers::fake

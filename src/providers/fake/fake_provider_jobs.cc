@@ -14,12 +14,6 @@ using http::Response;
 
 namespace {
 
-Response JsonError(int status, std::string_view message) {
-  json::object o;
-  o["error"] = message;
-  return Response::Json(status, json::serialize(o));
-}
-
 // An integer member in [min, max], `fallback` when absent; nullopt when of another type or
 // out of range.
 std::optional<std::int64_t> IntParam(const json::object& params, std::string_view key,

@@ -13,12 +13,6 @@ using http::Response;
 
 namespace {
 
-Response JsonError(int status, std::string_view message) {
-  json::object o;
-  o["error"] = message;
-  return Response::Json(status, json::serialize(o));
-}
-
 json::object SettingsJson(const FaultSettings& s) {
   json::object o;
   o["latency_ms"] = s.latency_ms;
