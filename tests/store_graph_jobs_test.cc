@@ -242,10 +242,101 @@ TEST_P(StoreGraph, ProviderAccountsAndUploads) {
   PV_ASSERT_OK(store_->PutProviderUpload(u));
   PV_ASSERT_OK_AND_ASSIGN(auto got, store_->GetProviderUpload(asset, "sora", a.id));
   EXPECT_EQ(got.provider_ref, "media_02");
-  PV_ASSERT_OK_AND_ASSIGN(auto all, store_->ListProviderUploads(asset));
+  PV_ASSERT_OK_AND_ASSIGN(auto all, store_->ListProviderUploads(A(), asset));
   EXPECT_EQ(all.size(), 1u);
+  // Another user's view of the asset does not include alice's account's refs.
+  PV_ASSERT_OK_AND_ASSIGN(auto bobs, store_->ListProviderUploads(B(), asset));
+  EXPECT_TRUE(bobs.empty());
   PV_ASSERT_OK(store_->DeleteProviderAccount(A(), a.id));
   PV_EXPECT_ERROR(store_->GetProviderUpload(asset, "sora", a.id), ErrorCode::kNotFound);
+}
+
+TEST_P(StoreGraph, UploadLeasesGiveTheWorkToOneOwnerAtATime) {
+  ProviderAccount acc;
+  acc.user_id = alice_.id;
+  acc.provider_id = "fake";
+  acc.label = "main";
+  PV_ASSERT_OK_AND_ASSIGN(auto account, store_->CreateProviderAccount(acc));
+  const AssetId asset = Make(alice_, "lease");
+  const Timestamp now = clock_.Now();
+  storage::Store::UploadClaimRequest req;
+  req.asset_id = asset;
+  req.provider_id = "fake";
+  req.account_id = account.id;
+  req.owner = "p1";
+  req.lease_until = now + 60 * kMicrosPerSecond;
+  req.fresh_until = now;
+  // The first claim creates the row, leased.
+  PV_ASSERT_OK_AND_ASSIGN(auto first, store_->ClaimProviderUpload(req));
+  EXPECT_TRUE(first.leased);
+  EXPECT_EQ(first.upload.status, UploadStatus::kPending);
+  EXPECT_EQ(first.upload.lease_owner, "p1");
+  // A second owner is refused while the lease runs; the same owner may claim again.
+  storage::Store::UploadClaimRequest other = req;
+  other.owner = "p2";
+  PV_ASSERT_OK_AND_ASSIGN(auto refused, store_->ClaimProviderUpload(other));
+  EXPECT_FALSE(refused.leased);
+  EXPECT_EQ(refused.upload.lease_owner, "p1");
+  PV_ASSERT_OK_AND_ASSIGN(auto again, store_->ClaimProviderUpload(req));
+  EXPECT_TRUE(again.leased);
+  // Only the holder can finish; finishing releases the lease and records the attempts.
+  ProviderUpload done = first.upload;
+  done.status = UploadStatus::kUploaded;
+  done.provider_ref = "file_1";
+  done.provider_url = "http://x/file_1";
+  done.uploaded_at = now;
+  done.attempts = 2;
+  ProviderAttempt attempt;
+  attempt.asset_id = asset;
+  attempt.provider_id = "fake";
+  attempt.account_id = account.id;
+  attempt.operation = "upload";
+  attempt.worker = "p1";
+  attempt.error_code = "unavailable";
+  attempt.error = "503";
+  std::vector<ProviderAttempt> attempts{attempt, attempt};
+  attempts[1].succeeded = true;
+  attempts[1].error_code.reset();
+  attempts[1].error.reset();
+  attempts[1].bytes = 10;
+  PV_EXPECT_ERROR(store_->FinishProviderUpload(done, "p2", attempts), ErrorCode::kUnavailable);
+  PV_ASSERT_OK_AND_ASSIGN(auto finished, store_->FinishProviderUpload(done, "p1", attempts));
+  EXPECT_EQ(finished.status, UploadStatus::kUploaded);
+  EXPECT_EQ(finished.provider_ref, "file_1");
+  EXPECT_FALSE(finished.lease_owner.has_value());
+  PV_ASSERT_OK_AND_ASSIGN(auto listed, store_->ListProviderAttempts(asset, "fake", account.id, 10));
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_TRUE(listed[0].succeeded);  // newest first
+  EXPECT_EQ(listed[0].bytes, 10);
+  EXPECT_FALSE(listed[1].succeeded);
+  EXPECT_EQ(listed[1].error_code, "unavailable");
+  // A fresh upload is not claimed again; an expired one is.
+  PV_ASSERT_OK_AND_ASSIGN(auto fresh, store_->ClaimProviderUpload(other));
+  EXPECT_FALSE(fresh.leased);
+  EXPECT_EQ(fresh.upload.provider_ref, "file_1");
+  PV_ASSERT_OK(store_->ExpireProviderUpload(asset, "fake", account.id));
+  PV_ASSERT_OK_AND_ASSIGN(auto expired, store_->ClaimProviderUpload(other));
+  EXPECT_TRUE(expired.leased);
+  EXPECT_EQ(expired.upload.status, UploadStatus::kExpired);
+  // An expired lease can be taken over by another owner.
+  ProviderUpload failed = expired.upload;
+  failed.status = UploadStatus::kFailed;
+  failed.last_error = "moderated";
+  failed.last_error_code = "permission_denied";
+  PV_ASSERT_OK(store_->FinishProviderUpload(failed, "p2", {}));
+  storage::Store::UploadClaimRequest no_retry = req;
+  no_retry.retry_failed = false;
+  PV_ASSERT_OK_AND_ASSIGN(auto kept, store_->ClaimProviderUpload(no_retry));
+  EXPECT_FALSE(kept.leased);
+  EXPECT_EQ(kept.upload.last_error_code, "permission_denied");
+  storage::Store::UploadClaimRequest stale = req;
+  stale.lease_until = now - 1;  // a lease that is already over
+  PV_ASSERT_OK_AND_ASSIGN(auto taken, store_->ClaimProviderUpload(stale));
+  EXPECT_TRUE(taken.leased);
+  PV_ASSERT_OK_AND_ASSIGN(auto takeover, store_->ClaimProviderUpload(other));
+  EXPECT_TRUE(takeover.leased);
+  EXPECT_EQ(takeover.upload.lease_owner, "p2");
+  PV_EXPECT_ERROR(store_->ExpireProviderUpload(asset, "nope", account.id), ErrorCode::kNotFound);
 }
 
 // --- Jobs ------------------------------------------------------------------------------

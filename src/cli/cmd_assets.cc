@@ -84,7 +84,7 @@ int CmdShow(Context& ctx, std::int64_t id) {
   if (!user) return ctx.ReportError(user.error());
   auto asset = (*store)->GetAsset(Viewer::For(*user), id);
   if (!asset) return ctx.ReportError(asset.error());
-  auto uploads = (*store)->ListProviderUploads(id);
+  auto uploads = (*store)->ListProviderUploads(Viewer::For(*user), id);
   if (!uploads) return ctx.ReportError(uploads.error());
   ctx.PrintJson(service::AssetToJson(*asset, *uploads));
   return 0;

@@ -290,8 +290,30 @@ struct ProviderUpload {
   std::optional<Timestamp> uploaded_at;
   std::optional<Timestamp> expires_at;
   std::optional<std::string> last_error;
+  std::optional<std::string> last_error_code;  // ErrorCodeName of the last failure
   std::int64_t attempts = 0;
   Timestamp updated_at = 0;
+  // Who is working on the row (a resolver's process/thread name) and until when; set while
+  // an upload is in progress, empty otherwise.
+  std::optional<std::string> lease_owner;
+  std::optional<Timestamp> lease_expires_at;
+};
+
+// One try at a step of resolving an asset for a provider account: the download of its bytes
+// from a provider, its upload, or a check that a cached ref is still known.
+struct ProviderAttempt {
+  std::int64_t id = 0;
+  AssetId asset_id = 0;
+  std::string provider_id;
+  std::int64_t account_id = 0;
+  std::string operation;  // download | upload | check
+  bool succeeded = false;
+  std::optional<std::string> error_code;
+  std::optional<std::string> error;
+  std::int64_t bytes = 0;
+  std::string worker;
+  Timestamp started_at = 0;
+  Timestamp finished_at = 0;
 };
 
 // The outcome of one analysis step for one asset (table asset_analysis). A step re-runs when

@@ -97,7 +97,7 @@ Result<Response> ListAssets(ApiContext& api, Request& req) {
 Result<Response> GetAsset(ApiContext& api, Request& req) {
   PV_ASSIGN_OR_RETURN(std::int64_t id, PathId(req, "id"));
   PV_ASSIGN_OR_RETURN(Asset a, api.store.GetAsset(Viewer::For(*req.user), id));
-  PV_ASSIGN_OR_RETURN(auto uploads, api.store.ListProviderUploads(id));
+  PV_ASSIGN_OR_RETURN(auto uploads, api.store.ListProviderUploads(Viewer::For(*req.user), id));
   return Response::Json(200, service::AssetJsonText(a, uploads));
 }
 
@@ -131,7 +131,7 @@ Result<Response> PatchAsset(ApiContext& api, Request& req) {
     }
   }
   PV_ASSIGN_OR_RETURN(Asset a, api.store.UpdateAsset(Viewer::For(*req.user), id, p));
-  PV_ASSIGN_OR_RETURN(auto uploads, api.store.ListProviderUploads(id));
+  PV_ASSIGN_OR_RETURN(auto uploads, api.store.ListProviderUploads(Viewer::For(*req.user), id));
   return JsonResponse(200, service::AssetToJson(a, uploads));
 }
 

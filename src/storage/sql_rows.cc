@@ -44,7 +44,11 @@ const char* const kAccountColumns =
     "id, user_id, provider_id, label, credentials_encrypted, settings, enabled, created_at";
 const char* const kUploadColumns =
     "id, asset_id, provider_id, account_id, provider_ref, provider_url, status, uploaded_at, "
-    "expires_at, last_error, attempts, updated_at";
+    "expires_at, last_error, last_error_code, attempts, updated_at, lease_owner, "
+    "lease_expires_at";
+const char* const kAttemptColumns =
+    "id, asset_id, provider_id, account_id, operation, outcome, error_code, error, bytes, "
+    "worker, started_at, finished_at";
 const char* const kJobColumns =
     "id, kind, user_id, idempotency_key, status, priority, payload, result, attempts, "
     "max_attempts, run_after, lease_owner, lease_expires_at, last_error, created_at, updated_at";
@@ -390,9 +394,29 @@ ProviderUpload ToUpload(const sql::RowView& r) {
   u.uploaded_at = r.OptInt("uploaded_at");
   u.expires_at = r.OptInt("expires_at");
   u.last_error = r.OptText("last_error");
+  u.last_error_code = r.OptText("last_error_code");
   u.attempts = r.Int("attempts");
   u.updated_at = r.Int("updated_at");
+  u.lease_owner = r.OptText("lease_owner");
+  u.lease_expires_at = r.OptInt("lease_expires_at");
   return u;
+}
+
+ProviderAttempt ToAttempt(const sql::RowView& r) {
+  ProviderAttempt a;
+  a.id = r.Int("id");
+  a.asset_id = r.Int("asset_id");
+  a.provider_id = r.Text("provider_id");
+  a.account_id = r.Int("account_id");
+  a.operation = r.Text("operation");
+  a.succeeded = r.Text("outcome") == "succeeded";
+  a.error_code = r.OptText("error_code");
+  a.error = r.OptText("error");
+  a.bytes = r.Int("bytes");
+  a.worker = r.Text("worker");
+  a.started_at = r.Int("started_at");
+  a.finished_at = r.Int("finished_at");
+  return a;
 }
 
 Job ToJob(const sql::RowView& r) {

@@ -83,6 +83,7 @@ extern const char* const kStateVariableColumns;
 extern const char* const kAccountColumns;
 extern const char* const kUploadColumns;
 extern const char* const kJobColumns;
+extern const char* const kAttemptColumns;
 
 User ToUser(const sql::RowView& r);
 ApiKey ToApiKey(const sql::RowView& r);
@@ -99,6 +100,7 @@ Clip ToClip(const sql::RowView& r);
 StateVariable ToStateVariable(const sql::RowView& r);
 ProviderAccount ToAccount(const sql::RowView& r);
 ProviderUpload ToUpload(const sql::RowView& r);
+ProviderAttempt ToAttempt(const sql::RowView& r);
 Job ToJob(const sql::RowView& r);
 
 // Maps every row of a result with `fn`.

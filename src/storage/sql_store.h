@@ -108,7 +108,18 @@ class SqlStore final : public Store {
   Result<ProviderUpload> PutProviderUpload(const ProviderUpload& u) override;
   Result<ProviderUpload> GetProviderUpload(AssetId asset, std::string_view provider,
                                            std::int64_t account) override;
-  Result<std::vector<ProviderUpload>> ListProviderUploads(AssetId asset) override;
+  Result<std::vector<ProviderUpload>> ListProviderUploads(const Viewer& v,
+                                                          AssetId asset) override;
+  Result<UploadClaim> ClaimProviderUpload(const UploadClaimRequest& request) override;
+  Result<ProviderUpload> FinishProviderUpload(
+      const ProviderUpload& u, std::string_view owner,
+      const std::vector<ProviderAttempt>& attempts) override;
+  Status ExpireProviderUpload(AssetId asset, std::string_view provider,
+                              std::int64_t account) override;
+  Result<std::vector<ProviderAttempt>> ListProviderAttempts(AssetId asset,
+                                                            std::string_view provider,
+                                                            std::int64_t account,
+                                                            std::int64_t limit) override;
   Status DeleteProviderUpload(AssetId asset, std::string_view provider,
                               std::int64_t account) override;
 

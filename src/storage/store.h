@@ -261,9 +261,47 @@ class Store {
   virtual Result<ProviderUpload> PutProviderUpload(const ProviderUpload& u) = 0;
   virtual Result<ProviderUpload> GetProviderUpload(AssetId asset, std::string_view provider,
                                                    std::int64_t account) = 0;
-  virtual Result<std::vector<ProviderUpload>> ListProviderUploads(AssetId asset) = 0;
+  // The rows of an asset whose account belongs to the viewer (an admin sees every row).
+  virtual Result<std::vector<ProviderUpload>> ListProviderUploads(const Viewer& v,
+                                                                  AssetId asset) = 0;
   virtual Status DeleteProviderUpload(AssetId asset, std::string_view provider,
                                       std::int64_t account) = 0;
+
+  // The cross-process half of resolution's single-flight. Reads the row of (asset, provider,
+  // account), creating it `pending` when missing, and gives `owner` its lease until
+  // `lease_until` unless: the row is `uploaded` with an expiry after `fresh_until` (or none),
+  // the row is `failed` and `retry_failed` is false, or another owner holds an unexpired
+  // lease. `leased` says whether the caller now holds it.
+  struct UploadClaim {
+    ProviderUpload upload;
+    bool leased = false;
+  };
+  struct UploadClaimRequest {
+    AssetId asset_id = 0;
+    std::string provider_id;
+    std::int64_t account_id = 0;
+    std::string owner;
+    Timestamp lease_until = 0;
+    Timestamp fresh_until = 0;
+    bool retry_failed = true;
+  };
+  virtual Result<UploadClaim> ClaimProviderUpload(const UploadClaimRequest& request) = 0;
+  // Stores the lease holder's outcome (`u`: status, ref, url, expiry, error, attempts) and
+  // releases the lease, in one transaction with the attempts made. kUnavailable ("lease
+  // lost") when `owner` no longer holds the lease (it expired and another took it): nothing
+  // is written then.
+  virtual Result<ProviderUpload> FinishProviderUpload(
+      const ProviderUpload& u, std::string_view owner,
+      const std::vector<ProviderAttempt>& attempts) = 0;
+  // Marks an uploaded row `expired` (its ref is no longer known to the provider), unless a
+  // lease is held. kNotFound when there is no row.
+  virtual Status ExpireProviderUpload(AssetId asset, std::string_view provider,
+                                      std::int64_t account) = 0;
+  // The latest `limit` attempts for (asset, provider, account), newest first.
+  virtual Result<std::vector<ProviderAttempt>> ListProviderAttempts(AssetId asset,
+                                                                    std::string_view provider,
+                                                                    std::int64_t account,
+                                                                    std::int64_t limit) = 0;
 
   // Media analysis (issue 6). The writes are the analysis job's, which acts for the system
   // (no viewer); the reads check visibility.
