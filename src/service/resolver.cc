@@ -1,0 +1,504 @@
+#include "service/resolver.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+#include <utility>
+
+#include <boost/json/parse.hpp>
+
+#include "media/downscale.h"
+#include "service/provider_accounts.h"
+#include "service/provider_download.h"
+
+namespace pixvault::service {
+namespace {
+
+constexpr Viewer kSystem{0, true, true};
+
+std::string DefaultWorker() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  return std::string(host[0] != '\0' ? host : "host") + ":" + std::to_string(::getpid());
+}
+
+// Errors worth another try later: everything else is the provider's (or the asset's) final
+// word until a forced re-upload.
+bool IsTransient(ErrorCode code) { return code == ErrorCode::kUnavailable; }
+
+bool IsTransient(const std::optional<std::string>& code_name) {
+  return !code_name || *code_name == ErrorCodeName(ErrorCode::kUnavailable);
+}
+
+std::optional<ErrorCode> CodeFromName(std::string_view name) {
+  for (ErrorCode c : {ErrorCode::kNotFound, ErrorCode::kAlreadyExists, ErrorCode::kInvalidArgument,
+                      ErrorCode::kPermissionDenied, ErrorCode::kCorrupt, ErrorCode::kUnavailable,
+                      ErrorCode::kUnsupported, ErrorCode::kInternal}) {
+    if (ErrorCodeName(c) == name) return c;
+  }
+  return std::nullopt;
+}
+
+std::string MediaTypeWord(MediaType type) {
+  switch (type) {
+    case MediaType::kVideo:
+      return "video";
+    case MediaType::kImage:
+      return "image";
+    case MediaType::kAudio:
+      return "audio";
+    case MediaType::kModel3d:
+      return "3D model";
+  }
+  return "media";
+}
+
+// "<sha256>.<ext>": the extension of the original name when it is a plain one, else the
+// MIME subtype's.
+std::string UploadFilename(const Asset& asset) {
+  std::string ext;
+  if (asset.original_filename) {
+    ext = std::filesystem::path(*asset.original_filename).extension().string();
+  }
+  if (ext.empty() && asset.mime_type) {
+    const auto slash = asset.mime_type->find('/');
+    if (slash != std::string::npos) ext = "." + asset.mime_type->substr(slash + 1);
+    if (ext.rfind(".x-", 0) == 0) ext = "." + ext.substr(3);
+  }
+  const bool plain =
+      ext.size() >= 2 && ext.size() <= 11 && std::all_of(ext.begin() + 1, ext.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+      });
+  return *asset.sha256 + (plain ? ext : "");
+}
+
+ProviderAttempt NewAttempt(const Asset& asset, std::string_view provider, std::int64_t account,
+                           std::string_view operation, const std::string& worker, Timestamp now) {
+  ProviderAttempt a;
+  a.asset_id = asset.id;
+  a.provider_id = std::string(provider);
+  a.account_id = account;
+  a.operation = std::string(operation);
+  a.worker = worker;
+  a.started_at = now;
+  return a;
+}
+
+}  // namespace
+
+// One in-process resolution that concurrent callers for the same key join.
+struct Resolver::Flight {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  Result<Resolution> result = Fail(ErrorCode::kInternal, "resolution did not finish");
+};
+
+Resolver::Resolver(storage::Store& store, blob::BlobStore& blobs,
+                   const providers::ProviderRegistry& registry, const CredentialCipher& cipher,
+                   const Clock& clock, ResolverOptions options)
+    : store_(store),
+      blobs_(blobs),
+      registry_(registry),
+      cipher_(cipher),
+      clock_(clock),
+      options_(std::move(options)) {
+  if (options_.worker.empty()) options_.worker = DefaultWorker();
+  if (options_.temp_dir.empty()) options_.temp_dir = std::filesystem::temp_directory_path();
+}
+
+Resolver::~Resolver() = default;
+
+void Resolver::Sleep(Timestamp micros) const {
+  if (micros <= 0) return;
+  if (options_.sleep) {
+    options_.sleep(micros);
+  } else {
+    std::this_thread::sleep_for(std::chrono::microseconds(micros));
+  }
+}
+
+Timestamp Resolver::Backoff(int attempt) const {
+  Timestamp delay = options_.initial_backoff;
+  for (int i = 1; i < attempt && delay < options_.max_backoff; ++i) delay *= 2;
+  return std::min(delay, options_.max_backoff);
+}
+
+Result<std::pair<ProviderAccount, providers::AccountAccess>> Resolver::OpenAccount(
+    const Viewer& viewer, std::string_view provider, std::optional<std::int64_t> account_id) {
+  ProviderAccount account;
+  if (account_id) {
+    auto found = store_.GetProviderAccount(viewer, *account_id);
+    // An admin reaches every account through the store; resolution uses only the caller's.
+    if (!found || found->user_id != viewer.user_id) {
+      return Fail(ErrorCode::kNotFound,
+                  "provider account " + std::to_string(*account_id) + " not found");
+    }
+    if (found->provider_id != provider) {
+      return Fail(ErrorCode::kInvalidArgument, "provider account " + std::to_string(*account_id) +
+                                                   " is an account of '" + found->provider_id +
+                                                   "', not of '" + std::string(provider) + "'");
+    }
+    account = std::move(*found);
+  } else {
+    PV_ASSIGN_OR_RETURN(std::vector<ProviderAccount> all, store_.ListProviderAccounts(viewer));
+    std::vector<ProviderAccount> mine;
+    for (ProviderAccount& a : all) {
+      if (a.user_id == viewer.user_id && a.provider_id == provider && a.enabled) {
+        mine.push_back(std::move(a));
+      }
+    }
+    if (mine.empty()) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "you have no enabled account for provider '" + std::string(provider) +
+                      "' (add one with POST /api/v1/provider-accounts or `pixvault account add`)");
+    }
+    if (mine.size() > 1) {
+      std::string ids;
+      for (const ProviderAccount& a : mine) {
+        ids += (ids.empty() ? "" : ", ") + std::to_string(a.id) + " (" + a.label + ")";
+      }
+      return Fail(ErrorCode::kInvalidArgument, "you have several accounts for provider '" +
+                                                   std::string(provider) +
+                                                   "': name one with account=ID: " + ids);
+    }
+    account = std::move(mine.front());
+  }
+  if (!account.enabled) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "provider account " + std::to_string(account.id) + " is disabled");
+  }
+  providers::AccountAccess access;
+  access.account_id = account.id;
+  access.label = account.label;
+  PV_ASSIGN_OR_RETURN(access.credentials, OpenProviderCredentials(cipher_, account));
+  boost::system::error_code ec;
+  const boost::json::value settings = boost::json::parse(account.settings, ec);
+  if (!ec && settings.is_object()) access.settings = settings.as_object();
+  return std::make_pair(std::move(account), std::move(access));
+}
+
+Result<Resolution> Resolver::Resolve(const Viewer& viewer, const ResolveRequest& request) {
+  PV_ASSIGN_OR_RETURN(Asset asset, store_.GetAsset(viewer, request.asset_id));
+  std::shared_ptr<providers::Provider> provider = registry_.Find(request.provider_id);
+  if (provider == nullptr) {
+    return Fail(ErrorCode::kNotFound, "unknown provider '" + request.provider_id + "'");
+  }
+  if (!provider->capabilities().uploads) {
+    return Fail(ErrorCode::kUnsupported, "provider '" + request.provider_id + "' takes no uploads");
+  }
+  PV_ASSIGN_OR_RETURN(auto opened, OpenAccount(viewer, request.provider_id, request.account_id));
+  auto& [account, access] = opened;
+
+  // Fast path: one read.
+  if (!request.force) {
+    auto row = store_.GetProviderUpload(asset.id, provider->id(), account.id);
+    if (!row && row.error().code != ErrorCode::kNotFound) return Fail(row.error());
+    if (row) {
+      const Timestamp fresh_until = clock_.Now() + options_.freshness_margin;
+      if (row->status == UploadStatus::kUploaded && row->provider_ref &&
+          (!row->expires_at || *row->expires_at > fresh_until)) {
+        if (!request.verify) return Resolution{*row, false, false};
+        providers::ProviderRef ref{*row->provider_ref, row->provider_url.value_or(""),
+                                   row->expires_at};
+        const Status known = provider->Check(access, ref);
+        if (known) return Resolution{*row, false, false};
+        if (known.error().code != ErrorCode::kNotFound) return Fail(known.error());
+        // The provider forgot it: expire the row and upload again, once, below.
+        auto expired = store_.ExpireProviderUpload(asset.id, provider->id(), account.id);
+        if (!expired && expired.error().code != ErrorCode::kNotFound) {
+          return Fail(expired.error());
+        }
+      } else if (row->status == UploadStatus::kFailed && !IsTransient(row->last_error_code) &&
+                 !row->lease_owner) {
+        const ErrorCode code =
+            CodeFromName(row->last_error_code.value_or("")).value_or(ErrorCode::kUnavailable);
+        return Fail(code, row->last_error.value_or("the last upload failed") +
+                              " (recorded; POST /api/v1/assets/" + std::to_string(asset.id) +
+                              "/reupload to try again)");
+      }
+    }
+  }
+
+  // Slow path: join or lead this process's flight for the key.
+  const Key key{asset.id, provider->id(), account.id};
+  std::shared_ptr<Flight> flight;
+  bool leader = false;
+  {
+    std::lock_guard lock(mu_);
+    auto& slot = flights_[key];
+    if (slot == nullptr) {
+      slot = std::make_shared<Flight>();
+      leader = true;
+    }
+    flight = slot;
+  }
+  if (!leader) {
+    std::unique_lock lock(flight->mu);
+    flight->cv.wait(lock, [&] { return flight->done; });
+    return flight->result;
+  }
+  Result<Resolution> result = Lead(viewer, asset, *provider, account, access, request.force);
+  {
+    std::lock_guard lock(mu_);
+    flights_.erase(key);
+  }
+  {
+    std::lock_guard lock(flight->mu);
+    flight->result = result;
+    flight->done = true;
+  }
+  flight->cv.notify_all();
+  return result;
+}
+
+Result<Resolution> Resolver::Lead(const Viewer& /*viewer*/, const Asset& asset,
+                                  providers::Provider& provider, const ProviderAccount& account,
+                                  const providers::AccountAccess& access, bool force) {
+  if (force) {
+    auto expired = store_.ExpireProviderUpload(asset.id, provider.id(), account.id);
+    if (!expired && expired.error().code != ErrorCode::kNotFound) return Fail(expired.error());
+  }
+  const Timestamp deadline = clock_.Now() + options_.wait_timeout;
+  Timestamp poll = options_.poll_interval;
+  bool retry_failed = true;
+  for (;;) {
+    storage::Store::UploadClaimRequest claim;
+    claim.asset_id = asset.id;
+    claim.provider_id = provider.id();
+    claim.account_id = account.id;
+    claim.owner = options_.worker;
+    claim.lease_until = clock_.Now() + options_.lease_duration;
+    claim.fresh_until = clock_.Now() + options_.freshness_margin;
+    claim.retry_failed = retry_failed;
+    PV_ASSIGN_OR_RETURN(storage::Store::UploadClaim claimed, store_.ClaimProviderUpload(claim));
+    const ProviderUpload& row = claimed.upload;
+    if (claimed.leased) {
+      std::vector<ProviderAttempt> attempts;
+      Result<Resolution> done = Work(asset, provider, access, row, attempts);
+      ProviderUpload finish = row;
+      finish.attempts = row.attempts + static_cast<std::int64_t>(std::count_if(
+                                           attempts.begin(), attempts.end(),
+                                           [](const auto& a) { return a.operation == "upload"; }));
+      if (done) {
+        finish = done->upload;
+        finish.attempts = row.attempts + static_cast<std::int64_t>(std::count_if(
+                                             attempts.begin(), attempts.end(), [](const auto& a) {
+                                               return a.operation == "upload";
+                                             }));
+      } else {
+        // A transient failure keeps a previous good ref's row as it was (expired stays
+        // expired); the error is recorded either way.
+        finish.status = UploadStatus::kFailed;
+        finish.last_error = done.error().message;
+        finish.last_error_code = std::string(ErrorCodeName(done.error().code));
+      }
+      PV_ASSIGN_OR_RETURN(ProviderUpload stored,
+                          store_.FinishProviderUpload(finish, options_.worker, attempts));
+      if (!done) return Fail(done.error());
+      done->upload = std::move(stored);
+      return done;
+    }
+    // Not leased: someone's fresh ref, a recorded refusal, or another process at work.
+    if (row.status == UploadStatus::kUploaded && row.provider_ref && !row.lease_owner) {
+      return Resolution{row, false, false};
+    }
+    if (row.status == UploadStatus::kFailed && !row.lease_owner) {
+      if (!IsTransient(row.last_error_code) || !retry_failed) {
+        const ErrorCode code =
+            CodeFromName(row.last_error_code.value_or("")).value_or(ErrorCode::kUnavailable);
+        return Fail(code, row.last_error.value_or("the last upload failed"));
+      }
+    }
+    if (clock_.Now() >= deadline) {
+      return Fail(ErrorCode::kUnavailable,
+                  "asset " + std::to_string(asset.id) + " is being uploaded to '" + provider.id() +
+                      "' by " + row.lease_owner.value_or("another worker") + "; try again later");
+    }
+    // The other worker's result decides: a failure it records is not retried by us.
+    if (row.lease_owner) retry_failed = false;
+    Sleep(poll);
+    poll = std::min<Timestamp>(poll * 2, 500 * 1000);
+  }
+}
+
+Result<Resolution> Resolver::Work(const Asset& asset, providers::Provider& provider,
+                                  const providers::AccountAccess& access, ProviderUpload row,
+                                  std::vector<ProviderAttempt>& attempts) {
+  const providers::Capabilities& caps = provider.capabilities();
+  const std::string& pid = provider.id();
+  if (!caps.media_types.empty() && std::find(caps.media_types.begin(), caps.media_types.end(),
+                                             asset.media_type) == caps.media_types.end()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "provider '" + pid + "' does not take " + MediaTypeWord(asset.media_type));
+  }
+  if (!asset.sha256) {
+    return Fail(ErrorCode::kUnavailable,
+                "asset " + std::to_string(asset.id) + " has no bytes yet (it is still remote)");
+  }
+  if (caps.max_duration_s > 0 && asset.duration_sec && *asset.duration_sec > caps.max_duration_s) {
+    return Fail(ErrorCode::kInvalidArgument, "asset " + std::to_string(asset.id) + " lasts " +
+                                                 std::to_string(*asset.duration_sec) +
+                                                 " s; provider '" + pid + "' takes at most " +
+                                                 std::to_string(caps.max_duration_s) + " s");
+  }
+  PV_RETURN_IF_ERROR(EnsureLocal(asset, attempts, provider));
+
+  providers::UploadFile file;
+  file.path = blobs_.PathFor(*asset.sha256);
+  file.sha256 = *asset.sha256;
+  file.content_type = asset.mime_type.value_or("application/octet-stream");
+  file.filename = UploadFilename(asset);
+  file.media_type = asset.media_type;
+  PV_ASSIGN_OR_RETURN(file.size, blobs_.Size(*asset.sha256));
+
+  bool downscaled = false;
+  std::filesystem::path temp;
+  struct TempRemover {
+    std::filesystem::path* path;
+    ~TempRemover() {
+      std::error_code ignored;
+      if (!path->empty()) std::filesystem::remove(*path, ignored);
+    }
+  } remover{&temp};
+  const std::int64_t pixels = asset.width && asset.height ? *asset.width * *asset.height : 0;
+  if (caps.max_pixels > 0 && pixels > caps.max_pixels) {
+    const auto allow = access.settings.if_contains("allow_downscale");
+    const bool may = allow != nullptr && allow->is_bool() && allow->as_bool();
+    if (asset.media_type != MediaType::kImage || !may) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "asset " + std::to_string(asset.id) + " has " + std::to_string(*asset.width) +
+                      "x" + std::to_string(*asset.height) + " pixels; provider '" + pid +
+                      "' takes at most " + std::to_string(caps.max_pixels) +
+                      (asset.media_type == MediaType::kImage
+                           ? " (set \"allow_downscale\": true in the account's settings to "
+                             "upload a downscaled copy)"
+                           : ""));
+    }
+    static std::atomic<std::uint64_t> counter{0};
+    const std::filesystem::path stem =
+        options_.temp_dir / ("pixvault-downscale-" + std::to_string(::getpid()) + "-" +
+                             std::to_string(counter.fetch_add(1)));
+    PV_ASSIGN_OR_RETURN(media::DownscaledImage small,
+                        media::DownscaleImageToPixels(file.path, caps.max_pixels,
+                                                      options_.decode_pixel_limit, stem));
+    temp = stem;
+    temp += small.extension;
+    file.path = temp;
+    std::error_code ec;
+    file.size = static_cast<std::int64_t>(std::filesystem::file_size(temp, ec));
+    if (ec) return Fail(ErrorCode::kUnavailable, "cannot read the downscaled copy");
+    file.content_type = small.mime_type;
+    file.filename = *asset.sha256 + "-" + std::to_string(small.width) + "x" +
+                    std::to_string(small.height) + small.extension;
+    downscaled = true;
+  }
+  if (caps.max_bytes > 0 && file.size > caps.max_bytes) {
+    return Fail(ErrorCode::kInvalidArgument, "asset " + std::to_string(asset.id) + " is " +
+                                                 std::to_string(file.size) + " bytes; provider '" +
+                                                 pid + "' takes at most " +
+                                                 std::to_string(caps.max_bytes));
+  }
+
+  for (int attempt = 1;; ++attempt) {
+    ProviderAttempt record =
+        NewAttempt(asset, pid, access.account_id, "upload", options_.worker, clock_.Now());
+    Result<providers::ProviderRef> ref = provider.Upload(access, file);
+    record.finished_at = clock_.Now();
+    if (ref) {
+      record.succeeded = true;
+      record.bytes = file.size;
+      attempts.push_back(std::move(record));
+      row.status = UploadStatus::kUploaded;
+      row.provider_ref = ref->ref;
+      row.provider_url = ref->url.empty() ? std::nullopt : std::optional<std::string>(ref->url);
+      row.uploaded_at = clock_.Now();
+      row.expires_at = ref->expires_at;
+      if (!row.expires_at && caps.ref_ttl > 0) row.expires_at = *row.uploaded_at + caps.ref_ttl;
+      row.last_error.reset();
+      row.last_error_code.reset();
+      return Resolution{row, true, downscaled};
+    }
+    record.error_code = std::string(ErrorCodeName(ref.error().code));
+    record.error = ref.error().message;
+    attempts.push_back(std::move(record));
+    if (!IsTransient(ref.error().code) || attempt >= options_.max_attempts) {
+      return Fail(WithContext(ref.error(), "upload of asset " + std::to_string(asset.id) + " to '" +
+                                               pid + "' (attempt " + std::to_string(attempt) +
+                                               ")"));
+    }
+    Sleep(Backoff(attempt));
+  }
+}
+
+Status Resolver::EnsureLocal(const Asset& asset, std::vector<ProviderAttempt>& attempts,
+                             const providers::Provider& target) {
+  PV_ASSIGN_OR_RETURN(const bool present, blobs_.Exists(*asset.sha256));
+  if (present) return Ok();
+  // The bytes were evicted from the local cache: fetch them back from a provider that has
+  // them (the asset's origin first, then any recorded upload), verifying their hash.
+  struct Source {
+    std::string provider;
+    std::int64_t account = 0;
+    providers::ProviderRef ref;
+  };
+  std::vector<Source> sources;
+  if (asset.provider_asset_id && asset.provider_account_id) {
+    sources.push_back({asset.provider_id, *asset.provider_account_id,
+                       providers::ProviderRef{*asset.provider_asset_id, "", std::nullopt}});
+  }
+  PV_ASSIGN_OR_RETURN(std::vector<ProviderUpload> rows,
+                      store_.ListProviderUploads(kSystem, asset.id));
+  for (const ProviderUpload& r : rows) {
+    if (r.status == UploadStatus::kUploaded && r.provider_ref && r.provider_id != target.id()) {
+      sources.push_back(
+          {r.provider_id, r.account_id,
+           providers::ProviderRef{*r.provider_ref, r.provider_url.value_or(""), r.expires_at}});
+    }
+  }
+  Error last{ErrorCode::kUnavailable, "asset " + std::to_string(asset.id) +
+                                          " has no local copy and no provider holds its bytes"};
+  for (const Source& s : sources) {
+    std::shared_ptr<providers::Provider> from = registry_.Find(s.provider);
+    if (from == nullptr) continue;
+    auto account = store_.GetProviderAccount(kSystem, s.account);
+    if (!account) continue;
+    providers::AccountAccess access;
+    access.account_id = account->id;
+    access.label = account->label;
+    auto creds = OpenProviderCredentials(cipher_, *account);
+    if (!creds) continue;
+    access.credentials = std::move(*creds);
+    DownloadOptions opts;
+    opts.expected_sha256 = *asset.sha256;
+    opts.max_attempts = options_.max_attempts;
+    opts.initial_backoff = options_.initial_backoff;
+    opts.max_backoff = options_.max_backoff;
+    opts.sleep = [this](Timestamp t) { Sleep(t); };
+    ProviderAttempt record =
+        NewAttempt(asset, s.provider, s.account, "download", options_.worker, clock_.Now());
+    Result<DownloadedBlob> got = DownloadToBlob(blobs_, *from, access, s.ref, opts);
+    record.finished_at = clock_.Now();
+    record.succeeded = got.has_value();
+    if (got) {
+      record.bytes = got->size;
+      attempts.push_back(std::move(record));
+      return Ok();
+    }
+    record.error_code = std::string(ErrorCodeName(got.error().code));
+    record.error = got.error().message;
+    attempts.push_back(std::move(record));
+    last = got.error();
+  }
+  return Fail(WithContext(last, "local copy of asset " + std::to_string(asset.id)));
+}
+
+Status Resolver::Invalidate(AssetId asset, std::string_view provider, std::int64_t account) {
+  return store_.ExpireProviderUpload(asset, provider, account);
+}
+
+}  // namespace pixvault::service

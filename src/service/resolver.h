@@ -1,0 +1,134 @@
+// Resolver: cross-provider resolution (DESIGN.md section 6). `Resolve` answers "under which
+// ref does provider P know asset A for account C?", uploading A to P at most once:
+//
+//   1. an `uploaded` row whose ref does not expire within `freshness_margin` is returned as
+//      it is (one read; with `verify`, after asking the provider that it still knows it);
+//   2. otherwise one caller does the work and every other caller waits for its result:
+//      within a process, concurrent calls for one (asset, provider, account) share one flight;
+//      across processes, the flight's leader holds a lease on the provider_uploads row and
+//      the other processes poll the row until the lease is released or expires;
+//   3. the leader ensures the bytes are local (re-downloading an evicted blob from a ref the
+//      asset has elsewhere, with retries, Range resume and sha256 verification), fits them to
+//      the provider's limits (an image over its pixel limit is downscaled when the account's
+//      settings say `"allow_downscale": true`; anything else over a limit is refused), uploads
+//      with retries and exponential backoff on transient errors, and records the ref and every
+//      attempt.
+//
+// A permanent refusal (moderation, a limit) is stored on the row and returned to later
+// callers without contacting the provider again, until a forced re-upload. A provider that no
+// longer knows a ref (kNotFound from `verify`, or reported by a caller through Invalidate)
+// expires the row, and the next Resolve uploads again.
+//
+// Thread-safety: one Resolver serves every thread of a process; Resolve blocks the calling
+// thread until the resolution ends (bounded by the adapters' timeouts and `wait_timeout`).
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <tuple>
+
+#include "blob/blob_store.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/model.h"
+#include "providers/provider.h"
+#include "service/credentials.h"
+#include "storage/store.h"
+
+namespace pixvault::service {
+
+struct ResolverOptions {
+  std::string worker;  // names this process in leases and attempts; empty: "<host>:<pid>"
+  Timestamp lease_duration = 15 * 60 * kMicrosPerSecond;
+  Timestamp freshness_margin = 60 * kMicrosPerSecond;
+  int max_attempts = 4;  // per step (download, upload), transient errors only
+  Timestamp initial_backoff = 200 * 1000;
+  Timestamp max_backoff = 5 * kMicrosPerSecond;
+  // How long a caller waits for another process's lease before giving up (kUnavailable).
+  Timestamp wait_timeout = 10 * 60 * kMicrosPerSecond;
+  Timestamp poll_interval = 50 * 1000;
+  // Where downscaled copies are written while they are uploaded.
+  std::filesystem::path temp_dir;
+  // Pixels an image may have to be decoded for downscaling.
+  std::int64_t decode_pixel_limit = 268'402'689;  // 16383 x 16383
+  // Sleeps for backoff and polling; injectable so tests need not wait.
+  std::function<void(Timestamp)> sleep;
+};
+
+struct ResolveRequest {
+  AssetId asset_id = 0;
+  std::string provider_id;
+  // The caller's account for the provider; unset: the caller's only enabled account of it.
+  std::optional<std::int64_t> account_id;
+  bool verify = false;  // ask the provider whether a cached ref is still known
+  bool force = false;   // upload again even if a ref is cached or a refusal recorded
+};
+
+struct Resolution {
+  ProviderUpload upload;      // status `uploaded`: provider_ref, provider_url, expires_at
+  bool uploaded_now = false;  // this call (or the flight it joined) made the upload
+  bool downscaled = false;
+};
+
+class Resolver {
+ public:
+  Resolver(storage::Store& store, blob::BlobStore& blobs,
+           const providers::ProviderRegistry& registry, const CredentialCipher& cipher,
+           const Clock& clock, ResolverOptions options = {});
+  ~Resolver();
+  Resolver(const Resolver&) = delete;
+  Resolver& operator=(const Resolver&) = delete;
+
+  // Errors: kNotFound (asset not visible, unknown provider, account not the caller's),
+  // kInvalidArgument (no account or several for the provider, a disabled account, an asset the
+  // provider cannot take: its media type or a limit, with the numbers), kPermissionDenied
+  // (the provider refused the content or the credentials), kUnsupported (the provider takes
+  // no uploads), kUnavailable (the provider kept failing, another process's lease did not end
+  // within wait_timeout, or the bytes are not local and cannot be fetched), kCorrupt
+  // (credentials that cannot be opened, or bytes that do not match their hash).
+  Result<Resolution> Resolve(const Viewer& viewer, const ResolveRequest& request);
+
+  // The caller learned that the provider no longer knows the asset's ref for the account:
+  // the row becomes `expired`, so the next Resolve uploads again.
+  Status Invalidate(AssetId asset, std::string_view provider, std::int64_t account);
+
+  // The provider account the caller means (see ResolveRequest::account_id) and its opened
+  // credentials; shared with generation jobs.
+  Result<std::pair<ProviderAccount, providers::AccountAccess>> OpenAccount(
+      const Viewer& viewer, std::string_view provider, std::optional<std::int64_t> account_id);
+
+  const std::string& worker() const { return options_.worker; }
+
+ private:
+  struct Flight;
+  using Key = std::tuple<AssetId, std::string, std::int64_t>;
+
+  Result<Resolution> Lead(const Viewer& viewer, const Asset& asset, providers::Provider& provider,
+                          const ProviderAccount& account, const providers::AccountAccess& access,
+                          bool force);
+  Result<Resolution> Work(const Asset& asset, providers::Provider& provider,
+                          const providers::AccountAccess& access, ProviderUpload row,
+                          std::vector<ProviderAttempt>& attempts);
+  Status EnsureLocal(const Asset& asset, std::vector<ProviderAttempt>& attempts,
+                     const providers::Provider& target);
+  void Sleep(Timestamp micros) const;
+  Timestamp Backoff(int attempt) const;
+
+  storage::Store& store_;
+  blob::BlobStore& blobs_;
+  const providers::ProviderRegistry& registry_;
+  const CredentialCipher& cipher_;
+  const Clock& clock_;
+  ResolverOptions options_;
+
+  std::mutex mu_;
+  std::map<Key, std::shared_ptr<Flight>> flights_;
+};
+
+}  // namespace pixvault::service
