@@ -15,12 +15,16 @@
 #include "service/ingest.h"
 #include "storage/store.h"
 
+namespace pixvault::providers {
+class ProviderRegistry;
+}  // namespace pixvault::providers
 namespace pixvault::fetch {
 class Fetcher;
 }  // namespace pixvault::fetch
 namespace pixvault::service {
 class Analyzer;
 class CredentialCipher;
+class Resolver;
 }  // namespace pixvault::service
 
 namespace pixvault::http {
@@ -55,6 +59,9 @@ struct ApiContext {
   const blob::DerivedFiles* derived = nullptr;
   // Seals provider credentials; when null the provider-account routes answer 503.
   const service::CredentialCipher* credentials = nullptr;
+  // Cross-provider resolution; when either is null those routes answer 503.
+  service::Resolver* resolver = nullptr;
+  const providers::ProviderRegistry* providers = nullptr;
   // Called after a route enqueued a job (the server wakes its worker pool); may be empty.
   std::function<void()> on_job_enqueued = nullptr;
 };
@@ -67,6 +74,8 @@ extern const char* const kBranchSchemas;
 extern const char* const kAnalysisSchemas;
 // Component schemas of the provider-account routes.
 extern const char* const kAccountSchemas;
+// Component schemas of the provider (resolution) routes.
+extern const char* const kProviderSchemas;
 
 // The OpenAPI 3.1 document for the routes of `router` (JSON text).
 std::string OpenApiDocument(const Router& router);

@@ -16,6 +16,7 @@ void RegisterFileRoutes(Router& router, ApiContext& api);
 void RegisterLineageRoutes(Router& router, ApiContext& api);
 void RegisterBranchRoutes(Router& router, ApiContext& api);
 void RegisterMetadataRoutes(Router& router, ApiContext& api);
+void RegisterProviderRoutes(Router& router, ApiContext& api);
 void RegisterUploadRoutes(Router& router, ApiContext& api);
 
 namespace {
@@ -88,6 +89,7 @@ void RegisterRoutes(Router& router, ApiContext& api) {
   RegisterAssetRoutes(router, api);
   RegisterAnalysisRoutes(router, api);
   RegisterAccountRoutes(router, api);
+  RegisterProviderRoutes(router, api);
   RegisterUploadRoutes(router, api);
   RegisterFetchRoutes(router, api);
   RegisterFileRoutes(router, api);

@@ -174,7 +174,8 @@ boost::json::object ParamSchema(const ParamDoc& p) {
 // The shared schemas plus those of route files that keep their own.
 boost::json::object Schemas() {
   boost::json::object all = boost::json::parse(kSchemas).as_object();
-  for (const char* more : {kLineageSchemas, kBranchSchemas, kAnalysisSchemas, kAccountSchemas}) {
+  for (const char* more : {kLineageSchemas, kBranchSchemas, kAnalysisSchemas, kAccountSchemas,
+                           kProviderSchemas}) {
     boost::json::value parsed = boost::json::parse(more);
     for (auto& kv : parsed.as_object()) all[kv.key()] = kv.value();
   }

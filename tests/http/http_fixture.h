@@ -32,9 +32,11 @@
 #include "http/metrics.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "providers/provider.h"
 #include "service/analysis.h"
 #include "service/credentials.h"
 #include "service/ingest.h"
+#include "service/resolver.h"
 #include "testing/store_fixture.h"
 #include "testing/temp_dir.h"
 
@@ -89,6 +91,10 @@ class HttpTest : public pixvault::testing::StoreTest {
 
   std::string Bearer(std::string_view key) const { return "Bearer " + std::string(key); }
 
+  // Called in SetUp before the server starts: a suite adds the providers it resolves for
+  // (the registry always has user_upload) and may adjust resolver_options_.
+  virtual void AddProviders(providers::ProviderRegistry& /*registry*/) {}
+
   ApiOptions api_options_;
   ServerOptions server_options_;
 
@@ -103,6 +109,13 @@ class HttpTest : public pixvault::testing::StoreTest {
   std::unique_ptr<service::Analyzer> analyzer_;
   // Seals provider credentials (a fixed test key).
   std::unique_ptr<service::CredentialCipher> credentials_;
+  // Cross-provider resolution (see AddProviders).
+  providers::ProviderRegistry providers_;
+  service::ResolverOptions resolver_options_;
+  std::unique_ptr<service::Resolver> resolver_;
+  // Set by tests whose provider is meant to fail: TearDown then accepts 503 answers (a
+  // provider that keeps failing is the server's "unavailable"), never a 500.
+  bool provider_failures_expected_ = false;
   Metrics metrics_;
   Router router_;
   std::unique_ptr<ApiContext> api_;
