@@ -14,18 +14,8 @@
 
 namespace pixvault::http {
 
-namespace {
-
-namespace json = boost::json;
-
-Result<service::Analyzer*> RequireAnalyzer(ApiContext& api) {
-  if (api.analyzer == nullptr) {
-    return Fail(ErrorCode::kUnavailable, "media analysis is not enabled on this server");
-  }
-  return api.analyzer;
-}
-
-json::object JobJson(const Job& j) {
+boost::json::object JobJson(const Job& j) {
+  namespace json = boost::json;
   auto time = [](std::optional<Timestamp> t) -> json::value {
     if (!t) return nullptr;
     return json::value(FormatTimestamp(*t));
@@ -42,6 +32,17 @@ json::object JobJson(const Job& j) {
                  {"created_at", time(j.created_at)},
                  {"updated_at", time(j.updated_at)}};
   return o;
+}
+
+namespace {
+
+namespace json = boost::json;
+
+Result<service::Analyzer*> RequireAnalyzer(ApiContext& api) {
+  if (api.analyzer == nullptr) {
+    return Fail(ErrorCode::kUnavailable, "media analysis is not enabled on this server");
+  }
+  return api.analyzer;
 }
 
 // A job is the business of the user it was created for (and of admins): anyone else gets

@@ -6,6 +6,7 @@
 #include "http/api.h"
 #include "http/api_util.h"
 #include "providers/provider.h"
+#include "service/generation.h"
 #include "service/resolver.h"
 
 namespace pixvault::http {
@@ -123,6 +124,45 @@ Result<Response> ListAttempts(ApiContext& api, Request& req) {
   return JsonResponse(200, json::object{{"items", std::move(items)}});
 }
 
+Result<Response> CreateGenerationJob(ApiContext& api, Request& req) {
+  PV_ASSIGN_OR_RETURN(service::Resolver * resolver, RequireResolver(api));
+  PV_ASSIGN_OR_RETURN(json::object body,
+                      ParseObject(req.body, {"provider_id", "account_id", "operation_type",
+                                             "params", "idempotency_key", "timeout_s"}));
+  service::GenerationRequest g;
+  PV_ASSIGN_OR_RETURN(auto provider, OptString(body, "provider_id"));
+  PV_ASSIGN_OR_RETURN(auto operation, OptString(body, "operation_type"));
+  if (!provider || !operation) {
+    return Fail(ErrorCode::kInvalidArgument,
+                "fields 'provider_id' and 'operation_type' are required");
+  }
+  g.provider_id = std::move(*provider);
+  g.operation_type = std::move(*operation);
+  PV_ASSIGN_OR_RETURN(g.account_id, OptInt(body, "account_id"));
+  PV_ASSIGN_OR_RETURN(g.idempotency_key, OptString(body, "idempotency_key"));
+  if (g.idempotency_key && (g.idempotency_key->empty() || g.idempotency_key->size() > 200)) {
+    return Fail(ErrorCode::kInvalidArgument, "idempotency_key must have 1..200 characters");
+  }
+  // Keys are per user: two users' identical keys are two jobs.
+  if (g.idempotency_key) {
+    g.idempotency_key = "generate:" + std::to_string(req.user->id) + ":" + *g.idempotency_key;
+  }
+  PV_ASSIGN_OR_RETURN(g.timeout_s, OptInt(body, "timeout_s"));
+  if (const json::value* p = body.if_contains("params")) {
+    if (!p->is_object()) {
+      return Fail(ErrorCode::kInvalidArgument, "field 'params' must be an object");
+    }
+    g.params = p->as_object();
+  }
+  PV_ASSIGN_OR_RETURN(
+      storage::Store::Enqueued queued,
+      service::EnqueueGeneration(api.store, *resolver, *api.providers, *req.user, std::move(g)));
+  if (!queued.existed && api.on_job_enqueued) api.on_job_enqueued();
+  Response r = JsonResponse(queued.existed ? 200 : 202, JobJson(queued.job));
+  r.headers.Set("Location", "/api/v1/jobs/" + std::to_string(queued.job.id));
+  return r;
+}
+
 }  // namespace
 
 const char* const kProviderSchemas = R"json({
@@ -145,6 +185,15 @@ const char* const kProviderSchemas = R"json({
     "uploaded_now": {"type": "boolean",
       "description": "This request (or the one it waited for) made the upload"},
     "downscaled": {"type": "boolean"}}},
+  "NewGenerationJob": {"type": "object", "additionalProperties": false,
+    "required": ["provider_id", "operation_type"], "properties": {
+    "provider_id": {"type": "string"}, "account_id": {"type": "integer"},
+    "operation_type": {"type": "string", "examples": ["text_to_video", "image_to_video"]},
+    "params": {"type": "object", "description":
+      "Passed to the provider; members ending in _asset_id / _asset_ids name input assets, which are uploaded to the provider first (at most once) and given to it as _ref / _refs"},
+    "idempotency_key": {"type": "string", "maxLength": 200},
+    "timeout_s": {"type": "integer", "minimum": 10, "maximum": 86400,
+      "description": "How long one attempt waits for the provider (default 1800)"}}},
   "Reupload": {"type": "object", "additionalProperties": false, "required": ["provider_id"],
     "properties": {"provider_id": {"type": "string"}, "account_id": {"type": "integer"}}},
   "ProviderAttemptList": {"type": "object", "properties": {"items": {"type": "array",
@@ -230,6 +279,20 @@ void RegisterProviderRoutes(Router& router, ApiContext& api) {
           {{200, "The new ref", "Resolution"}, problem400, problem403, problem404, problem503}}};
   reupload.blocking = true;
   router.Add(std::move(reupload));
+  router.Add(
+      Route{"POST", "/api/v1/jobs", "createGenerationJob", true, api.options.json_body_limit,
+            [&api](Request& r) { return CreateGenerationJob(api, r); }, nullptr,
+            RouteDoc{"Generate media on a provider as a durable job: inputs are uploaded there at "
+                     "most once, outputs become the caller's assets with lineage from the inputs",
+                     "jobs",
+                     {},
+                     {"application/json"},
+                     "NewGenerationJob",
+                     true,
+                     {{202, "The queued job (Location: /api/v1/jobs/{id})", "Job"},
+                      {200, "The job already queued under this idempotency_key", "Job"},
+                      problem400,
+                      problem404}}});
   router.Add(Route{
       "GET", "/api/v1/assets/{id}/providers/{provider}/attempts", "listResolutionAttempts", true, 0,
       [&api](Request& r) { return ListAttempts(api, r); }, nullptr,

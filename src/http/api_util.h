@@ -50,6 +50,9 @@ bool IsNull(const boost::json::object& o, std::string_view key);
 
 Response JsonResponse(int status, const boost::json::value& body);
 
+// A job as the job routes show it (payload and result embedded as JSON).
+boost::json::object JobJson(const Job& job);
+
 // Whether an If-None-Match header value names `etag` (a quoted tag; weak tags match too).
 bool EtagMatches(std::string_view header, std::string_view etag);
 

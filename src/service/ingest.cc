@@ -133,6 +133,8 @@ Result<IngestResult> IngestSession::Commit(const User& owner, const IngestReques
   a.user_id = owner.id;
   a.media_type = sniffed.type;
   a.provider_id = request.provider_id;
+  a.provider_asset_id = request.provider_asset_id;
+  a.provider_account_id = request.provider_account_id;
   a.upload_method = request.upload_method;
   // File names are bytes; the catalogue stores text.
   if (!request.filename.empty()) a.original_filename = SanitizeUtf8(request.filename);

@@ -43,6 +43,9 @@ struct IngestRequest {
   std::string filename;  // original name, a hint for the type of text formats (OBJ)
   UploadMethod upload_method = UploadMethod::kCli;
   std::string provider_id = "user_upload";
+  // For media made on a provider: its ref there and the account it belongs to.
+  std::optional<std::string> provider_asset_id;
+  std::optional<std::int64_t> provider_account_id;
   std::optional<std::string> original_source_url;
   std::optional<std::string> description;
   std::vector<std::string> tags;

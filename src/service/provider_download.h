@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
@@ -42,5 +43,14 @@ struct DownloadedBlob {
                                                     const providers::AccountAccess& account,
                                                     const providers::ProviderRef& ref,
                                                     const DownloadOptions& options);
+
+// Downloads into the file at `path`, appending: a file left by an interrupted earlier call
+// (even in another process) is resumed from its size. Returns the file's final size. The
+// file is the caller's to ingest and remove. Errors as DownloadToBlob (no hash check).
+[[nodiscard]] Result<std::int64_t> DownloadToFile(providers::Provider& provider,
+                                                  const providers::AccountAccess& account,
+                                                  const providers::ProviderRef& ref,
+                                                  const std::filesystem::path& path,
+                                                  const DownloadOptions& options);
 
 }  // namespace pixvault::service

@@ -108,8 +108,7 @@ class SqlStore final : public Store {
   Result<ProviderUpload> PutProviderUpload(const ProviderUpload& u) override;
   Result<ProviderUpload> GetProviderUpload(AssetId asset, std::string_view provider,
                                            std::int64_t account) override;
-  Result<std::vector<ProviderUpload>> ListProviderUploads(const Viewer& v,
-                                                          AssetId asset) override;
+  Result<std::vector<ProviderUpload>> ListProviderUploads(const Viewer& v, AssetId asset) override;
   Result<UploadClaim> ClaimProviderUpload(const UploadClaimRequest& request) override;
   Result<ProviderUpload> FinishProviderUpload(
       const ProviderUpload& u, std::string_view owner,
@@ -135,6 +134,7 @@ class SqlStore final : public Store {
   Result<Enqueued> EnqueueJob(const Job& job) override;
   Result<std::optional<Job>> ClaimJob(const JobClaim& claim) override;
   Status HeartbeatJob(JobId id, std::string_view owner, Timestamp lease_micros) override;
+  Status SaveJobProgress(JobId id, std::string_view owner, std::string_view result_json) override;
   Status CompleteJob(JobId id, std::string_view owner, std::string_view result_json) override;
   Status FailJob(JobId id, std::string_view owner, std::string_view error, bool retryable,
                  Timestamp retry_delay) override;

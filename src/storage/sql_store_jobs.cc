@@ -376,6 +376,20 @@ Status SqlStore::CompleteJob(JobId id, std::string_view owner, std::string_view 
   });
 }
 
+Status SqlStore::SaveJobProgress(JobId id, std::string_view owner, std::string_view result_json) {
+  PV_RETURN_IF_ERROR(ValidateJson(result_json, "job progress"));
+  return db_->Transaction([&](Connection& c) -> Status {
+    PV_RETURN_IF_ERROR(c.Query(
+        "UPDATE jobs SET result = ?, updated_at = ? WHERE id = ? AND status = 'running' AND "
+        "lease_owner = ?",
+        {Str(result_json), clock_.Now(), id, Str(owner)}));
+    if (c.Changes() == 0) {
+      return Fail(ErrorCode::kPermissionDenied, "job " + std::to_string(id) + " lease lost");
+    }
+    return Ok();
+  });
+}
+
 Status SqlStore::FailJob(JobId id, std::string_view owner, std::string_view error, bool retryable,
                          Timestamp retry_delay) {
   return db_->Transaction([&](Connection& c) -> Status {

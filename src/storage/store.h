@@ -339,6 +339,10 @@ class Store {
   // Extends the lease; kPermissionDenied if `owner` no longer holds it.
   virtual Status HeartbeatJob(JobId id, std::string_view owner, Timestamp lease_micros) = 0;
   virtual Status CompleteJob(JobId id, std::string_view owner, std::string_view result_json) = 0;
+  // Records a running job's progress as its result (a JSON text), so a later attempt resumes
+  // from it. kPermissionDenied when `owner` no longer holds the lease.
+  virtual Status SaveJobProgress(JobId id, std::string_view owner,
+                                 std::string_view result_json) = 0;
   // Records a failure: back to queued after `retry_delay` while attempts remain (and
   // `retryable`), otherwise `dead` (or `failed` when not retryable).
   virtual Status FailJob(JobId id, std::string_view owner, std::string_view error, bool retryable,
