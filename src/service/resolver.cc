@@ -346,7 +346,7 @@ Result<Resolution> Resolver::Work(const Asset& asset, providers::Provider& provi
                                                  " s; provider '" + pid + "' takes at most " +
                                                  std::to_string(caps.max_duration_s) + " s");
   }
-  PV_RETURN_IF_ERROR(EnsureLocal(asset, attempts, provider));
+  PV_RETURN_IF_ERROR(EnsureLocal(asset, attempts, &provider));
 
   providers::UploadFile file;
   file.path = blobs_.PathFor(*asset.sha256);
@@ -436,7 +436,7 @@ Result<Resolution> Resolver::Work(const Asset& asset, providers::Provider& provi
 }
 
 Status Resolver::EnsureLocal(const Asset& asset, std::vector<ProviderAttempt>& attempts,
-                             const providers::Provider& target) {
+                             const providers::Provider* target) {
   PV_ASSIGN_OR_RETURN(const bool present, blobs_.Exists(*asset.sha256));
   if (present) return Ok();
   // The bytes were evicted from the local cache: fetch them back from a provider that has
@@ -454,7 +454,8 @@ Status Resolver::EnsureLocal(const Asset& asset, std::vector<ProviderAttempt>& a
   PV_ASSIGN_OR_RETURN(std::vector<ProviderUpload> rows,
                       store_.ListProviderUploads(kSystem, asset.id));
   for (const ProviderUpload& r : rows) {
-    if (r.status == UploadStatus::kUploaded && r.provider_ref && r.provider_id != target.id()) {
+    if (r.status == UploadStatus::kUploaded && r.provider_ref &&
+        (target == nullptr || r.provider_id != target->id())) {
       sources.push_back(
           {r.provider_id, r.account_id,
            providers::ProviderRef{*r.provider_ref, r.provider_url.value_or(""), r.expires_at}});
@@ -495,6 +496,18 @@ Status Resolver::EnsureLocal(const Asset& asset, std::vector<ProviderAttempt>& a
     last = got.error();
   }
   return Fail(WithContext(last, "local copy of asset " + std::to_string(asset.id)));
+}
+
+Status Resolver::EnsureLocalCopy(const Asset& asset) {
+  if (!asset.sha256) {
+    return Fail(ErrorCode::kUnavailable,
+                "asset " + std::to_string(asset.id) + " has no bytes yet (it is still remote)");
+  }
+  std::vector<ProviderAttempt> attempts;
+  Status st = EnsureLocal(asset, attempts, nullptr);
+  auto recorded = store_.RecordProviderAttempts(attempts);
+  if (!st) return st;
+  return recorded;
 }
 
 Status Resolver::Invalidate(AssetId asset, std::string_view provider, std::int64_t account) {

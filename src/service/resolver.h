@@ -98,6 +98,12 @@ class Resolver {
   // the row becomes `expired`, so the next Resolve uploads again.
   Status Invalidate(AssetId asset, std::string_view provider, std::int64_t account);
 
+  // Makes sure the asset's bytes are in the blob store: when they were evicted, fetches them
+  // back from a provider that has them (the asset's origin first, then its recorded uploads),
+  // verifying their sha256, and records the attempts. kUnavailable when no provider can give
+  // them back; kCorrupt when what came back is not the asset's content.
+  Status EnsureLocalCopy(const Asset& asset);
+
   // The provider account the caller means (see ResolveRequest::account_id) and its opened
   // credentials; shared with generation jobs.
   Result<std::pair<ProviderAccount, providers::AccountAccess>> OpenAccount(
@@ -115,8 +121,9 @@ class Resolver {
   Result<Resolution> Work(const Asset& asset, providers::Provider& provider,
                           const providers::AccountAccess& access, ProviderUpload row,
                           std::vector<ProviderAttempt>& attempts);
+  // `target`: the provider being resolved for, whose refs are not a source (may be null).
   Status EnsureLocal(const Asset& asset, std::vector<ProviderAttempt>& attempts,
-                     const providers::Provider& target);
+                     const providers::Provider* target);
   void Sleep(Timestamp micros) const;
   Timestamp Backoff(int attempt) const;
 

@@ -115,6 +115,7 @@ class SqlStore final : public Store {
       const std::vector<ProviderAttempt>& attempts) override;
   Status ExpireProviderUpload(AssetId asset, std::string_view provider,
                               std::int64_t account) override;
+  Status RecordProviderAttempts(const std::vector<ProviderAttempt>& attempts) override;
   Result<std::vector<ProviderAttempt>> ListProviderAttempts(AssetId asset,
                                                             std::string_view provider,
                                                             std::int64_t account,

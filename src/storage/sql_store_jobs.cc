@@ -154,6 +154,28 @@ Status SqlStore::DeleteProviderUpload(AssetId asset, std::string_view provider,
   });
 }
 
+namespace {
+
+Status InsertAttempts(Connection& c, const std::vector<ProviderAttempt>& attempts) {
+  for (const ProviderAttempt& a : attempts) {
+    PV_RETURN_IF_ERROR(c.Query(
+        "INSERT INTO provider_upload_attempts (asset_id, provider_id, account_id, operation, "
+        "outcome, error_code, error, bytes, worker, started_at, finished_at) VALUES (?, ?, ?, "
+        "?, ?, ?, ?, ?, ?, ?, ?)",
+        {a.asset_id, a.provider_id, a.account_id, a.operation,
+         Str(a.succeeded ? "succeeded" : "failed"), Opt(a.error_code), Opt(a.error), a.bytes,
+         a.worker, a.started_at, a.finished_at}));
+  }
+  return Ok();
+}
+
+}  // namespace
+
+Status SqlStore::RecordProviderAttempts(const std::vector<ProviderAttempt>& attempts) {
+  if (attempts.empty()) return Ok();
+  return db_->Transaction([&](Connection& c) -> Status { return InsertAttempts(c, attempts); });
+}
+
 Result<Store::UploadClaim> SqlStore::ClaimProviderUpload(const UploadClaimRequest& r) {
   if (r.owner.empty()) return Fail(ErrorCode::kInvalidArgument, "claim owner is required");
   UploadClaim out;
@@ -224,16 +246,7 @@ Result<ProviderUpload> SqlStore::FinishProviderUpload(
                       std::to_string(u.asset_id) + " to " + u.provider_id);
     }
     out = ToUpload(RowView(rows, 0));
-    for (const ProviderAttempt& a : attempts) {
-      PV_RETURN_IF_ERROR(c.Query(
-          "INSERT INTO provider_upload_attempts (asset_id, provider_id, account_id, operation, "
-          "outcome, error_code, error, bytes, worker, started_at, finished_at) VALUES (?, ?, ?, "
-          "?, ?, ?, ?, ?, ?, ?, ?)",
-          {a.asset_id, a.provider_id, a.account_id, a.operation,
-           Str(a.succeeded ? "succeeded" : "failed"), Opt(a.error_code), Opt(a.error), a.bytes,
-           a.worker, a.started_at, a.finished_at}));
-    }
-    return Ok();
+    return InsertAttempts(c, attempts);
   });
   if (!st) return Fail(st.error());
   return out;

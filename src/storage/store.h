@@ -297,6 +297,8 @@ class Store {
   // lease is held. kNotFound when there is no row.
   virtual Status ExpireProviderUpload(AssetId asset, std::string_view provider,
                                       std::int64_t account) = 0;
+  // Records attempts made outside a lease (re-fetching evicted bytes for a reader).
+  virtual Status RecordProviderAttempts(const std::vector<ProviderAttempt>& attempts) = 0;
   // The latest `limit` attempts for (asset, provider, account), newest first.
   virtual Result<std::vector<ProviderAttempt>> ListProviderAttempts(AssetId asset,
                                                                     std::string_view provider,
