@@ -101,6 +101,14 @@ std::vector<Setting> Settings() {
       int_setting(
           "fetch_total_timeout_sec", 1, kDay,
           [](ServeConfig& c, std::int64_t n) { c.api.fetch_total_timeout = n * kMicrosPerSecond; }),
+      Setting{"providers_file",
+              [](ServeConfig& c, std::string_view v, std::string_view) -> Status {
+                c.providers_file = std::string(v);
+                return Ok();
+              }},
+      int_setting(
+          "generation_workers", 0, 64,
+          [](ServeConfig& c, std::int64_t n) { c.generation_workers = static_cast<int>(n); }),
       int_setting("analysis_workers", 0, 64,
                   [](ServeConfig& c, std::int64_t n) { c.analysis_workers = static_cast<int>(n); }),
       int_setting(
@@ -174,6 +182,10 @@ Result<ServeConfig> LoadServeConfig(const ServeFlags& flags,
                                                    std::string(err.description()));
     }
     for (const auto& [key, node] : table) {
+      if (key.str() == "providers" && node.is_table()) {
+        config.providers_file = *file;  // read by providers::LoadProviderRegistryFile
+        continue;
+      }
       auto it = std::find_if(settings.begin(), settings.end(),
                              [&](const Setting& s) { return key.str() == s.key; });
       if (it == settings.end()) {
@@ -208,6 +220,7 @@ Result<ServeConfig> LoadServeConfig(const ServeFlags& flags,
   if (flags.upload_limit) config.api.upload_limit = *flags.upload_limit;
   if (flags.data_dir) config.data_dir = *flags.data_dir;
   if (flags.db) config.db = *flags.db;
+  if (flags.providers_file) config.providers_file = *flags.providers_file;
   if (config.server.threads < 1 || config.server.max_connections < 1) {
     return Fail(ErrorCode::kInvalidArgument, "threads and max_connections must be >= 1");
   }

@@ -26,6 +26,11 @@ struct ServeConfig {
   service::AnalyzerOptions analysis;
   std::vector<MediaType> analyze_on_ingest = {MediaType::kVideo, MediaType::kImage,
                                               MediaType::kAudio, MediaType::kModel3d};
+  // Providers (docs/providers.md): the TOML file whose [providers] table configures them;
+  // the config file itself when it has such a table. Unset: only user_upload.
+  std::optional<std::string> providers_file;
+  // Worker threads running generation jobs (they mostly wait on providers).
+  int generation_workers = 2;
 };
 
 // Values given on the command line; unset fields fall through to the environment, then
@@ -38,6 +43,7 @@ struct ServeFlags {
   std::optional<std::int64_t> upload_limit;
   std::optional<std::string> data_dir;
   std::optional<std::string> db;
+  std::optional<std::string> providers_file;
 };
 
 // `getenv` is injected so tests control the environment. Errors: kInvalidArgument naming

@@ -52,6 +52,35 @@ TEST(ServeConfig, FlagsBeatEnvironmentBeatsFile) {
   EXPECT_EQ(c->data_dir, "/srv/pv");
 }
 
+TEST(ServeConfig, ProvidersComeFromTheConfigFileOrTheirOwnFile) {
+  TempDir dir;
+  WriteFile(dir / "with.toml",
+            "listen = \"127.0.0.1:9000\"\n[providers.cdn]\ntype = \"folder\"\nroot = \"/x\"\n");
+  FakeEnv env;
+  ServeFlags flags;
+  flags.config_file = (dir / "with.toml").string();
+  auto inline_table = LoadServeConfig(flags, env.Getter());
+  ASSERT_TRUE(inline_table.has_value()) << inline_table.error().message;
+  EXPECT_EQ(inline_table->providers_file, (dir / "with.toml").string());
+  EXPECT_EQ(inline_table->generation_workers, 2);
+
+  env.vars["PIXVAULT_PROVIDERS_FILE"] = "/etc/pixvault/providers.toml";
+  env.vars["PIXVAULT_GENERATION_WORKERS"] = "4";
+  auto from_env = LoadServeConfig({}, env.Getter());
+  ASSERT_TRUE(from_env.has_value()) << from_env.error().message;
+  EXPECT_EQ(from_env->providers_file, "/etc/pixvault/providers.toml");
+  EXPECT_EQ(from_env->generation_workers, 4);
+  ServeFlags flag;
+  flag.providers_file = "/tmp/p.toml";
+  auto from_flag = LoadServeConfig(flag, env.Getter());
+  ASSERT_TRUE(from_flag.has_value());
+  EXPECT_EQ(from_flag->providers_file, "/tmp/p.toml");
+  // `providers` that is not a table is an unknown key, not a file name.
+  WriteFile(dir / "odd.toml", "providers = 3\n");
+  flags.config_file = (dir / "odd.toml").string();
+  EXPECT_FALSE(LoadServeConfig(flags, FakeEnv{}.Getter()).has_value());
+}
+
 TEST(ServeConfig, BadInputsNameTheirSource) {
   TempDir dir;
   FakeEnv env;

@@ -168,6 +168,8 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
     serve->add_option("--threads", serve_flags.threads, "I/O threads");
     serve->add_option("--max-connections", serve_flags.max_connections, "Open connections at most");
     serve->add_option("--upload-limit", serve_flags.upload_limit, "Largest upload in bytes");
+    serve->add_option("--providers", serve_flags.providers_file,
+                      "TOML file with a [providers] table (docs/providers.md)");
     serve->callback([&] {
       if (data_dir_opt->count() > 0) serve_flags.data_dir = global.data_dir;
       if (db_opt->count() > 0) serve_flags.db = global.db;
