@@ -3,6 +3,7 @@
 #include <malloc.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <ostream>
 
 #include "blob/derived_files.h"
@@ -10,10 +11,13 @@
 #include "http/metrics.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "providers/provider_config.h"
 #include "service/analysis.h"
 #include "service/auth.h"
 #include "service/credentials.h"
+#include "service/generation.h"
 #include "service/ingest.h"
+#include "service/resolver.h"
 #include "service/worker_pool.h"
 
 namespace pixvault::app {
@@ -53,7 +57,47 @@ int RunServe(cli::Context& ctx, const ServeConfig& config) {
   auto cipher = service::LoadCredentialCipher(ctx.options().data_dir, &std::getenv);
   if (!cipher) return ctx.ReportError(cipher.error());
   api.credentials = &*cipher;
-  api.on_job_enqueued = [&pool] { pool.Wake(); };
+  // Providers: resolution (upload at most once per asset and account) and generation jobs.
+  std::unique_ptr<providers::ProviderRegistry> registry;
+  if (config.providers_file) {
+    auto loaded = providers::LoadProviderRegistryFile(*config.providers_file);
+    if (!loaded) {
+      return ctx.ReportError(WithContext(loaded.error(), "providers in " + *config.providers_file));
+    }
+    registry = std::move(*loaded);
+  } else {
+    auto loaded = providers::LoadProviderRegistryText("");
+    if (!loaded) return ctx.ReportError(loaded.error());
+    registry = std::move(*loaded);
+  }
+  // Downscaled copies being uploaded and resumable downloads of generated outputs.
+  const std::filesystem::path transfer_dir =
+      std::filesystem::path(ctx.options().data_dir) / "transfers";
+  std::error_code transfer_ec;
+  std::filesystem::create_directories(transfer_dir, transfer_ec);
+  if (transfer_ec) {
+    return ctx.ReportError(Error{ErrorCode::kUnavailable, "cannot create " +
+                                                             transfer_dir.string() + ": " +
+                                                             transfer_ec.message()});
+  }
+  service::ResolverOptions resolver_options;
+  resolver_options.temp_dir = transfer_dir;
+  service::Resolver resolver(**store, **blobs, *registry, *cipher, ctx.clock(), resolver_options);
+  service::GenerationOptions generation_options;
+  generation_options.temp_dir = transfer_dir;
+  service::Generator generator(**store, ingestor, resolver, *registry, ctx.clock(),
+                               generation_options);
+  service::WorkerPoolOptions generation_pool_options = pool_options;
+  generation_pool_options.threads = config.generation_workers;
+  generation_pool_options.kinds = {std::string(service::kGenerateJobKind)};
+  service::WorkerPool generation_pool(**store, ctx.clock(), generation_pool_options);
+  service::RegisterGenerationJob(generation_pool, generator);
+  api.resolver = &resolver;
+  api.providers = registry.get();
+  api.on_job_enqueued = [&pool, &generation_pool] {
+    pool.Wake();
+    generation_pool.Wake();
+  };
   http::Router router;
   http::RegisterRoutes(router, api);
   storage::Store& s = **store;
@@ -68,11 +112,15 @@ int RunServe(cli::Context& ctx, const ServeConfig& config) {
   if (config.analysis_workers > 0) {
     if (auto st = pool.Start(); !st) return ctx.ReportError(st.error());
   }
+  if (config.generation_workers > 0) {
+    if (auto st = generation_pool.Start(); !st) return ctx.ReportError(st.error());
+  }
   ctx.err() << "pixvault: serving http://" << config.server.host << ":" << server.port()
             << " (database " << ctx.DatabaseUrl() << ", data " << ctx.options().data_dir
             << "); Ctrl-C to stop\n";
   server.WaitForSignal();
   pool.Stop();  // running analyses see cancelled() and stop between steps
+  generation_pool.Stop();  // running generations resume from their saved progress later
   ctx.err() << "pixvault: stopped\n";
   return 0;
 }

@@ -346,7 +346,7 @@ Result<Resolution> Resolver::Work(const Asset& asset, providers::Provider& provi
                                                  " s; provider '" + pid + "' takes at most " +
                                                  std::to_string(caps.max_duration_s) + " s");
   }
-  PV_RETURN_IF_ERROR(EnsureLocal(asset, attempts, &provider));
+  PV_RETURN_IF_ERROR(EnsureLocal(asset, attempts, std::make_pair(pid, access.account_id)));
 
   providers::UploadFile file;
   file.path = blobs_.PathFor(*asset.sha256);
@@ -436,7 +436,7 @@ Result<Resolution> Resolver::Work(const Asset& asset, providers::Provider& provi
 }
 
 Status Resolver::EnsureLocal(const Asset& asset, std::vector<ProviderAttempt>& attempts,
-                             const providers::Provider* target) {
+                             std::optional<std::pair<std::string, std::int64_t>> exclude) {
   PV_ASSIGN_OR_RETURN(const bool present, blobs_.Exists(*asset.sha256));
   if (present) return Ok();
   // The bytes were evicted from the local cache: fetch them back from a provider that has
@@ -455,7 +455,7 @@ Status Resolver::EnsureLocal(const Asset& asset, std::vector<ProviderAttempt>& a
                       store_.ListProviderUploads(kSystem, asset.id));
   for (const ProviderUpload& r : rows) {
     if (r.status == UploadStatus::kUploaded && r.provider_ref &&
-        (target == nullptr || r.provider_id != target->id())) {
+        (!exclude || r.provider_id != exclude->first || r.account_id != exclude->second)) {
       sources.push_back(
           {r.provider_id, r.account_id,
            providers::ProviderRef{*r.provider_ref, r.provider_url.value_or(""), r.expires_at}});
@@ -504,7 +504,7 @@ Status Resolver::EnsureLocalCopy(const Asset& asset) {
                 "asset " + std::to_string(asset.id) + " has no bytes yet (it is still remote)");
   }
   std::vector<ProviderAttempt> attempts;
-  Status st = EnsureLocal(asset, attempts, nullptr);
+  Status st = EnsureLocal(asset, attempts, std::nullopt);
   auto recorded = store_.RecordProviderAttempts(attempts);
   if (!st) return st;
   return recorded;

@@ -121,9 +121,9 @@ class Resolver {
   Result<Resolution> Work(const Asset& asset, providers::Provider& provider,
                           const providers::AccountAccess& access, ProviderUpload row,
                           std::vector<ProviderAttempt>& attempts);
-  // `target`: the provider being resolved for, whose refs are not a source (may be null).
+  // `exclude`: the (provider, account) being resolved for, whose ref is not a source.
   Status EnsureLocal(const Asset& asset, std::vector<ProviderAttempt>& attempts,
-                     const providers::Provider* target);
+                     std::optional<std::pair<std::string, std::int64_t>> exclude);
   void Sleep(Timestamp micros) const;
   Timestamp Backoff(int attempt) const;
 

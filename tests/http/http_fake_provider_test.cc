@@ -1,0 +1,478 @@
+// Cross-provider resolution and generation jobs end to end: the API server in-process, the
+// fake provider server (src/providers/fake) on its own port, the real http adapter configured
+// from TOML between them. Every count asserted here is the fake server's own count of what it
+// received.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/json.hpp>
+
+#include "http/http_fixture.h"
+#include "providers/fake/fake_provider.h"
+#include "providers/folder_provider.h"
+#include "providers/provider_config.h"
+#include "service/generation.h"
+#include "service/worker_pool.h"
+
+namespace pixvault::http::testing {
+namespace {
+
+namespace json = boost::json;
+using providers::fake::FakeProvider;
+using providers::fake::FakeProviderOptions;
+using providers::fake::FaultSettings;
+
+constexpr const char* kAliceToken = "alice-token-7f3e9a";
+constexpr const char* kAliceToken2 = "alice-second-token-11";
+
+class HttpFakeProviderTest : public HttpTest {
+ protected:
+  void AddProviders(providers::ProviderRegistry& registry) override {
+    FakeProviderOptions o;
+    o.data_dir = fake_dir_.path();
+    o.tokens = {kAliceToken, kAliceToken2};
+    fake_ = std::make_unique<FakeProvider>(o);
+    PV_ASSERT_OK(fake_->Start());
+    // The adapter's timeouts are short so a hung provider fails a test in seconds.
+    const std::string toml = R"([providers.fake]
+type = "http"
+base_url = ")" + fake_->base_url() +
+                             R"("
+auth_value = "Bearer {api_key}"
+media_types = ["image", "video", "audio"]
+operations = ["text_to_video", "image_to_video", "video_extend", "text_to_image"]
+timeout_s = 2
+connect_timeout_s = 2
+[providers.fake.upload]
+path = "/v1/files"
+ref_pointer = "/id"
+url_pointer = "/url"
+expires_pointer = "/expires_at"
+[providers.fake.download]
+path = "/v1/files/{ref}/content"
+[providers.fake.check]
+path = "/v1/files/{ref}"
+[providers.fake.delete]
+method = "DELETE"
+path = "/v1/files/{ref}"
+[providers.fake.submit]
+path = "/v1/generations"
+job_id_pointer = "/id"
+[providers.fake.poll]
+path = "/v1/generations/{job}"
+status_pointer = "/status"
+outputs_pointer = "/outputs"
+output_ref_pointer = "/id"
+output_url_pointer = "/url"
+error_pointer = "/error"
+[providers.fake.cancel]
+method = "DELETE"
+path = "/v1/generations/{job}"
+)";
+    auto loaded = providers::LoadProviderRegistryText(toml);
+    ASSERT_TRUE(loaded.has_value()) << loaded.error().message;
+    PV_ASSERT_OK(registry.Add((*loaded)->Find("fake")));
+    providers::FolderProviderOptions folder;
+    folder.id = "archive";
+    folder.root = fake_dir_.path() / "archive";
+    auto archive = providers::FolderProvider::Open(folder);
+    ASSERT_TRUE(archive.has_value());
+    PV_ASSERT_OK(registry.Add(*archive));
+    resolver_options_.initial_backoff = 20 * 1000;
+    resolver_options_.poll_interval = 5 * 1000;
+  }
+
+  void TearDown() override {
+    generation_pool_.reset();
+    generator_.reset();
+    if (fake_) fake_->Stop();
+    HttpTest::TearDown();
+  }
+
+  std::int64_t AddAccount(std::string_view key, std::string_view provider, std::string_view label,
+                          std::string_view token) {
+    HttpResponse res =
+        Call("POST", "/api/v1/provider-accounts", key,
+             json::serialize(json::object{{"provider_id", provider},
+                                          {"label", label},
+                                          {"credentials", json::object{{"api_key", token}}}}),
+             {{"Content-Type", "application/json"}});
+    EXPECT_EQ(res.status, 201) << res.body;
+    responses_.push_back(res.body);
+    return res.status == 201 ? ParseJson(res.body).at("id").to_number<std::int64_t>() : 0;
+  }
+
+  HttpResponse Resolve(std::int64_t asset, std::int64_t account, std::string_view extra = "") {
+    HttpResponse res =
+        Call("GET",
+             AssetPath(asset) + "/providers/fake?account=" + std::to_string(account) +
+                 std::string(extra),
+             alice_key_);
+    responses_.push_back(res.body);
+    return res;
+  }
+
+  void SetFaults(const std::function<void(FaultSettings&)>& change) {
+    FaultSettings f = fake_->faults().Get();
+    change(f);
+    fake_->faults().Set(f);
+  }
+
+  providers::fake::AccountStats Stats(const std::string& account = "account_1") {
+    return fake_->stats().accounts[account];
+  }
+
+  // The generator and a pool that runs its jobs on demand (RunOnce).
+  service::WorkerPool& GenerationPool() {
+    if (!generation_pool_) {
+      service::GenerationOptions o;
+      o.temp_dir = blob_dir_->path();
+      o.poll_initial = 20 * 1000;
+      o.poll_max = 100 * 1000;
+      generator_ = std::make_unique<service::Generator>(*store_, *ingestor_, *resolver_, providers_,
+                                                        system_clock_, o);
+      service::WorkerPoolOptions p;
+      p.threads = 1;
+      p.kinds = {std::string(service::kGenerateJobKind)};
+      p.backoff_base = 0;
+      p.lease = 3 * kMicrosPerSecond;  // a cancel is noticed within a second
+      generation_pool_ = std::make_unique<service::WorkerPool>(*store_, system_clock_, p);
+      service::RegisterGenerationJob(*generation_pool_, *generator_);
+    }
+    return *generation_pool_;
+  }
+
+  json::value Job(std::int64_t id) {
+    HttpResponse res = Call("GET", "/api/v1/jobs/" + std::to_string(id), alice_key_);
+    EXPECT_EQ(res.status, 200) << res.body;
+    responses_.push_back(res.body);
+    return ParseJson(res.body);
+  }
+
+  HttpResponse Generate(const json::object& body) {
+    HttpResponse res = Call("POST", "/api/v1/jobs", alice_key_, json::serialize(body),
+                            {{"Content-Type", "application/json"}});
+    responses_.push_back(res.body);
+    return res;
+  }
+
+  // No response of the test carried a provider token.
+  void ExpectNoTokenInResponses() {
+    for (const std::string& body : responses_) {
+      EXPECT_EQ(body.find(kAliceToken), std::string::npos) << body;
+      EXPECT_EQ(body.find(kAliceToken2), std::string::npos) << body;
+    }
+  }
+
+  pixvault::testing::TempDir fake_dir_;
+  std::unique_ptr<FakeProvider> fake_;
+  std::unique_ptr<service::Generator> generator_;
+  std::unique_ptr<service::WorkerPool> generation_pool_;
+  std::vector<std::string> responses_;
+};
+
+TEST_P(HttpFakeProviderTest, HundredConcurrentResolvesMakeOneDownloadAndOneUpload) {
+  if (MediaBytes("image.png").empty()) GTEST_SKIP() << "ffmpeg cannot make image.png";
+  const std::int64_t id = UploadMedia(alice_key_, "image.png");
+  ASSERT_NE(id, 0);
+  const std::int64_t account = AddAccount(alice_key_, "fake", "main", kAliceToken);
+  const std::int64_t holder = AddAccount(alice_key_, "fake", "holder", kAliceToken2);
+  // The bytes live on the provider under another account only: the local copy was evicted.
+  HttpResponse held = Resolve(id, holder);
+  ASSERT_EQ(held.status, 200) << held.body;
+  const json::value asset = GetJson(alice_key_, id);
+  PV_ASSERT_OK(blobs_->Remove(std::string(asset.at("sha256").as_string())));
+  SetFaults([](FaultSettings& f) { f.latency_ms = 100; });  // callers pile up meanwhile
+
+  std::vector<std::thread> threads;
+  std::vector<HttpResponse> answers(100);
+  for (int i = 0; i < 100; ++i) {
+    threads.emplace_back([&, i] {
+      answers[static_cast<std::size_t>(i)] = Call(
+          "GET", AssetPath(id) + "/providers/fake?account=" + std::to_string(account), alice_key_);
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::string ref;
+  for (const HttpResponse& a : answers) {
+    ASSERT_EQ(a.status, 200) << a.body;
+    const std::string got(ParseJson(a.body).at("provider_ref").as_string());
+    if (ref.empty()) ref = got;
+    EXPECT_EQ(got, ref);
+    responses_.push_back(a.body);
+  }
+  EXPECT_EQ(Stats("account_1").uploads, 1);
+  EXPECT_EQ(Stats("account_1").upload_requests, 1);
+  EXPECT_EQ(Stats("account_1").downloads, 0);
+  EXPECT_EQ(Stats("account_2").downloads, 1);  // the evicted bytes, fetched back once
+  EXPECT_EQ(Stats("account_2").uploads, 1);    // the holder's own upload, before
+  PV_ASSERT_OK_AND_ASSIGN(bool back, blobs_->Exists(std::string(asset.at("sha256").as_string())));
+  EXPECT_TRUE(back);
+  HttpResponse attempts =
+      Call("GET", AssetPath(id) + "/providers/fake/attempts?account=" + std::to_string(account),
+           alice_key_);
+  ASSERT_EQ(attempts.status, 200);
+  const json::value listed = ParseJson(attempts.body);
+  ASSERT_EQ(listed.at("items").as_array().size(), 2u);  // one download, one upload
+  EXPECT_EQ(listed.at("items").as_array()[1].at("operation").as_string(), "download");
+  ExpectNoTokenInResponses();
+}
+
+TEST_P(HttpFakeProviderTest, TwoAccountsMakeTwoUploads) {
+  const std::int64_t id = UploadWav(alice_key_, 11);
+  const std::int64_t a1 = AddAccount(alice_key_, "fake", "one", kAliceToken);
+  const std::int64_t a2 = AddAccount(alice_key_, "fake", "two", kAliceToken2);
+  HttpResponse r1 = Resolve(id, a1);
+  HttpResponse r2 = Resolve(id, a2);
+  ASSERT_EQ(r1.status, 200) << r1.body;
+  ASSERT_EQ(r2.status, 200) << r2.body;
+  EXPECT_EQ(Resolve(id, a1).status, 200);
+  EXPECT_EQ(Stats("account_1").uploads, 1);
+  EXPECT_EQ(Stats("account_2").uploads, 1);
+  // Each account's ref is its own: the other account cannot see it.
+  const json::value asset = GetJson(alice_key_, id);
+  EXPECT_EQ(asset.at("provider_uploads").at("fake").as_object().size(), 2u);
+  ExpectNoTokenInResponses();
+}
+
+TEST_P(HttpFakeProviderTest, AFiveXXBurstIsRetriedIntoOneRef) {
+  const std::int64_t id = UploadWav(alice_key_, 12);
+  const std::int64_t account = AddAccount(alice_key_, "fake", "main", kAliceToken);
+  SetFaults([](FaultSettings& f) {
+    f.fail_next_n = 2;
+    f.fail_status = 503;
+    f.fail_only = "upload";
+  });
+  HttpResponse r = Resolve(id, account);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(ParseJson(r.body).at("attempts").as_int64(), 3);
+  EXPECT_EQ(Stats().upload_requests, 3);
+  EXPECT_EQ(Stats().uploads, 1);
+}
+
+TEST_P(HttpFakeProviderTest, AModerationRefusalIsRecordedWithoutARetryStorm) {
+  const std::int64_t id = UploadWav(alice_key_, 13);
+  const std::int64_t account = AddAccount(alice_key_, "fake", "main", kAliceToken);
+  SetFaults([](FaultSettings& f) { f.moderate_next_n = 1; });
+  for (int i = 0; i < 5; ++i) {
+    HttpResponse r = Resolve(id, account);
+    EXPECT_EQ(r.status, 403) << r.body;
+    CheckResponse(r, "moderated");
+    EXPECT_NE(r.body.find("moderated"), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(Stats().upload_requests, 1);  // asked once, never again
+  const json::value asset = GetJson(alice_key_, id);
+  const json::value& row = asset.at("provider_uploads").at("fake").at(std::to_string(account));
+  EXPECT_EQ(row.at("status").as_string(), "failed");
+  // A forced re-upload asks again (and the provider now accepts it).
+  HttpResponse again =
+      Call("POST", AssetPath(id) + "/reupload", alice_key_,
+           R"({"provider_id":"fake","account_id":)" + std::to_string(account) + "}",
+           {{"Content-Type", "application/json"}});
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(Stats().uploads, 1);
+}
+
+TEST_P(HttpFakeProviderTest, AnExpiredRefIsUploadedAgainOnce) {
+  const std::int64_t id = UploadWav(alice_key_, 14);
+  const std::int64_t account = AddAccount(alice_key_, "fake", "main", kAliceToken);
+  HttpResponse first = Resolve(id, account);
+  ASSERT_EQ(first.status, 200) << first.body;
+  fake_->ExpireAllRefs();
+  HttpResponse second = Resolve(id, account, "&verify=true");
+  ASSERT_EQ(second.status, 200) << second.body;
+  EXPECT_TRUE(ParseJson(second.body).at("uploaded_now").as_bool());
+  EXPECT_NE(ParseJson(second.body).at("provider_ref"), ParseJson(first.body).at("provider_ref"));
+  HttpResponse third = Resolve(id, account, "&verify=true");
+  ASSERT_EQ(third.status, 200);
+  EXPECT_FALSE(ParseJson(third.body).at("uploaded_now").as_bool());
+  EXPECT_EQ(Stats().uploads, 2);
+}
+
+TEST_P(HttpFakeProviderTest, AHungProviderFailsTheResolveWithinTheTimeout) {
+  provider_failures_expected_ = true;
+  const std::int64_t id = UploadWav(alice_key_, 15);
+  const std::int64_t account = AddAccount(alice_key_, "fake", "main", kAliceToken);
+  SetFaults([](FaultSettings& f) { f.hang = true; });
+  HttpResponse r = Resolve(id, account);
+  EXPECT_EQ(r.status, 503) << r.body;
+  CheckResponse(r, "hung");
+  SetFaults([](FaultSettings& f) { f.hang = false; });
+  // The failure was transient: the next resolve uploads.
+  HttpResponse ok = Resolve(id, account);
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(Stats().uploads, 1);
+}
+
+TEST_P(HttpFakeProviderTest, AGenerationJobResolvesItsInputAndRecordsLineage) {
+  if (MediaBytes("image.png").empty()) GTEST_SKIP() << "ffmpeg cannot make image.png";
+  const std::int64_t image = UploadMedia(alice_key_, "image.png");
+  const std::int64_t account = AddAccount(alice_key_, "fake", "main", kAliceToken);
+  SetFaults([](FaultSettings& f) { f.cdn_delay_ms = 300; });  // outputs 404 for a while
+  HttpResponse queued = Generate(json::object{
+      {"provider_id", "fake"},
+      {"operation_type", "image_to_video"},
+      {"params", json::object{{"image_asset_id", image}, {"duration_s", 1}, {"image_frame", 0}}}});
+  ASSERT_EQ(queued.status, 202) << queued.body;
+  const std::int64_t job = ParseJson(queued.body).at("id").as_int64();
+  EXPECT_EQ(queued.Header("Location").value_or(""), "/api/v1/jobs/" + std::to_string(job));
+  ASSERT_TRUE(GenerationPool().RunOnce());
+  const json::value done = Job(job);
+  ASSERT_EQ(done.at("status").as_string(), "succeeded") << json::serialize(done);
+  const json::array& outputs = done.at("result").at("outputs").as_array();
+  ASSERT_EQ(outputs.size(), 1u);
+  const std::int64_t video = outputs[0].at("asset_id").as_int64();
+  EXPECT_EQ(Stats().uploads, 1);  // the input image
+  EXPECT_EQ(Stats().generations, 1);
+
+  const json::value asset = GetJson(alice_key_, video);
+  EXPECT_EQ(asset.at("media_type").as_string(), "video");
+  EXPECT_EQ(asset.at("provider_id").as_string(), "fake");
+  EXPECT_EQ(asset.at("provider_asset_id").as_string(), outputs[0].at("ref").as_string());
+  HttpResponse parents = Call("GET", AssetPath(video) + "/parents", alice_key_);
+  ASSERT_EQ(parents.status, 200) << parents.body;
+  const json::value p = ParseJson(parents.body);
+  ASSERT_EQ(p.at("items").as_array().size(), 1u) << parents.body;
+  const json::value& edge = p.at("items").as_array()[0];
+  EXPECT_EQ(edge.at("parent_asset_id").as_int64(), image);
+  EXPECT_EQ(edge.at("parent_role").as_string(), "image");
+  EXPECT_EQ(edge.at("operation_type").as_string(), "image_to_video");
+  EXPECT_EQ(edge.at("operation_job_id").as_int64(), job);
+  EXPECT_EQ(edge.at("parent_frame").as_int64(), 0);
+
+  // The output is on the provider already: using it there uploads nothing, and extending it
+  // uploads nothing either.
+  HttpResponse output_ref = Resolve(video, account);
+  ASSERT_EQ(output_ref.status, 200) << output_ref.body;
+  EXPECT_FALSE(ParseJson(output_ref.body).at("uploaded_now").as_bool());
+  HttpResponse extend = Generate(json::object{{"provider_id", "fake"},
+                                              {"account_id", account},
+                                              {"operation_type", "video_extend"},
+                                              {"params", json::object{{"video_asset_id", video}}}});
+  ASSERT_EQ(extend.status, 202) << extend.body;
+  ASSERT_TRUE(GenerationPool().RunOnce());
+  const json::value extended = Job(ParseJson(extend.body).at("id").as_int64());
+  EXPECT_EQ(extended.at("status").as_string(), "succeeded") << json::serialize(extended);
+  EXPECT_EQ(Stats().uploads, 1);
+  ExpectNoTokenInResponses();
+}
+
+TEST_P(HttpFakeProviderTest, BadGenerationRequestsAreRefused) {
+  const std::int64_t image = UploadWav(alice_key_, 16);
+  const std::int64_t bobs = UploadWav(bob_key_, 17);
+  AddAccount(alice_key_, "fake", "main", kAliceToken);
+  struct Case {
+    std::string body;
+    int status;
+  };
+  const std::vector<Case> cases = {
+      {"{", 400},
+      {"[]", 400},
+      {"{}", 400},
+      {R"({"provider_id":"fake"})", 400},
+      {R"({"provider_id":"nope","operation_type":"text_to_video"})", 404},
+      {R"({"provider_id":"fake","operation_type":"teleport"})", 400},
+      {R"({"provider_id":"fake","operation_type":"upscale"})", 400},  // not one the fake runs
+      {R"({"provider_id":"archive","operation_type":"text_to_video"})", 400},
+      {R"({"provider_id":"fake","operation_type":"text_to_video","params":[]})", 400},
+      {R"({"provider_id":"fake","operation_type":"text_to_video","extra":1})", 400},
+      {R"({"provider_id":"fake","operation_type":"text_to_video","timeout_s":1})", 400},
+      {R"({"provider_id":"fake","operation_type":"text_to_video","account_id":999})", 404},
+      {R"({"provider_id":"fake","operation_type":"image_to_video","params":{"image_asset_id":"x"}})",
+       400},
+      {R"({"provider_id":"fake","operation_type":"image_to_video","params":{"image_asset_id":0}})",
+       400},
+      {R"({"provider_id":"fake","operation_type":"image_to_video","params":{"image_asset_id":)" +
+           std::to_string(bobs) + "}}",
+       404},
+      {R"({"provider_id":"fake","operation_type":"image_to_video","params":{"image_asset_ids":[]}})",
+       400},
+  };
+  for (const Case& c : cases) {
+    HttpResponse res =
+        Call("POST", "/api/v1/jobs", alice_key_, c.body, {{"Content-Type", "application/json"}});
+    EXPECT_EQ(res.status, c.status) << c.body << ": " << res.body;
+    CheckResponse(res, c.body);
+  }
+  // An idempotency key gives one job for repeated requests.
+  const json::object body{{"provider_id", "fake"},
+                          {"operation_type", "image_to_video"},
+                          {"idempotency_key", "once"},
+                          {"params", json::object{{"image_asset_id", image}}}};
+  HttpResponse first = Generate(body);
+  HttpResponse second = Generate(body);
+  ASSERT_EQ(first.status, 202) << first.body;
+  ASSERT_EQ(second.status, 200) << second.body;
+  EXPECT_EQ(ParseJson(first.body).at("id"), ParseJson(second.body).at("id"));
+  EXPECT_EQ(Stats().upload_requests, 0);  // nothing reaches the provider before the job runs
+}
+
+TEST_P(HttpFakeProviderTest, AJobWhoseProviderHangsTimesOutAndResumesLater) {
+  const std::int64_t account = AddAccount(alice_key_, "fake", "main", kAliceToken);
+  SetFaults([](FaultSettings& f) { f.generation_delay_ms = 60'000; });  // stays "running"
+  HttpResponse queued = Generate(json::object{{"provider_id", "fake"},
+                                              {"account_id", account},
+                                              {"operation_type", "text_to_image"},
+                                              {"timeout_s", 10}});
+  ASSERT_EQ(queued.status, 202) << queued.body;
+  const std::int64_t job = ParseJson(queued.body).at("id").as_int64();
+  // Submitted, then the provider hangs: every poll times out until the attempt's deadline.
+  std::thread hang([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    SetFaults([](FaultSettings& f) { f.hang = true; });
+  });
+  ASSERT_TRUE(GenerationPool().RunOnce());
+  hang.join();
+  const json::value timed_out = Job(job);
+  EXPECT_EQ(timed_out.at("status").as_string(), "queued") << json::serialize(timed_out);
+  EXPECT_NE(timed_out.at("last_error").as_string().find("did not finish within 10 s"),
+            std::string::npos)
+      << json::serialize(timed_out);
+  const std::string provider_job(timed_out.at("result").at("provider_job_id").as_string());
+  // The provider recovers: the next attempt polls the same provider job, submits nothing new.
+  SetFaults([](FaultSettings& f) {
+    f.hang = false;
+    f.generation_delay_ms = 0;
+  });
+  const std::int64_t generations = Stats().generations;
+  ASSERT_TRUE(Eventually([&] { return GenerationPool().RunOnce(); }));
+  const json::value done = Job(job);
+  EXPECT_EQ(done.at("status").as_string(), "succeeded") << json::serialize(done);
+  EXPECT_EQ(done.at("result").at("provider_job_id").as_string(), provider_job);
+  EXPECT_EQ(Stats().generations, generations);
+}
+
+TEST_P(HttpFakeProviderTest, ACancelledJobIsCancelledAtTheProvider) {
+  const std::int64_t account = AddAccount(alice_key_, "fake", "main", kAliceToken);
+  SetFaults([](FaultSettings& f) { f.generation_delay_ms = 60'000; });
+  HttpResponse queued = Generate(json::object{
+      {"provider_id", "fake"}, {"account_id", account}, {"operation_type", "text_to_video"}});
+  ASSERT_EQ(queued.status, 202);
+  const std::int64_t job = ParseJson(queued.body).at("id").as_int64();
+  std::thread cancel([&] {
+    Eventually([&] { return Job(job).at("result").is_object(); });  // submitted
+    HttpResponse res = Call("DELETE", "/api/v1/jobs/" + std::to_string(job), alice_key_);
+    EXPECT_EQ(res.status, 200) << res.body;
+  });
+  ASSERT_TRUE(GenerationPool().RunOnce());
+  cancel.join();
+  const json::value cancelled = Job(job);
+  EXPECT_EQ(cancelled.at("status").as_string(), "cancelled");
+  // The provider's job was cancelled too.
+  providers::AccountAccess access;
+  access.credentials = json::object{{"api_key", kAliceToken}};
+  auto at_provider = providers_.Find("fake")->Poll(
+      access, std::string(cancelled.at("result").at("provider_job_id").as_string()));
+  ASSERT_TRUE(at_provider.has_value()) << at_provider.error().message;
+  EXPECT_EQ(at_provider->state, providers::GenerationState::kCanceled);
+}
+
+PV_INSTANTIATE_STORE_TEST(HttpFakeProviderTest);
+
+}  // namespace
+}  // namespace pixvault::http::testing
