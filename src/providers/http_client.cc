@@ -1,0 +1,467 @@
+// Beast, Asio and OpenSSL live only in this file. Each call runs a private io_context on the
+// calling thread; every network step is an async operation with a deadline, so a silent
+// server cannot hold the caller longer than the timeouts allow. The request head is written
+// by Beast; the body is written as raw bytes after it, piece by piece (memory strings and
+// file ranges read in 64 KiB chunks), so a file body never sits in memory.
+#include "providers/http_client.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <openssl/ssl.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <exception>
+#include <mutex>
+#include <random>
+
+#include "fetch/fetch_url.h"
+
+namespace pixvault::providers {
+
+namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = net::ip::tcp;
+using Steady = std::chrono::steady_clock;
+
+namespace {
+
+constexpr std::size_t kChunk = 64 * 1024;
+constexpr std::uint32_t kHeaderLimit = 64 * 1024;
+constexpr std::size_t kReadBufferLimit = 1 << 20;
+constexpr Timestamp kMaxTimeout = Timestamp{7} * 24 * 3600 * kMicrosPerSecond;
+
+std::chrono::microseconds Clamped(Timestamp t) {
+  return std::chrono::microseconds(std::clamp<Timestamp>(t, 0, kMaxTimeout));
+}
+
+bool IEquals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+bool HasLineBreak(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
+
+// A file descriptor closed on destruction.
+struct Fd {
+  int fd = -1;
+  explicit Fd(int f) : fd(f) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+// One piece of a request body: bytes in memory, or the whole of an open file.
+struct Piece {
+  std::string text;
+  std::shared_ptr<Fd> file;
+  std::filesystem::path path;
+  std::int64_t size = 0;  // of the file
+};
+
+struct Body {
+  std::vector<Piece> pieces;
+  std::string content_type;  // empty: none
+  std::int64_t length = 0;
+};
+
+Result<Piece> OpenFilePiece(const std::filesystem::path& path) {
+  Piece piece;
+  piece.path = path;
+  piece.file = std::make_shared<Fd>(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (piece.file->fd < 0) {
+    return Fail(ErrorCode::kInternal,
+                "cannot open " + path.string() + " to send it: " + std::strerror(errno));
+  }
+  struct stat st {};
+  if (::fstat(piece.file->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    return Fail(ErrorCode::kInternal, "cannot send " + path.string() + ": not a regular file");
+  }
+  piece.size = st.st_size;
+  return piece;
+}
+
+// A multipart parameter value: quotes and line breaks cannot be escaped portably, so they are
+// replaced as browsers do.
+std::string QuotedParam(std::string_view value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '"') {
+      out += "%22";
+    } else if (c == '\r' || c == '\n') {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string NewBoundary() {
+  static std::atomic<std::uint64_t> counter{0};
+  std::random_device rd;
+  std::mt19937_64 gen((std::uint64_t{rd()} << 32) ^ rd() ^ counter.fetch_add(1));
+  static constexpr char kAlphabet[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+  std::string b = "pixvault-";
+  for (int i = 0; i < 32; ++i) b += kAlphabet[gen() % 36];
+  return b;
+}
+
+Result<Body> MakeBody(const HttpRequest& r) {
+  const int given =
+      int{r.body.has_value()} + int{r.body_file.has_value()} + int{r.multipart.has_value()};
+  if (given > 1) return Fail(ErrorCode::kInvalidArgument, "an HTTP request has one body at most");
+  Body body;
+  if (r.body) {
+    body.pieces.push_back(Piece{*r.body, nullptr, {}, 0});
+    body.content_type = r.content_type;
+  } else if (r.body_file) {
+    PV_ASSIGN_OR_RETURN(Piece p, OpenFilePiece(*r.body_file));
+    body.pieces.push_back(std::move(p));
+    body.content_type = r.content_type;
+  } else if (r.multipart) {
+    const MultipartBody& m = *r.multipart;
+    const std::string boundary = NewBoundary();
+    std::string head;
+    for (const auto& [name, value] : m.fields) {
+      head += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + QuotedParam(name) +
+              "\"\r\n\r\n" + value + "\r\n";
+    }
+    head += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" +
+            QuotedParam(m.file_field) + "\"; filename=\"" + QuotedParam(m.filename) +
+            "\"\r\nContent-Type: " + QuotedParam(m.content_type) + "\r\n\r\n";
+    body.pieces.push_back(Piece{std::move(head), nullptr, {}, 0});
+    PV_ASSIGN_OR_RETURN(Piece p, OpenFilePiece(m.path));
+    body.pieces.push_back(std::move(p));
+    body.pieces.push_back(Piece{"\r\n--" + boundary + "--\r\n", nullptr, {}, 0});
+    body.content_type = "multipart/form-data; boundary=" + boundary;
+  }
+  for (const Piece& p : body.pieces) {
+    body.length += p.file ? p.size : static_cast<std::int64_t>(p.text.size());
+  }
+  return body;
+}
+
+bhttp::verb Verb(HttpMethod m) {
+  switch (m) {
+    case HttpMethod::kGet:
+      return bhttp::verb::get;
+    case HttpMethod::kPost:
+      return bhttp::verb::post;
+    case HttpMethod::kPut:
+      return bhttp::verb::put;
+    case HttpMethod::kDelete:
+      return bhttp::verb::delete_;
+  }
+  return bhttp::verb::get;
+}
+
+// State of one call: request, body, stream and the overall deadline.
+struct Call {
+  const HttpRequest& request;
+  const fetch::FetchUrl& url;
+  const Body& body;
+  const ResponseStream* stream;
+  Steady::time_point deadline;
+
+  Steady::time_point Until(Timestamp step) const {
+    return std::min(deadline, Steady::now() + Clamped(step));
+  }
+  std::string Where() const {
+    return std::string(HttpMethodName(request.method)) + " " + url.redacted;
+  }
+  Error Failure(std::string_view what, const boost::system::error_code& ec) const {
+    std::string why = ec.message();
+    if (ec == beast::error::timeout) {
+      why = Steady::now() >= deadline ? "timed out (total time limit)" : "timed out (no progress)";
+    }
+    return Error{ErrorCode::kUnavailable, Where() + ": " + std::string(what) + ": " + why};
+  }
+};
+
+template <class Stream>
+net::awaitable<Status> WriteBody(Stream& stream, Call& call) {
+  boost::system::error_code ec;
+  auto& lowest = beast::get_lowest_layer(stream);
+  std::vector<char> chunk;
+  for (const Piece& piece : call.body.pieces) {
+    if (!piece.file) {
+      if (piece.text.empty()) continue;
+      lowest.expires_at(call.Until(call.request.idle_timeout));
+      co_await net::async_write(stream, net::buffer(piece.text),
+                                net::redirect_error(net::use_awaitable, ec));
+      if (ec) co_return Fail(call.Failure("sending the body", ec));
+      continue;
+    }
+    chunk.resize(kChunk);
+    for (std::int64_t pos = 0; pos < piece.size;) {
+      const std::size_t want =
+          static_cast<std::size_t>(std::min<std::int64_t>(piece.size - pos, kChunk));
+      const ssize_t n = ::pread(piece.file->fd, chunk.data(), want, pos);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        co_return Fail(ErrorCode::kInternal,
+                       "reading " + piece.path.string() + " to send it: " +
+                           (n < 0 ? std::strerror(errno) : "the file shrank while being sent"));
+      }
+      lowest.expires_at(call.Until(call.request.idle_timeout));
+      co_await net::async_write(stream, net::buffer(chunk.data(), static_cast<std::size_t>(n)),
+                                net::redirect_error(net::use_awaitable, ec));
+      if (ec) co_return Fail(call.Failure("sending the body", ec));
+      pos += n;
+    }
+  }
+  co_return Ok();
+}
+
+template <class Stream>
+net::awaitable<Result<HttpResponse>> Exchange(Stream& stream, Call& call) {
+  boost::system::error_code ec;
+  auto& lowest = beast::get_lowest_layer(stream);
+  const HttpRequest& r = call.request;
+
+  bhttp::request<bhttp::empty_body> req{Verb(r.method), call.url.target, 11};
+  req.set(bhttp::field::host, call.url.host_header);
+  req.set(bhttp::field::user_agent, "pixvault/0.1");
+  req.set(bhttp::field::connection, "close");
+  if (!call.body.pieces.empty() || r.method == HttpMethod::kPost || r.method == HttpMethod::kPut) {
+    req.content_length(static_cast<std::uint64_t>(call.body.length));
+  }
+  if (!call.body.content_type.empty()) req.set(bhttp::field::content_type, call.body.content_type);
+  for (const auto& [name, value] : r.headers) req.insert(name, value);
+
+  bhttp::request_serializer<bhttp::empty_body> serializer(req);
+  lowest.expires_at(call.Until(r.idle_timeout));
+  co_await bhttp::async_write_header(stream, serializer,
+                                     net::redirect_error(net::use_awaitable, ec));
+  if (ec) co_return Fail(call.Failure("sending the request", ec));
+  if (auto st = co_await WriteBody(stream, call); !st) co_return Fail(st.error());
+
+  beast::flat_buffer buffer(kReadBufferLimit);
+  bhttp::response_parser<bhttp::buffer_body> parser;
+  parser.header_limit(kHeaderLimit);
+  parser.body_limit(boost::none);  // enforced below for collected bodies
+  lowest.expires_at(call.Until(r.idle_timeout));
+  co_await bhttp::async_read_header(stream, buffer, parser,
+                                    net::redirect_error(net::use_awaitable, ec));
+  if (ec) co_return Fail(call.Failure("reading the response header", ec));
+
+  HttpResponse response;
+  response.status = static_cast<int>(parser.get().result_int());
+  for (const auto& field : parser.get()) {
+    response.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  }
+  bool streaming = false;
+  if (call.stream != nullptr && call.stream->on_head) {
+    auto decision = call.stream->on_head(response);
+    if (!decision) co_return Fail(decision.error());
+    streaming = *decision;
+  }
+  const auto cap = static_cast<std::uint64_t>(std::max<std::int64_t>(r.max_response_bytes, 0));
+  if (!streaming) {
+    if (auto length = parser.content_length(); length && *length > cap) {
+      co_return Fail(ErrorCode::kUnavailable, call.Where() + ": the answer is larger than " +
+                                                  std::to_string(cap) + " bytes");
+    }
+  }
+
+  std::array<std::byte, kChunk> chunk;
+  std::uint64_t received = 0;
+  while (!parser.is_done()) {
+    parser.get().body().data = chunk.data();
+    parser.get().body().size = chunk.size();
+    lowest.expires_at(call.Until(r.idle_timeout));
+    co_await bhttp::async_read(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
+    if (ec == bhttp::error::need_buffer) ec = {};
+    if (ec) co_return Fail(call.Failure("reading the response body", ec));
+    const std::size_t n = chunk.size() - parser.get().body().size;
+    if (n == 0) continue;
+    received += n;
+    if (streaming) {
+      if (auto st = call.stream->on_data(std::span<const std::byte>(chunk.data(), n)); !st) {
+        co_return Fail(st.error());
+      }
+    } else {
+      if (received > cap) {
+        co_return Fail(ErrorCode::kUnavailable, call.Where() + ": the answer is larger than " +
+                                                    std::to_string(cap) + " bytes");
+      }
+      response.body.append(reinterpret_cast<const char*>(chunk.data()), n);
+    }
+  }
+  co_return response;
+}
+
+net::awaitable<Result<HttpResponse>> Connect(const std::vector<tcp::endpoint>& endpoints,
+                                             ssl::context* tls, Call& call) {
+  auto ex = co_await net::this_coro::executor;
+  beast::tcp_stream tcp_stream(ex);
+  boost::system::error_code ec;
+  for (const auto& endpoint : endpoints) {
+    if (tcp_stream.socket().is_open()) {
+      boost::system::error_code ignored;
+      tcp_stream.socket().close(ignored);
+    }
+    tcp_stream.expires_at(call.Until(call.request.connect_timeout));
+    co_await tcp_stream.async_connect(endpoint, net::redirect_error(net::use_awaitable, ec));
+    if (!ec || Steady::now() >= call.deadline) break;
+  }
+  if (ec) co_return Fail(call.Failure("connecting", ec));
+
+  if (tls == nullptr) co_return co_await Exchange(tcp_stream, call);
+
+  beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp_stream), *tls);
+  if (!call.url.host_is_ip &&
+      !SSL_set_tlsext_host_name(stream.native_handle(), call.url.host.c_str())) {
+    co_return Fail(ErrorCode::kUnavailable, call.Where() + ": cannot set TLS SNI");
+  }
+  stream.set_verify_callback(ssl::host_name_verification(call.url.host));
+  beast::get_lowest_layer(stream).expires_at(call.Until(call.request.connect_timeout));
+  co_await stream.async_handshake(ssl::stream_base::client,
+                                  net::redirect_error(net::use_awaitable, ec));
+  if (ec) co_return Fail(call.Failure("TLS handshake", ec));
+  co_return co_await Exchange(stream, call);
+}
+
+}  // namespace
+
+std::string_view HttpMethodName(HttpMethod method) {
+  switch (method) {
+    case HttpMethod::kGet:
+      return "GET";
+    case HttpMethod::kPost:
+      return "POST";
+    case HttpMethod::kPut:
+      return "PUT";
+    case HttpMethod::kDelete:
+      return "DELETE";
+  }
+  return "GET";
+}
+
+Result<HttpMethod> ParseHttpMethod(std::string_view name) {
+  for (HttpMethod m :
+       {HttpMethod::kGet, HttpMethod::kPost, HttpMethod::kPut, HttpMethod::kDelete}) {
+    if (IEquals(name, HttpMethodName(m))) return m;
+  }
+  return Fail(ErrorCode::kInvalidArgument,
+              "'" + std::string(name.substr(0, 32)) + "' is not GET, POST, PUT or DELETE");
+}
+
+const std::string* HttpResponse::Header(std::string_view name) const {
+  for (const auto& [n, v] : headers) {
+    if (IEquals(n, name)) return &v;
+  }
+  return nullptr;
+}
+
+struct HttpClient::Impl {
+  std::mutex mu;
+  std::unique_ptr<ssl::context> tls;  // created on the first https request; guarded by mu
+
+  Result<ssl::context*> Tls() {
+    std::lock_guard lock(mu);
+    if (tls) return tls.get();
+    try {
+      auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
+      ctx->set_default_verify_paths();
+      ctx->set_verify_mode(ssl::verify_peer);
+      SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+      tls = std::move(ctx);
+      return tls.get();
+    } catch (const boost::system::system_error& e) {
+      return Fail(ErrorCode::kInternal, std::string("TLS setup failed: ") + e.what());
+    }
+  }
+};
+
+HttpClient::HttpClient() : impl_(std::make_unique<Impl>()) {}
+HttpClient::~HttpClient() = default;
+
+Result<HttpResponse> HttpClient::Send(const HttpRequest& request, const ResponseStream* stream) {
+  PV_ASSIGN_OR_RETURN(const fetch::FetchUrl url, fetch::ParseFetchUrl(request.url));
+  for (const auto& [name, value] : request.headers) {
+    if (name.empty() || HasLineBreak(name) || HasLineBreak(value) ||
+        name.find(':') != std::string::npos) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  "bad request header '" + name.substr(0, 64) + "' for " + url.redacted);
+    }
+  }
+  PV_ASSIGN_OR_RETURN(const Body body, MakeBody(request));
+  if (HasLineBreak(body.content_type)) {
+    return Fail(ErrorCode::kInvalidArgument, "bad Content-Type for " + url.redacted);
+  }
+  ssl::context* tls = nullptr;
+  if (url.https) {
+    PV_ASSIGN_OR_RETURN(tls, impl_->Tls());
+  }
+  Call call{request, url, body, stream, Steady::now() + Clamped(request.total_timeout)};
+
+  std::vector<tcp::endpoint> endpoints;
+  try {
+    net::io_context resolver_context;
+    tcp::resolver resolver(resolver_context);
+    for (const auto& entry : resolver.resolve(url.host, std::to_string(url.port))) {
+      endpoints.push_back(entry.endpoint());
+    }
+  } catch (const boost::system::system_error& e) {
+    return Fail(ErrorCode::kUnavailable,
+                call.Where() + ": cannot resolve '" + url.host + "': " + e.code().message());
+  }
+  if (endpoints.empty()) {
+    return Fail(ErrorCode::kUnavailable, call.Where() + ": '" + url.host + "' has no address");
+  }
+
+  // The outcome is kept as two plain members: GCC 12 warns (maybe-uninitialized) about an
+  // expected<HttpResponse> assigned inside the completion handler.
+  net::io_context ioc;
+  bool ok = false;
+  HttpResponse response;
+  Error error{ErrorCode::kInternal, call.Where() + ": did not complete"};
+  net::co_spawn(ioc, Connect(endpoints, tls, call),
+                [&](std::exception_ptr e, Result<HttpResponse> r) {
+                  if (e) {
+                    try {
+                      std::rethrow_exception(e);
+                    } catch (const std::exception& ex) {
+                      error.message = call.Where() + ": " + ex.what();
+                    } catch (...) {
+                      error.message = call.Where() + ": unknown exception";
+                    }
+                    return;
+                  }
+                  if (r) {
+                    response = std::move(*r);
+                    ok = true;
+                  } else {
+                    error = std::move(r.error());
+                  }
+                });
+  try {
+    ioc.run();
+  } catch (const std::exception& e) {
+    return Fail(ErrorCode::kInternal, call.Where() + ": " + e.what());
+  }
+  if (!ok) return Fail(std::move(error));
+  return response;
+}
+
+}  // namespace pixvault::providers
