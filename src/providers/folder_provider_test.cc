@@ -148,6 +148,38 @@ TEST_F(FolderProviderTest, ABadShaIsRefusedAndGenerationIsUnsupported) {
   EXPECT_EQ(s.error().code, ErrorCode::kUnsupported);
 }
 
+TEST_F(FolderProviderTest, ExtensionsAreLowercasedAndAMissingSourceIsNotNotFound) {
+  UploadFile f = File();
+  f.filename = "CLIP.MP4";
+  auto upper = provider_->Upload(account_, f);
+  ASSERT_TRUE(upper) << upper.error().message;
+  EXPECT_EQ(upper->ref, std::string(kSha) + ".mp4");
+  f.path = dir_ / "missing.mp4";
+  f.sha256 = std::string(64, 'e');
+  auto missing = provider_->Upload(account_, f);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kInternal) << missing.error().message;
+}
+
+TEST(FolderProvider, BaseUrlWithoutTrailingSlash) {
+  TempDir dir;
+  WriteFile(dir / "f.png", "png");
+  FolderProviderOptions options;
+  options.id = "cdn";
+  options.root = dir / "cdn";
+  options.base_url = "https://cdn.example.com/game";
+  auto p = FolderProvider::Open(options);
+  ASSERT_TRUE(p) << p.error().message;
+  UploadFile f;
+  f.path = dir / "f.png";
+  f.size = 3;
+  f.sha256 = kSha;
+  f.filename = "f.png";
+  auto ref = (*p)->Upload(AccountAccess{}, f);
+  ASSERT_TRUE(ref) << ref.error().message;
+  EXPECT_EQ(ref->url, "https://cdn.example.com/game/" + std::string(kSha) + ".png");
+}
+
 TEST(FolderProvider, ARootThatIsAFileIsRefused) {
   TempDir dir;
   WriteFile(dir / "file", "x");

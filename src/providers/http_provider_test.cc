@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <random>
 #include <thread>
@@ -174,6 +175,29 @@ TEST_F(HttpProviderTest, UploadThenDownloadWholeAndResumed) {
   Expect(Download(*ref, static_cast<std::int64_t>(content_.size()) + 1),
          ErrorCode::kInvalidArgument);
   EXPECT_EQ(fake_->stats().total.downloads, 2);
+}
+
+TEST_F(HttpProviderTest, ConcurrentCallsFromManyThreads) {
+  constexpr int kThreads = 6;
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const AccountAccess& who = t % 2 == 0 ? alice_ : bob_;
+      auto ref = provider_->Upload(who, File());
+      if (!ref) return;
+      std::string out;
+      DownloadSink sink;
+      sink.on_data = [&](std::span<const std::byte> d) -> Status {
+        out.append(reinterpret_cast<const char*>(d.data()), d.size());
+        return Ok();
+      };
+      if (provider_->Download(who, *ref, 0, sink) && out == content_) ++ok;
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok.load(), kThreads);
+  EXPECT_EQ(fake_->stats().total.uploads, kThreads);
 }
 
 TEST_F(HttpProviderTest, CheckDeleteThenCheckIsNotFound) {
