@@ -276,7 +276,10 @@ net::awaitable<Result<HttpResponse>> Exchange(Stream& stream, Call& call) {
     streaming = *decision;
   }
   const auto cap = static_cast<std::uint64_t>(std::max<std::int64_t>(r.max_response_bytes, 0));
-  if (!streaming) {
+  // An error answer's body is only read for its message: cut at the cap, not a failure (a
+  // huge HTML 404 page is still a 404).
+  const bool truncate = response.status < 200 || response.status > 299;
+  if (!streaming && !truncate) {
     if (auto length = parser.content_length(); length && *length > cap) {
       co_return Fail(ErrorCode::kUnavailable, call.Where() + ": the answer is larger than " +
                                                   std::to_string(cap) + " bytes");
@@ -301,6 +304,11 @@ net::awaitable<Result<HttpResponse>> Exchange(Stream& stream, Call& call) {
       }
     } else {
       if (received > cap) {
+        if (truncate) {
+          response.body.append(reinterpret_cast<const char*>(chunk.data()),
+                               n - static_cast<std::size_t>(received - cap));
+          co_return response;
+        }
         co_return Fail(ErrorCode::kUnavailable, call.Where() + ": the answer is larger than " +
                                                     std::to_string(cap) + " bytes");
       }

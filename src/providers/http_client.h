@@ -72,7 +72,8 @@ struct HttpRequest {
   Timestamp connect_timeout = 10 * kMicrosPerSecond;
   Timestamp idle_timeout = 30 * kMicrosPerSecond;
   Timestamp total_timeout = 60 * kMicrosPerSecond;
-  // Cap on a collected response body (a larger one fails the call with kUnavailable).
+  // Cap on a collected response body: a larger 2xx body fails the call with kUnavailable;
+  // the body of any other status is cut at the cap (the call succeeds).
   std::int64_t max_response_bytes = std::int64_t{1} << 20;
 };
 

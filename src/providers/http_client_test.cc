@@ -225,6 +225,16 @@ TEST(HttpClient, CapsCollectedAnswersAndStreamsOthers) {
   EXPECT_EQ(capped.error().code, ErrorCode::kUnavailable);
   EXPECT_NE(capped.error().message.find("larger than 1000"), std::string::npos);
 
+  // An error answer's body is cut at the cap instead.
+  RawServer error_page([&](const std::string&, const std::string&) { return Reply(404, big); });
+  HttpRequest e;
+  e.url = error_page.Url("/missing");
+  e.max_response_bytes = 1000;
+  auto cut = client.Send(e);
+  ASSERT_TRUE(cut) << cut.error().message;
+  EXPECT_EQ(cut->status, 404);
+  EXPECT_EQ(cut->body, big.substr(0, 1000));
+
   std::string got;
   ResponseStream stream;
   stream.on_head = [](const HttpResponse& head) -> Result<bool> { return head.status == 200; };
