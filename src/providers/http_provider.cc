@@ -510,6 +510,9 @@ struct HttpProvider::Impl {
     if (offset < 0) return Fail(ErrorCode::kInvalidArgument, "download: negative offset");
     PV_ASSIGN_OR_RETURN(HttpRequest r, NewRequest(account, download, ref.ref, true));
     if (offset > 0) r.headers.emplace_back("Range", "bytes=" + std::to_string(offset) + "-");
+    for (auto& [name, value] : r.headers) {
+      if (name == "Accept") value = "*/*";  // the file, not JSON
+    }
     r.headers.emplace_back("Accept-Encoding", "identity");
 
     std::int64_t skip = 0;  // bytes to drop (a server that ignored Range)
