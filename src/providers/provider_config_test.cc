@@ -8,12 +8,15 @@
 #include "providers/fake/fake_provider.h"
 #include "providers/folder_provider.h"
 #include "providers/provider_config_toml.h"
+#include "providers/raw_server_testing.h"
 #include "testing/temp_dir.h"
 
 namespace pixvault::providers {
 namespace {
 
+using pixvault::testing::RawServer;
 using pixvault::testing::ReadFile;
+using pixvault::testing::Reply;
 using pixvault::testing::TempDir;
 using pixvault::testing::WriteFile;
 
@@ -73,6 +76,94 @@ TEST(ProviderConfig, TheExampleLoadsAndWorksAgainstTheFakeProvider) {
   EXPECT_EQ(copied->url, "https://cdn.example.com/game/" + std::string(64, 'c') + ".png");
   EXPECT_EQ(ReadFile(dir / "cdn" / copied->ref), "png bytes");
   EXPECT_NE((*registry)->Find("user_upload"), nullptr);
+}
+
+// Non-default keys reach the adapter: multipart upload with fields and pointers, custom
+// statuses, refusal statuses and the auth template.
+TEST(ProviderConfig, CustomKeysShapeTheRequestsAndAnswers) {
+  std::string answer;
+  RawServer server([&](const std::string&, const std::string&) { return answer; });
+  const std::string text = R"([providers.acme]
+type = "http"
+base_url = ")" + server.Url("/api") +
+                           R"("
+auth_header = "X-Api-Key"
+auth_value = "key-{key}"
+operations = ["render"]
+timeout_s = 0.5
+refusal_statuses = [451]
+error_pointer = "/problem/text"
+[providers.acme.upload]
+method = "PUT"
+path = "/up?kind=media"
+body = "multipart"
+field = "media"
+ref_pointer = "/data/name"
+url_pointer = ""
+expires_pointer = "/data/ttl_end"
+[providers.acme.upload.fields]
+purpose = "gen-{media_type}"
+[providers.acme.poll]
+path = "/jobs/{job}/state"
+status_pointer = "/state"
+outputs_pointer = "/files"
+output_ref_pointer = ""
+[providers.acme.poll.states]
+succeeded = ["READY"]
+)";
+  auto registry = LoadProviderRegistryText(text);
+  ASSERT_TRUE(registry) << registry.error().message;
+  auto acme = (*registry)->Find("acme");
+  ASSERT_NE(acme, nullptr);
+  TempDir dir;
+  WriteFile(dir / "in.mp4", "mp4 bytes");
+  UploadFile file;
+  file.path = dir / "in.mp4";
+  file.size = 9;
+  file.sha256 = std::string(64, 'd');
+  file.content_type = "video/mp4";
+  file.filename = "in.mp4";
+  file.media_type = MediaType::kVideo;
+  AccountAccess account;
+  account.credentials["key"] = "k-77-secret";
+
+  answer = Reply(200, R"({"data":{"name":"m-1","ttl_end":1800000000}})");
+  auto ref = acme->Upload(account, file);
+  ASSERT_TRUE(ref) << ref.error().message;
+  EXPECT_EQ(ref->ref, "m-1");
+  EXPECT_EQ(ref->url, "");
+  EXPECT_EQ(ref->expires_at, Timestamp{1800000000} * kMicrosPerSecond);
+  EXPECT_EQ(server.last_head().rfind("PUT /api/up?kind=media HTTP/1.1", 0), 0u);
+  EXPECT_NE(server.last_head().find("X-Api-Key: key-k-77-secret"), std::string::npos);
+  EXPECT_NE(server.last_body().find("name=\"purpose\"\r\n\r\ngen-video\r\n"), std::string::npos);
+  EXPECT_NE(server.last_body().find("name=\"media\"; filename=\"in.mp4\""), std::string::npos);
+
+  answer = Reply(451, R"({"problem":{"text":"not here"}})");
+  auto refused = acme->Upload(account, file);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_NE(refused.error().message.find("not here"), std::string::npos);
+  answer = Reply(422, R"({"problem":{"text":"bad"}})");  // no longer a refusal status
+  auto bad = acme->Upload(account, file);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
+
+  answer = Reply(200, R"({"state":"READY","files":["f-9","f-10"]})");
+  auto status = acme->Poll(account, "j/1");
+  ASSERT_TRUE(status) << status.error().message;
+  EXPECT_EQ(server.last_head().rfind("GET /api/jobs/j%2F1/state HTTP/1.1", 0), 0u);
+  EXPECT_EQ(status->state, GenerationState::kSucceeded);
+  ASSERT_EQ(status->outputs.size(), 2u);
+  EXPECT_EQ(status->outputs[1].ref, "f-10");
+  answer = Reply(200, R"({"state":"succeeded","files":[]})");  // the default name is replaced
+  auto unknown = acme->Poll(account, "j");
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, ErrorCode::kUnavailable);
+
+  answer = "";  // hangs: timeout_s = 0.5
+  auto hung = acme->Check(account, *ref);
+  ASSERT_FALSE(hung);
+  EXPECT_EQ(hung.error().code, ErrorCode::kUnavailable);
 }
 
 TEST(ProviderConfig, MinimalConfigsAndNoProvidersAtAll) {
