@@ -6,6 +6,7 @@
 #include "providers/http_client.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,6 +25,7 @@
 #include <chrono>
 #include <cstring>
 #include <exception>
+#include <map>
 #include <mutex>
 #include <random>
 
@@ -44,6 +46,9 @@ constexpr std::size_t kChunk = 64 * 1024;
 constexpr std::uint32_t kHeaderLimit = 64 * 1024;
 constexpr std::size_t kReadBufferLimit = 1 << 20;
 constexpr Timestamp kMaxTimeout = Timestamp{7} * 24 * 3600 * kMicrosPerSecond;
+// Keep-alive pool: idle connections kept per scheme://host:port, and for how long.
+constexpr std::size_t kMaxIdlePerHost = 4;
+constexpr auto kKeepIdle = std::chrono::seconds(20);
 
 std::chrono::microseconds Clamped(Timestamp t) {
   return std::chrono::microseconds(std::clamp<Timestamp>(t, 0, kMaxTimeout));
@@ -57,6 +62,13 @@ bool IEquals(std::string_view a, std::string_view b) {
 }
 
 bool HasLineBreak(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
+
+// An error of a connection the server had already closed (before any byte of the answer).
+bool IsStale(const boost::system::error_code& ec) {
+  return ec == net::error::eof || ec == net::error::connection_reset ||
+         ec == net::error::broken_pipe || ec == bhttp::error::end_of_stream ||
+         ec == ssl::error::stream_truncated;
+}
 
 // A file descriptor closed on destruction.
 struct Fd {
@@ -181,6 +193,11 @@ struct Call {
   const Body& body;
   const ResponseStream* stream;
   Steady::time_point deadline;
+  // Set by Exchange: the connection can serve another request (the answer was read whole
+  // and the server keeps the connection open) ...
+  bool reusable = false;
+  // ... or it failed before any byte of the answer as a connection the server closed does.
+  bool stale = false;
 
   Steady::time_point Until(Timestamp step) const {
     return std::min(deadline, Steady::now() + Clamped(step));
@@ -208,7 +225,10 @@ net::awaitable<Status> WriteBody(Stream& stream, Call& call) {
       lowest.expires_at(call.Until(call.request.idle_timeout));
       co_await net::async_write(stream, net::buffer(piece.text),
                                 net::redirect_error(net::use_awaitable, ec));
-      if (ec) co_return Fail(call.Failure("sending the body", ec));
+      if (ec) {
+        call.stale = IsStale(ec);
+        co_return Fail(call.Failure("sending the body", ec));
+      }
       continue;
     }
     chunk.resize(kChunk);
@@ -225,7 +245,10 @@ net::awaitable<Status> WriteBody(Stream& stream, Call& call) {
       lowest.expires_at(call.Until(call.request.idle_timeout));
       co_await net::async_write(stream, net::buffer(chunk.data(), static_cast<std::size_t>(n)),
                                 net::redirect_error(net::use_awaitable, ec));
-      if (ec) co_return Fail(call.Failure("sending the body", ec));
+      if (ec) {
+        call.stale = IsStale(ec);
+        co_return Fail(call.Failure("sending the body", ec));
+      }
       pos += n;
     }
   }
@@ -241,7 +264,6 @@ net::awaitable<Result<HttpResponse>> Exchange(Stream& stream, Call& call) {
   bhttp::request<bhttp::empty_body> req{Verb(r.method), call.url.target, 11};
   req.set(bhttp::field::host, call.url.host_header);
   req.set(bhttp::field::user_agent, "pixvault/0.1");
-  req.set(bhttp::field::connection, "close");
   if (!call.body.pieces.empty() || r.method == HttpMethod::kPost || r.method == HttpMethod::kPut) {
     req.content_length(static_cast<std::uint64_t>(call.body.length));
   }
@@ -252,7 +274,10 @@ net::awaitable<Result<HttpResponse>> Exchange(Stream& stream, Call& call) {
   lowest.expires_at(call.Until(r.idle_timeout));
   co_await bhttp::async_write_header(stream, serializer,
                                      net::redirect_error(net::use_awaitable, ec));
-  if (ec) co_return Fail(call.Failure("sending the request", ec));
+  if (ec) {
+    call.stale = IsStale(ec);
+    co_return Fail(call.Failure("sending the request", ec));
+  }
   if (auto st = co_await WriteBody(stream, call); !st) co_return Fail(st.error());
 
   beast::flat_buffer buffer(kReadBufferLimit);
@@ -262,7 +287,10 @@ net::awaitable<Result<HttpResponse>> Exchange(Stream& stream, Call& call) {
   lowest.expires_at(call.Until(r.idle_timeout));
   co_await bhttp::async_read_header(stream, buffer, parser,
                                     net::redirect_error(net::use_awaitable, ec));
-  if (ec) co_return Fail(call.Failure("reading the response header", ec));
+  if (ec) {
+    call.stale = IsStale(ec);
+    co_return Fail(call.Failure("reading the response header", ec));
+  }
 
   HttpResponse response;
   response.status = static_cast<int>(parser.get().result_int());
@@ -315,38 +343,61 @@ net::awaitable<Result<HttpResponse>> Exchange(Stream& stream, Call& call) {
       response.body.append(reinterpret_cast<const char*>(chunk.data()), n);
     }
   }
+  call.reusable = parser.keep_alive();
   co_return response;
 }
 
-net::awaitable<Result<HttpResponse>> Connect(const std::vector<tcp::endpoint>& endpoints,
-                                             ssl::context* tls, Call& call) {
-  auto ex = co_await net::this_coro::executor;
-  beast::tcp_stream tcp_stream(ex);
-  boost::system::error_code ec;
-  for (const auto& endpoint : endpoints) {
-    if (tcp_stream.socket().is_open()) {
-      boost::system::error_code ignored;
-      tcp_stream.socket().close(ignored);
+// One connection and the io_context it belongs to (a call runs it on the calling thread). Not
+// connected yet when both streams are empty.
+struct Connection {
+  net::io_context ioc;  // first: destroyed after the streams
+  std::optional<beast::tcp_stream> plain;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> secure;
+  Steady::time_point idle_since;
+
+  bool connected() const { return plain.has_value() || secure.has_value(); }
+  // An idle connection with something to read has been closed (or broken) by the server.
+  bool LooksAlive() {
+    auto& socket = secure ? beast::get_lowest_layer(*secure).socket() : plain->socket();
+    pollfd p{socket.native_handle(), POLLIN, 0};
+    return socket.is_open() && ::poll(&p, 1, 0) == 0;
+  }
+};
+
+// Connects `c` if needed (TCP to the first reachable endpoint, then TLS), then exchanges.
+net::awaitable<Result<HttpResponse>> Run(Connection& c, const std::vector<tcp::endpoint>& endpoints,
+                                         ssl::context* tls, Call& call) {
+  if (!c.connected()) {
+    auto ex = co_await net::this_coro::executor;
+    beast::tcp_stream tcp_stream(ex);
+    boost::system::error_code ec;
+    for (const auto& endpoint : endpoints) {
+      if (tcp_stream.socket().is_open()) {
+        boost::system::error_code ignored;
+        tcp_stream.socket().close(ignored);
+      }
+      tcp_stream.expires_at(call.Until(call.request.connect_timeout));
+      co_await tcp_stream.async_connect(endpoint, net::redirect_error(net::use_awaitable, ec));
+      if (!ec || Steady::now() >= call.deadline) break;
     }
-    tcp_stream.expires_at(call.Until(call.request.connect_timeout));
-    co_await tcp_stream.async_connect(endpoint, net::redirect_error(net::use_awaitable, ec));
-    if (!ec || Steady::now() >= call.deadline) break;
+    if (ec) co_return Fail(call.Failure("connecting", ec));
+    if (tls == nullptr) {
+      c.plain.emplace(std::move(tcp_stream));
+    } else {
+      auto& stream = c.secure.emplace(std::move(tcp_stream), *tls);
+      if (!call.url.host_is_ip &&
+          !SSL_set_tlsext_host_name(stream.native_handle(), call.url.host.c_str())) {
+        co_return Fail(ErrorCode::kUnavailable, call.Where() + ": cannot set TLS SNI");
+      }
+      stream.set_verify_callback(ssl::host_name_verification(call.url.host));
+      beast::get_lowest_layer(stream).expires_at(call.Until(call.request.connect_timeout));
+      co_await stream.async_handshake(ssl::stream_base::client,
+                                      net::redirect_error(net::use_awaitable, ec));
+      if (ec) co_return Fail(call.Failure("TLS handshake", ec));
+    }
   }
-  if (ec) co_return Fail(call.Failure("connecting", ec));
-
-  if (tls == nullptr) co_return co_await Exchange(tcp_stream, call);
-
-  beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp_stream), *tls);
-  if (!call.url.host_is_ip &&
-      !SSL_set_tlsext_host_name(stream.native_handle(), call.url.host.c_str())) {
-    co_return Fail(ErrorCode::kUnavailable, call.Where() + ": cannot set TLS SNI");
-  }
-  stream.set_verify_callback(ssl::host_name_verification(call.url.host));
-  beast::get_lowest_layer(stream).expires_at(call.Until(call.request.connect_timeout));
-  co_await stream.async_handshake(ssl::stream_base::client,
-                                  net::redirect_error(net::use_awaitable, ec));
-  if (ec) co_return Fail(call.Failure("TLS handshake", ec));
-  co_return co_await Exchange(stream, call);
+  if (c.secure) co_return co_await Exchange(*c.secure, call);
+  co_return co_await Exchange(*c.plain, call);
 }
 
 }  // namespace
@@ -384,6 +435,43 @@ const std::string* HttpResponse::Header(std::string_view name) const {
 struct HttpClient::Impl {
   std::mutex mu;
   std::unique_ptr<ssl::context> tls;  // created on the first https request; guarded by mu
+  // Idle connections by "scheme://host:port", oldest first; guarded by mu.
+  std::map<std::string, std::vector<std::unique_ptr<Connection>>> idle;
+  std::atomic<std::int64_t> opened{0};
+
+  // The newest live idle connection to `key`, or nullptr.
+  std::unique_ptr<Connection> Take(const std::string& key) {
+    std::vector<std::unique_ptr<Connection>> dead;  // closed outside the lock
+    std::unique_ptr<Connection> found;
+    {
+      std::lock_guard lock(mu);
+      auto it = idle.find(key);
+      if (it == idle.end()) return nullptr;
+      auto& list = it->second;
+      while (!list.empty() && !found) {
+        std::unique_ptr<Connection> c = std::move(list.back());
+        list.pop_back();
+        if (Steady::now() - c->idle_since < kKeepIdle && c->LooksAlive()) {
+          found = std::move(c);
+        } else {
+          dead.push_back(std::move(c));
+        }
+      }
+    }
+    return found;
+  }
+
+  void Put(const std::string& key, std::unique_ptr<Connection> c) {
+    c->idle_since = Steady::now();
+    std::unique_ptr<Connection> evicted;
+    std::lock_guard lock(mu);
+    auto& list = idle[key];
+    if (list.size() >= kMaxIdlePerHost) {
+      evicted = std::move(list.front());
+      list.erase(list.begin());
+    }
+    list.push_back(std::move(c));
+  }
 
   Result<ssl::context*> Tls() {
     std::lock_guard lock(mu);
@@ -423,53 +511,76 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& request, const Response
   }
   Call call{request, url, body, stream, Steady::now() + Clamped(request.total_timeout)};
 
-  std::vector<tcp::endpoint> endpoints;
-  try {
-    net::io_context resolver_context;
-    tcp::resolver resolver(resolver_context);
-    for (const auto& entry : resolver.resolve(url.host, std::to_string(url.port))) {
-      endpoints.push_back(entry.endpoint());
+  const std::string key = (url.https ? "https://" : "http://") + url.host_header;
+  // A POST may not be sent twice, so it never meets a pooled connection the server may have
+  // just closed; other methods take a pooled connection and are re-sent once on a new one
+  // when it turns out closed before any byte of the answer.
+  const bool idempotent = request.method != HttpMethod::kPost;
+  std::vector<tcp::endpoint> endpoints;  // resolved when a new connection is needed
+  for (int attempt = 0;; ++attempt) {
+    std::unique_ptr<Connection> conn =
+        attempt == 0 && idempotent ? impl_->Take(key) : std::unique_ptr<Connection>();
+    const bool reused = conn != nullptr;
+    if (!reused) {
+      if (endpoints.empty()) {
+        try {
+          net::io_context resolver_context;
+          tcp::resolver resolver(resolver_context);
+          for (const auto& entry : resolver.resolve(url.host, std::to_string(url.port))) {
+            endpoints.push_back(entry.endpoint());
+          }
+        } catch (const boost::system::system_error& e) {
+          return Fail(ErrorCode::kUnavailable,
+                      call.Where() + ": cannot resolve '" + url.host + "': " + e.code().message());
+        }
+        if (endpoints.empty()) {
+          return Fail(ErrorCode::kUnavailable,
+                      call.Where() + ": '" + url.host + "' has no address");
+        }
+      }
+      conn = std::make_unique<Connection>();
+      impl_->opened.fetch_add(1);
     }
-  } catch (const boost::system::system_error& e) {
-    return Fail(ErrorCode::kUnavailable,
-                call.Where() + ": cannot resolve '" + url.host + "': " + e.code().message());
-  }
-  if (endpoints.empty()) {
-    return Fail(ErrorCode::kUnavailable, call.Where() + ": '" + url.host + "' has no address");
-  }
+    call.reusable = false;
+    call.stale = false;
 
-  // The outcome is kept as two plain members: GCC 12 warns (maybe-uninitialized) about an
-  // expected<HttpResponse> assigned inside the completion handler.
-  net::io_context ioc;
-  bool ok = false;
-  HttpResponse response;
-  Error error{ErrorCode::kInternal, call.Where() + ": did not complete"};
-  net::co_spawn(ioc, Connect(endpoints, tls, call),
-                [&](std::exception_ptr e, Result<HttpResponse> r) {
-                  if (e) {
-                    try {
-                      std::rethrow_exception(e);
-                    } catch (const std::exception& ex) {
-                      error.message = call.Where() + ": " + ex.what();
-                    } catch (...) {
-                      error.message = call.Where() + ": unknown exception";
+    // The outcome is kept as two plain members: GCC 12 warns (maybe-uninitialized) about an
+    // expected<HttpResponse> assigned inside the completion handler.
+    bool ok = false;
+    HttpResponse response;
+    Error error{ErrorCode::kInternal, call.Where() + ": did not complete"};
+    net::co_spawn(conn->ioc, Run(*conn, endpoints, tls, call),
+                  [&](std::exception_ptr e, Result<HttpResponse> r) {
+                    if (e) {
+                      try {
+                        std::rethrow_exception(e);
+                      } catch (const std::exception& ex) {
+                        error.message = call.Where() + ": " + ex.what();
+                      } catch (...) {
+                        error.message = call.Where() + ": unknown exception";
+                      }
+                      return;
                     }
-                    return;
-                  }
-                  if (r) {
-                    response = std::move(*r);
-                    ok = true;
-                  } else {
-                    error = std::move(r.error());
-                  }
-                });
-  try {
-    ioc.run();
-  } catch (const std::exception& e) {
-    return Fail(ErrorCode::kInternal, call.Where() + ": " + e.what());
+                    if (r) {
+                      response = std::move(*r);
+                      ok = true;
+                    } else {
+                      error = std::move(r.error());
+                    }
+                  });
+    try {
+      conn->ioc.run();
+      conn->ioc.restart();
+    } catch (const std::exception& e) {
+      return Fail(ErrorCode::kInternal, call.Where() + ": " + e.what());
+    }
+    if (!ok && reused && call.stale) continue;
+    if (ok && call.reusable) impl_->Put(key, std::move(conn));
+    if (!ok) return Fail(std::move(error));
+    return response;
   }
-  if (!ok) return Fail(std::move(error));
-  return response;
 }
+
+std::int64_t HttpClient::connections_opened() const { return impl_->opened.load(); }
 
 }  // namespace pixvault::providers

@@ -14,7 +14,10 @@
 // that long) and `total` (the whole call). Host names are resolved with the system resolver
 // before the connect timeout starts (its own timeouts apply).
 //
-// Connections are not reused (each call connects and sends `Connection: close`).
+// Connections are kept alive and reused: up to 4 idle ones per scheme://host:port, for 20 s.
+// A POST always opens a new connection (a request that must not be sent twice never meets a
+// connection the server may have just closed); any other request that finds its pooled
+// connection closed before any byte of the answer is sent again, once, on a new connection.
 //
 // Thread-safe: one HttpClient may serve concurrent calls; each call does its I/O on the
 // calling thread and blocks it until done. Boost.Beast, Asio and OpenSSL stay in the .cc.
@@ -112,6 +115,9 @@ class HttpClient {
   // or what a stream callback returned. Messages name the URL without its query string and
   // never contain header values.
   Result<HttpResponse> Send(const HttpRequest& request, const ResponseStream* stream = nullptr);
+
+  // How many connections this client opened so far (for tests and metrics).
+  std::int64_t connections_opened() const;
 
  private:
   struct Impl;

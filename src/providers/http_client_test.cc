@@ -54,6 +54,22 @@ TEST(HttpClient, CollectsTheAnswerAndSendsHeadersAndBody) {
   EXPECT_EQ(server.last_body(), "hello");
 }
 
+TEST(HttpClient, AConnectionTheServerClosedIsNotReused) {
+  // Keep-alive answers (no "Connection: close"), but the server closes after each one.
+  RawServer server([](const std::string&, const std::string&) {
+    return std::string("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  });
+  HttpClient client;
+  HttpRequest r;
+  r.url = server.Url("/k");
+  for (int i = 0; i < 3; ++i) {
+    auto res = client.Send(r);
+    ASSERT_TRUE(res) << res.error().message;
+    EXPECT_EQ(res->body, "ok");
+  }
+  EXPECT_EQ(client.connections_opened(), 3);
+}
+
 TEST(HttpClient, StreamsAFileBodyAndAMultipartBody) {
   TempDir dir;
   std::string content(2 << 20, '\0');

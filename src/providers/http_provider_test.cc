@@ -200,6 +200,29 @@ TEST_F(HttpProviderTest, ConcurrentCallsFromManyThreads) {
   EXPECT_EQ(fake_->stats().total.uploads, kThreads);
 }
 
+TEST_F(HttpProviderTest, ConnectionsAreReused) {
+  auto client = std::make_shared<HttpClient>();
+  auto p = HttpProvider::Create(Options(), client);
+  ASSERT_TRUE(p) << p.error().message;
+  auto ref = (*p)->Upload(alice_, File());
+  ASSERT_TRUE(ref) << ref.error().message;
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE((*p)->Check(alice_, *ref));
+  std::string out;
+  DownloadSink sink;
+  sink.on_data = [&](std::span<const std::byte> d) -> Status {
+    out.append(reinterpret_cast<const char*>(d.data()), d.size());
+    return Ok();
+  };
+  ASSERT_TRUE((*p)->Download(alice_, *ref, 0, sink));
+  EXPECT_TRUE(out == content_);
+  Expect((*p)->Check(bob_, *ref), ErrorCode::kNotFound);  // an error answer keeps it too
+  EXPECT_TRUE((*p)->Check(alice_, *ref));
+  EXPECT_EQ(client->connections_opened(), 1);
+  // A POST never takes a pooled connection.
+  ASSERT_TRUE((*p)->Upload(alice_, File()));
+  EXPECT_EQ(client->connections_opened(), 2);
+}
+
 TEST_F(HttpProviderTest, CheckDeleteThenCheckIsNotFound) {
   auto ref = provider_->Upload(alice_, File());
   ASSERT_TRUE(ref) << ref.error().message;
