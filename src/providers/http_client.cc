@@ -1,13 +1,12 @@
-// Beast, Asio and OpenSSL live only in this file. Each call runs a private io_context on the
-// calling thread; every network step is an async operation with a deadline, so a silent
-// server cannot hold the caller longer than the timeouts allow. The request head is written
-// by Beast; the body is written as raw bytes after it, piece by piece (memory strings and
-// file ranges read in 64 KiB chunks), so a file body never sits in memory.
+// Beast, Asio and OpenSSL live only in this file. Each connection owns an io_context, which
+// the call using the connection runs on the calling thread (so a pooled connection can move
+// between threads, one call at a time); every network step is an async operation with a
+// deadline, so a silent server cannot hold the caller longer than the timeouts allow. The request
+// head is written by Beast; the body is written as raw bytes after it, piece by piece (memory
+// strings and file ranges read in 64 KiB chunks), so a file body never sits in memory.
 #include "providers/http_client.h"
 
-#include <fcntl.h>
 #include <poll.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/asio.hpp>
@@ -27,9 +26,9 @@
 #include <exception>
 #include <map>
 #include <mutex>
-#include <random>
 
 #include "fetch/fetch_url.h"
+#include "providers/http_body.h"
 
 namespace pixvault::providers {
 
@@ -41,6 +40,10 @@ using tcp = net::ip::tcp;
 using Steady = std::chrono::steady_clock;
 
 namespace {
+
+using http_body::Body;
+using http_body::MakeBody;
+using http_body::Piece;
 
 constexpr std::size_t kChunk = 64 * 1024;
 constexpr std::uint32_t kHeaderLimit = 64 * 1024;
@@ -68,108 +71,6 @@ bool IsStale(const boost::system::error_code& ec) {
   return ec == net::error::eof || ec == net::error::connection_reset ||
          ec == net::error::broken_pipe || ec == bhttp::error::end_of_stream ||
          ec == ssl::error::stream_truncated;
-}
-
-// A file descriptor closed on destruction.
-struct Fd {
-  int fd = -1;
-  explicit Fd(int f) : fd(f) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
-// One piece of a request body: bytes in memory, or the whole of an open file.
-struct Piece {
-  std::string text;
-  std::shared_ptr<Fd> file;
-  std::filesystem::path path;
-  std::int64_t size = 0;  // of the file
-};
-
-struct Body {
-  std::vector<Piece> pieces;
-  std::string content_type;  // empty: none
-  std::int64_t length = 0;
-};
-
-Result<Piece> OpenFilePiece(const std::filesystem::path& path) {
-  Piece piece;
-  piece.path = path;
-  piece.file = std::make_shared<Fd>(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (piece.file->fd < 0) {
-    return Fail(ErrorCode::kInternal,
-                "cannot open " + path.string() + " to send it: " + std::strerror(errno));
-  }
-  struct stat st {};
-  if (::fstat(piece.file->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    return Fail(ErrorCode::kInternal, "cannot send " + path.string() + ": not a regular file");
-  }
-  piece.size = st.st_size;
-  return piece;
-}
-
-// A multipart parameter value: quotes and line breaks cannot be escaped portably, so they are
-// replaced as browsers do.
-std::string QuotedParam(std::string_view value) {
-  std::string out;
-  for (char c : value) {
-    if (c == '"') {
-      out += "%22";
-    } else if (c == '\r' || c == '\n') {
-      out += ' ';
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-std::string NewBoundary() {
-  static std::atomic<std::uint64_t> counter{0};
-  std::random_device rd;
-  std::mt19937_64 gen((std::uint64_t{rd()} << 32) ^ rd() ^ counter.fetch_add(1));
-  static constexpr char kAlphabet[] = "0123456789abcdefghijklmnopqrstuvwxyz";
-  std::string b = "pixvault-";
-  for (int i = 0; i < 32; ++i) b += kAlphabet[gen() % 36];
-  return b;
-}
-
-Result<Body> MakeBody(const HttpRequest& r) {
-  const int given =
-      int{r.body.has_value()} + int{r.body_file.has_value()} + int{r.multipart.has_value()};
-  if (given > 1) return Fail(ErrorCode::kInvalidArgument, "an HTTP request has one body at most");
-  Body body;
-  if (r.body) {
-    body.pieces.push_back(Piece{*r.body, nullptr, {}, 0});
-    body.content_type = r.content_type;
-  } else if (r.body_file) {
-    PV_ASSIGN_OR_RETURN(Piece p, OpenFilePiece(*r.body_file));
-    body.pieces.push_back(std::move(p));
-    body.content_type = r.content_type;
-  } else if (r.multipart) {
-    const MultipartBody& m = *r.multipart;
-    const std::string boundary = NewBoundary();
-    std::string head;
-    for (const auto& [name, value] : m.fields) {
-      head += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + QuotedParam(name) +
-              "\"\r\n\r\n" + value + "\r\n";
-    }
-    head += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" +
-            QuotedParam(m.file_field) + "\"; filename=\"" + QuotedParam(m.filename) +
-            "\"\r\nContent-Type: " + QuotedParam(m.content_type) + "\r\n\r\n";
-    body.pieces.push_back(Piece{std::move(head), nullptr, {}, 0});
-    PV_ASSIGN_OR_RETURN(Piece p, OpenFilePiece(m.path));
-    body.pieces.push_back(std::move(p));
-    body.pieces.push_back(Piece{"\r\n--" + boundary + "--\r\n", nullptr, {}, 0});
-    body.content_type = "multipart/form-data; boundary=" + boundary;
-  }
-  for (const Piece& p : body.pieces) {
-    body.length += p.file ? p.size : static_cast<std::int64_t>(p.text.size());
-  }
-  return body;
 }
 
 bhttp::verb Verb(HttpMethod m) {
