@@ -170,6 +170,12 @@ std::string HttpProvider::Impl::Path(const Template& t, std::string_view value) 
 
 Result<HttpRequest> HttpProvider::Impl::NewRequest(const AccountAccess& account, const Route& route,
                                                    std::string_view value, bool transfer) const {
+  const bool needs_value = std::any_of(route.path.segments.begin(), route.path.segments.end(),
+                                       [](const Template::Segment& s) { return s.placeholder; });
+  if (needs_value && value.empty()) {
+    // Unknown by definition; sending it would ask for the collection instead ("/v1/files/").
+    return Fail(ErrorCode::kNotFound, "provider '" + o.id + "': empty ref or job id");
+  }
   HttpRequest r;
   r.method = route.method;
   r.url = base + Path(route.path, value);

@@ -248,6 +248,10 @@ TEST_F(HttpProviderTest, RefsWithOddCharactersArePercentEncoded) {
   Expect(provider_->Check(alice_, ProviderRef{"x y?z=1#w", "", std::nullopt}), ErrorCode::kNotFound,
          "unknown ref");
   EXPECT_EQ(fake_->stats().requests, 1);
+  // An empty ref or job id is unknown without asking.
+  Expect(provider_->Check(alice_, ProviderRef{}), ErrorCode::kNotFound, "empty");
+  Expect(provider_->Poll(alice_, ""), ErrorCode::kNotFound, "empty");
+  EXPECT_EQ(fake_->stats().requests, 1);
 }
 
 TEST_F(HttpProviderTest, ExpiredRefsAreNotFound) {
