@@ -34,12 +34,15 @@ bool IsFolderRef(std::string_view ref) {
   return true;
 }
 
+// The extension of `filename`, lowercased (so "a.MP4" and "b.mp4" of the same bytes share one
+// ref), or "" when it is not 1..10 ASCII alphanumerics.
 std::string ExtensionOf(const std::string& filename) {
-  const std::string ext = fs::path(filename).extension().string();
+  std::string ext = fs::path(filename).extension().string();
   if (ext.size() < 2 || ext.size() > 11) return "";
   for (std::size_t i = 1; i < ext.size(); ++i) {
-    const char c = ext[i];
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))) return "";
+    char& c = ext[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z'))) return "";
   }
   return ext;
 }
@@ -70,6 +73,9 @@ Result<std::shared_ptr<FolderProvider>> FolderProvider::Open(FolderProviderOptio
                                                  options.root.string() + " is not writable");
   }
   options.root = fs::absolute(options.root);
+  // URLs are base_url + ref: without the slash, "https://cdn/game" would give
+  // "https://cdn/game<ref>".
+  if (!options.base_url.empty() && options.base_url.back() != '/') options.base_url += '/';
   options.capabilities.operations.clear();
   return std::shared_ptr<FolderProvider>(new FolderProvider(std::move(options)));
 }
@@ -99,7 +105,11 @@ Result<ProviderRef> FolderProvider::Upload(const AccountAccess& /*account*/,
   const fs::path temp = options_.root / (".upload-" + std::to_string(::getpid()) + "-" +
                                          std::to_string(counter.fetch_add(1)) + ".tmp");
   const int in = ::open(file.path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (in < 0) return Fail(IoError("open", file.path, errno));
+  if (in < 0) {
+    // Not kNotFound: that would tell the caller the provider forgot a ref.
+    return Fail(ErrorCode::kInternal, "upload to '" + options_.id + "': cannot open " +
+                                          file.path.string() + ": " + std::strerror(errno));
+  }
   const int out = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (out < 0) {
     const int err = errno;
@@ -132,6 +142,14 @@ Result<ProviderRef> FolderProvider::Upload(const AccountAccess& /*account*/,
   if (::close(out) != 0 && status) status = Fail(IoError("close", temp, errno));
   if (status && ::rename(temp.c_str(), target.c_str()) != 0) {
     status = Fail(IoError("rename", target, errno));
+  }
+  if (status) {
+    // The rename itself is durable only once the directory is synced.
+    const int dir = ::open(options_.root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir >= 0) {
+      ::fsync(dir);
+      ::close(dir);
+    }
   }
   if (!status) {
     ::unlink(temp.c_str());
