@@ -341,11 +341,13 @@ TEST_P(Cli, ProviderAccountsKeepTheirCredentialsSealed) {
   const std::filesystem::path creds = dir_.path() / "creds.json";
   WriteFile(creds, R"({"api_key": ")" + secret + R"("})");
   Outcome added = Pixvault({"--user", "alice", "--json", "account", "add", "runway", "work",
-                            "--credentials-file", creds.string(), "--setting", "region=eu"});
+                            "--credentials-file", creds.string(), "--setting", "region=eu",
+                            "--setting", "allow_downscale=true"});
   ASSERT_EQ(added.code, 0) << added.err;
   EXPECT_EQ(added.out.find(secret), std::string::npos);
   const std::int64_t id = added.Json().at("id").as_int64();
   EXPECT_EQ(added.Json().at("settings").at("region"), "eu");
+  EXPECT_EQ(added.Json().at("settings").at("allow_downscale"), true);
   // The key that seals credentials was created beside the data, readable by its owner only.
   struct stat st {};
   ASSERT_EQ(::stat((data_ / "secret.key").c_str(), &st), 0);

@@ -49,7 +49,13 @@ Result<json::object> ParseSettings(const std::vector<std::string>& settings) {
     if (eq == std::string::npos || eq == 0) {
       return Fail(ErrorCode::kInvalidArgument, "--setting takes NAME=VALUE, not '" + s + "'");
     }
-    out[s.substr(0, eq)] = s.substr(eq + 1);
+    // true/false are booleans (e.g. allow_downscale=true); anything else is text.
+    const std::string value = s.substr(eq + 1);
+    if (value == "true" || value == "false") {
+      out[s.substr(0, eq)] = value == "true";
+    } else {
+      out[s.substr(0, eq)] = value;
+    }
   }
   return out;
 }
