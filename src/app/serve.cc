@@ -42,6 +42,7 @@ int RunServe(cli::Context& ctx, const ServeConfig& config) {
   service::Analyzer analyzer(**store, **blobs, derived, ctx.clock(), config.analysis);
   service::WorkerPoolOptions pool_options;
   pool_options.threads = config.analysis_workers;
+  pool_options.lease = config.job_lease;
   pool_options.kinds = {std::string(service::kAnalyzeJobKind)};
   pool_options.log = [&ctx](std::string_view message) {
     ctx.err() << "pixvault: jobs: " << message << "\n";
@@ -76,9 +77,8 @@ int RunServe(cli::Context& ctx, const ServeConfig& config) {
   std::error_code transfer_ec;
   std::filesystem::create_directories(transfer_dir, transfer_ec);
   if (transfer_ec) {
-    return ctx.ReportError(Error{ErrorCode::kUnavailable, "cannot create " +
-                                                             transfer_dir.string() + ": " +
-                                                             transfer_ec.message()});
+    return ctx.ReportError(Error{ErrorCode::kUnavailable, "cannot create " + transfer_dir.string() +
+                                                              ": " + transfer_ec.message()});
   }
   service::ResolverOptions resolver_options;
   resolver_options.temp_dir = transfer_dir;
@@ -119,7 +119,7 @@ int RunServe(cli::Context& ctx, const ServeConfig& config) {
             << " (database " << ctx.DatabaseUrl() << ", data " << ctx.options().data_dir
             << "); Ctrl-C to stop\n";
   server.WaitForSignal();
-  pool.Stop();  // running analyses see cancelled() and stop between steps
+  pool.Stop();             // running analyses see cancelled() and stop between steps
   generation_pool.Stop();  // running generations resume from their saved progress later
   ctx.err() << "pixvault: stopped\n";
   return 0;

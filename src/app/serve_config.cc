@@ -109,6 +109,8 @@ std::vector<Setting> Settings() {
       int_setting(
           "generation_workers", 0, 64,
           [](ServeConfig& c, std::int64_t n) { c.generation_workers = static_cast<int>(n); }),
+      int_setting("job_lease_sec", 3, 3600,
+                  [](ServeConfig& c, std::int64_t n) { c.job_lease = n * kMicrosPerSecond; }),
       int_setting("analysis_workers", 0, 64,
                   [](ServeConfig& c, std::int64_t n) { c.analysis_workers = static_cast<int>(n); }),
       int_setting(

@@ -31,6 +31,9 @@ struct ServeConfig {
   std::optional<std::string> providers_file;
   // Worker threads running generation jobs (they mostly wait on providers).
   int generation_workers = 2;
+  // Lease of a claimed job; a job whose process died is taken over this long after its last
+  // heartbeat.
+  Timestamp job_lease = 30 * kMicrosPerSecond;
 };
 
 // Values given on the command line; unset fields fall through to the environment, then
