@@ -7,7 +7,8 @@
 #   at sizes from 1920x1080 to 4000x3000, saved as JPEG, PNG and WebP; renders WebP thumbnails
 #   of all of them (longest edge --size, quality --quality) with pixvault's RenderThumbnail in
 #   one process on one thread, and with `vipsthumbnail -s SIZE -o DIR/%s.webp[Q=..,strip]`
-#   over the same files in one process; both with VIPS_CONCURRENCY=1, median wall time of
+#   over the same files in one process; both with VIPS_CONCURRENCY=1, median wall time (each
+#   process timed from the outside, start-up included) of
 #   --runs runs (default 5) each, alternating. Reports the throughput ratio (vipsthumbnail time
 #   / pixvault time, target >= 1.0x), the same ratio in CPU time (user + system: steadier than
 #   wall time on a shared machine; for context, no target) and pixvault's peak RSS (VmHWM,
@@ -82,9 +83,12 @@ export MALLOC_MMAP_THRESHOLD_=1048576
 pv_s=() pv_cpu=() pv_kib=() vips_s=() vips_cpu=() vips_kib=()
 for ((run = 1; run <= runs; run++)); do
   rm -f "$tmp"/out-pixvault/* "$tmp"/out-vips/*
+  # Both programs are timed from the outside, as whole processes (start-up included).
+  t0=$(now_ns)
   json=$("$bench" --size "$size" --quality "$quality" --out-dir "$tmp/out-pixvault" \
     "${files[@]}" 2>"$tmp/bench.log") || { log "thumbnail_bench failed:"; cat "$tmp/bench.log" >&2; exit 1; }
-  pv_s+=("$(echo "$json" | sed 's/.*"seconds":\([0-9.]*\).*/\1/')")
+  t1=$(now_ns)
+  pv_s+=("$(seconds_between "$t0" "$t1")")
   pv_cpu+=("$(echo "$json" | sed 's/.*"cpu_seconds":\([0-9.]*\).*/\1/')")
   pv_kib+=("$(echo "$json" | sed 's/.*"peak_rss_kib":\([0-9]*\).*/\1/')")
 
