@@ -426,7 +426,8 @@ mkdir -p "$(dirname "$output")"
   echo "## 8. Providers"
   echo
   if [[ -n $providers_md ]]; then
-    echo "\`scripts/bench_providers.sh\`: \`pixvault serve\` with its defaults on SQLite and a"
+    echo "\`scripts/bench_providers.sh\`: \`pixvault serve\` with its defaults (but no analysis"
+    echo "worker: the import queued the analysis of every file) on SQLite and a"
     echo "providers file pointing at \`pixvault-fakeprovider\` (docs/fake-provider.md), both on"
     echo "loopback, on the same 2 CPUs as their clients. 1,000 distinct WAV files of 512 KiB"
     echo "(random samples) are imported beforehand (not timed). First-time resolves:"

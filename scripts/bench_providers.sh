@@ -124,12 +124,16 @@ account_b=$(account_id b bench-b)
 [[ -n $account_a && -n $account_b ]] || { log "could not add the provider accounts"; exit 1; }
 
 # start_server [BLOCKING_THREADS]: `pixvault serve` with the providers file on a free port,
-# defaults otherwise (the blocking pool's size when given).
+# defaults otherwise (the blocking pool's size when given), except that no analysis worker
+# runs: the import queued the analysis of every file (loudness, onsets, waveform, thumbnail),
+# which a server in steady state has long finished, and which would otherwise take one of the
+# two CPUs through every measurement below.
 port=""
 start_server() {
   port=$(free_port)
-  env ${1:+PIXVAULT_BLOCKING_THREADS=$1} "$pixvault" --data-dir "$data" serve \
-    --listen "127.0.0.1:$port" --providers "$tmp/providers.toml" >"$tmp/serve.log" 2>&1 &
+  env PIXVAULT_ANALYSIS_WORKERS=0 ${1:+PIXVAULT_BLOCKING_THREADS=$1} "$pixvault" \
+    --data-dir "$data" serve --listen "127.0.0.1:$port" --providers "$tmp/providers.toml" \
+    >"$tmp/serve.log" 2>&1 &
   server_pid=$!
   wait_http "http://127.0.0.1:$port/healthz" || {
     log "the server did not start:"; cat "$tmp/serve.log" >&2; exit 1
