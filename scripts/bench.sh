@@ -3,7 +3,7 @@
 #                         [--runs N] [--http-assets N] [--http-seconds S] [--upload-mib N]
 #                         [--skip-import] [--skip-sqlite] [--skip-postgres] [--skip-http]
 #                         [--skip-lineage] [--skip-runtime] [--skip-bundle] [--skip-media]
-#                         [--output FILE]
+#                         [--skip-providers] [--output FILE]
 #
 # Runs the performance benchmarks (`make bench`) and rewrites docs/benchmarks.md with the
 # measured figures, each beside its reference tool run in the same session:
@@ -23,7 +23,10 @@
 #      100 images vs vipsthumbnail (scripts/bench_thumbs.sh), loudness vs ffmpeg's ebur128 and
 #      tempo accuracy (scripts/bench_audio.sh), scene detection vs ffmpeg decode and scdet
 #      with cut/fade accuracy (scripts/bench_scenes.sh), tinygltf vs assimp on the glTF
-#      sample models (scripts/bench_3d.sh).
+#      sample models (scripts/bench_3d.sh);
+#   8. providers (scripts/bench_providers.sh): 1,000 first-time resolves for pixvault-fakeprovider
+#      with 32 at a time vs the fake receiving the same files directly, and cached resolves
+#      under wrk at 64 connections.
 # Builds Release into $BUILD (default build/release, the Makefile's; only the needed targets;
 # JOBS=N parallel jobs, default 1). Temporary files go to a folder under $TMPDIR (about
 # 2.5 GiB at the default sizes), removed at the end.
@@ -41,7 +44,7 @@ import_mib=1024
 runs=3
 http_assets=100000 http_seconds=30 upload_mib=1024
 do_import=1 do_sqlite=1 do_postgres=1 do_http=1 do_lineage=1 do_runtime=1 do_bundle=1
-do_media=1
+do_media=1 do_providers=1
 output=$root/docs/benchmarks.md
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -58,6 +61,7 @@ while [[ $# -gt 0 ]]; do
     --skip-runtime) do_runtime=0; shift ;;
     --skip-bundle) do_bundle=0; shift ;;
     --skip-media) do_media=0; shift ;;
+    --skip-providers) do_providers=0; shift ;;
     --skip-import) do_import=0; shift ;;
     --skip-sqlite) do_sqlite=0; shift ;;
     --skip-postgres) do_postgres=0; shift ;;
@@ -80,7 +84,7 @@ if ! { cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
          -DPIXVAULT_BUILD_BENCH=ON &&
        cmake --build "$build" --target pixvault store_bench lineage_http_bench \
          branch_runtime_bench bundle_http_bench probe_bench thumbnail_bench audio_bench \
-         scene_bench model3d_bench -j "${JOBS:-1}"; } \
+         scene_bench model3d_bench pixvault-fakeprovider -j "${JOBS:-1}"; } \
   >"$tmp/build.log" 2>&1; then
   tail -n 40 "$tmp/build.log" >&2
   log "build failed (full log above, last 40 lines)"
@@ -96,6 +100,7 @@ thumbnail_bench=$build/bench/thumbnail_bench
 audio_bench=$build/bench/audio_bench
 scene_bench=$build/bench/scene_bench
 model3d_bench=$build/bench/model3d_bench
+fakeprovider=$build/src/providers/fake/pixvault-fakeprovider
 
 # --- Machine -----------------------------------------------------------------------------
 cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
@@ -261,6 +266,15 @@ if [[ $do_media -eq 1 ]]; then
   bash "$root/scripts/bench_3d.sh" --model3d-bench "$model3d_bench" --markdown "$tmp/models.md"
   models_md=$(cat "$tmp/models.md")
 fi
+
+# --- 8. Providers ------------------------------------------------------------------------
+providers_md=""
+if [[ $do_providers -eq 1 ]]; then
+  log "providers: 1,000 first-time resolves vs the fake receiving the files; cached resolves"
+  bash "$root/scripts/bench_providers.sh" --pixvault "$pixvault" --fakeprovider "$fakeprovider" \
+    --markdown "$tmp/providers.md" --duration "$http_seconds"
+  providers_md=$(cat "$tmp/providers.md")
+fi
 elapsed=$(($(date +%s) - started))
 
 # --- Report ------------------------------------------------------------------------------
@@ -407,6 +421,34 @@ mkdir -p "$(dirname "$output")"
     echo "$models_md"
   else
     echo "Skipped in this run (--skip-media)."
+  fi
+  echo
+  echo "## 8. Providers"
+  echo
+  if [[ -n $providers_md ]]; then
+    echo "\`scripts/bench_providers.sh\`: \`pixvault serve\` with its defaults (but no analysis"
+    echo "worker: the import queued the analysis of every file) on SQLite and a"
+    echo "providers file pointing at \`pixvault-fakeprovider\` (docs/fake-provider.md), both on"
+    echo "loopback, on the same 2 CPUs as their clients. 1,000 distinct WAV files of 512 KiB"
+    echo "(random samples) are imported beforehand (not timed). First-time resolves:"
+    echo "\`GET /api/v1/assets/{id}/providers/fake?account=A\` once per asset (each reads the blob"
+    echo "and POSTs it to the fake), 32 at a time from one \`curl --parallel\` process, timed from"
+    echo "the first request to the last answer. The reference is the same curl POSTing the"
+    echo "same 1,000 files to the fake's \`/v1/files\`, streamed from disk (\`-T\`), with the same"
+    echo "token and concurrency, once before pixvault's runs and once after; the better run"
+    echo "counts. After every run the fake's \`/_stats\` must count exactly 1,000 uploads of the"
+    echo "files' bytes. Ratio = pixvault time / reference time. The resolve route runs on the"
+    echo "server's blocking pool (\`blocking_threads\`, default 4), which bounds concurrent"
+    echo "resolves, so the run is repeated with a pool of 32 (for a second account of the fake:"
+    echo "first-time again)."
+    echo "Cached resolves: the same route over the 1,000 resolved assets under wrk, as in section"
+    echo "3 (64 connections; each answer reads the asset, the account and the upload row and opens"
+    echo "the credentials, no provider call), beside \`GET /api/v1/assets/{id}\` of the same assets"
+    echo "under the same load; ratio = p99 of the resolve / p99 of the plain read."
+    echo
+    echo "$providers_md"
+  else
+    echo "Skipped in this run (--skip-providers)."
   fi
   echo
   echo "<!-- notes -->"

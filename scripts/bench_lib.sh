@@ -7,10 +7,10 @@ commas() { echo "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
 median() { sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 maximum() { sort -g | tail -n 1; }
 
-# write_wav FILE MIB: a PCM WAV of MIB mebibytes (44-byte header, then random samples). The
-# importer and the upload route accept media only, and random samples do not compress.
-write_wav() {
-  local file=$1 total=$(($2 * 1048576))
+# write_wav_header FILE BYTES: the 44-byte header of a PCM WAV file of BYTES bytes in all
+# (stereo, 48 kHz, 16-bit), whose samples the caller appends.
+write_wav_header() {
+  local file=$1 total=$2
   local data=$((total - 44))
   le() {  # le VALUE BYTES: little-endian bytes
     local v=$1 n=$2 i
@@ -19,8 +19,15 @@ write_wav() {
   {
     printf 'RIFF'; le $((total - 8)) 4; printf 'WAVEfmt '; le 16 4; le 1 2; le 2 2
     le 48000 4; le 192000 4; le 4 2; le 16 2; printf 'data'; le "$data" 4
-    head -c "$data" /dev/urandom
   } >"$file"
+}
+
+# write_wav FILE MIB: a PCM WAV of MIB mebibytes (44-byte header, then random samples). The
+# importer and the upload route accept media only, and random samples do not compress.
+write_wav() {
+  local total=$(($2 * 1048576))
+  write_wav_header "$1" "$total"
+  head -c $((total - 44)) /dev/urandom >>"$1"
 }
 
 # free_port: a TCP port nobody listens on (best effort: ss lists the listeners).
