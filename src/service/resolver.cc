@@ -130,6 +130,13 @@ Timestamp Resolver::Backoff(int attempt) const {
 
 Result<std::pair<ProviderAccount, providers::AccountAccess>> Resolver::OpenAccount(
     const Viewer& viewer, std::string_view provider, std::optional<std::int64_t> account_id) {
+  PV_ASSIGN_OR_RETURN(ProviderAccount account, FindAccount(viewer, provider, account_id));
+  PV_ASSIGN_OR_RETURN(providers::AccountAccess access, Access(account));
+  return std::make_pair(std::move(account), std::move(access));
+}
+
+Result<ProviderAccount> Resolver::FindAccount(const Viewer& viewer, std::string_view provider,
+                                              std::optional<std::int64_t> account_id) {
   ProviderAccount account;
   if (account_id) {
     auto found = store_.GetProviderAccount(viewer, *account_id);
@@ -172,6 +179,10 @@ Result<std::pair<ProviderAccount, providers::AccountAccess>> Resolver::OpenAccou
     return Fail(ErrorCode::kInvalidArgument,
                 "provider account " + std::to_string(account.id) + " is disabled");
   }
+  return account;
+}
+
+Result<providers::AccountAccess> Resolver::Access(const ProviderAccount& account) const {
   providers::AccountAccess access;
   access.account_id = account.id;
   access.label = account.label;
@@ -179,7 +190,7 @@ Result<std::pair<ProviderAccount, providers::AccountAccess>> Resolver::OpenAccou
   boost::system::error_code ec;
   const boost::json::value settings = boost::json::parse(account.settings, ec);
   if (!ec && settings.is_object()) access.settings = settings.as_object();
-  return std::make_pair(std::move(account), std::move(access));
+  return access;
 }
 
 Result<Resolution> Resolver::Resolve(const Viewer& viewer, const ResolveRequest& request) {
@@ -191,8 +202,9 @@ Result<Resolution> Resolver::Resolve(const Viewer& viewer, const ResolveRequest&
   if (!provider->capabilities().uploads) {
     return Fail(ErrorCode::kUnsupported, "provider '" + request.provider_id + "' takes no uploads");
   }
-  PV_ASSIGN_OR_RETURN(auto opened, OpenAccount(viewer, request.provider_id, request.account_id));
-  auto& [account, access] = opened;
+  // The credentials are opened only when the provider is to be asked.
+  PV_ASSIGN_OR_RETURN(const ProviderAccount account,
+                      FindAccount(viewer, request.provider_id, request.account_id));
 
   // Fast path: one read.
   if (!request.force) {
@@ -203,6 +215,7 @@ Result<Resolution> Resolver::Resolve(const Viewer& viewer, const ResolveRequest&
       if (row->status == UploadStatus::kUploaded && row->provider_ref &&
           (!row->expires_at || *row->expires_at > fresh_until)) {
         if (!request.verify) return Resolution{*row, false, false};
+        PV_ASSIGN_OR_RETURN(const providers::AccountAccess access, Access(account));
         providers::ProviderRef ref{*row->provider_ref, row->provider_url.value_or(""),
                                    row->expires_at};
         const Status known = provider->Check(access, ref);
@@ -242,7 +255,9 @@ Result<Resolution> Resolver::Resolve(const Viewer& viewer, const ResolveRequest&
     flight->cv.wait(lock, [&] { return flight->done; });
     return flight->result;
   }
-  Result<Resolution> result = Lead(viewer, asset, *provider, account, access, request.force);
+  Result<Resolution> result = Access(account).and_then([&](const providers::AccountAccess& access) {
+    return Lead(viewer, asset, *provider, account, access, request.force);
+  });
   {
     std::lock_guard lock(mu_);
     flights_.erase(key);

@@ -112,6 +112,9 @@ class Resolver {
   const std::string& worker() const { return options_.worker; }
 
  private:
+  Result<ProviderAccount> FindAccount(const Viewer& viewer, std::string_view provider,
+                                      std::optional<std::int64_t> account_id);
+  Result<providers::AccountAccess> Access(const ProviderAccount& account) const;
   struct Flight;
   using Key = std::tuple<AssetId, std::string, std::int64_t>;
 
