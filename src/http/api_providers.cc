@@ -104,10 +104,10 @@ Result<Response> ListAttempts(ApiContext& api, Request& req) {
   PV_ASSIGN_OR_RETURN(auto limit, QueryInt(req, "limit", 1, 1000));
   const Viewer viewer = Viewer::For(*req.user);
   PV_RETURN_IF_ERROR(api.store.GetAsset(viewer, asset_id));
-  PV_ASSIGN_OR_RETURN(auto account, resolver->OpenAccount(viewer, provider, account_id));
+  PV_ASSIGN_OR_RETURN(ProviderAccount account, resolver->FindAccount(viewer, provider, account_id));
   PV_ASSIGN_OR_RETURN(
       std::vector<ProviderAttempt> attempts,
-      api.store.ListProviderAttempts(asset_id, provider, account.first.id, limit.value_or(100)));
+      api.store.ListProviderAttempts(asset_id, provider, account.id, limit.value_or(100)));
   json::array items;
   for (const ProviderAttempt& a : attempts) {
     items.push_back(json::object{

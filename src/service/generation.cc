@@ -6,6 +6,7 @@
 #include <system_error>
 #include <thread>
 
+#include "core/sha256.h"
 #include "service/provider_download.h"
 
 namespace pixvault::service {
@@ -66,6 +67,8 @@ std::optional<double> NumberParam(const json::object& params, const std::string&
   }
   return std::nullopt;
 }
+
+std::string PartPrefix(JobId job) { return "generate-" + std::to_string(job) + "-"; }
 
 std::optional<std::string> StringMember(const json::object& o, std::string_view key) {
   const json::value* v = o.if_contains(key);
@@ -138,6 +141,18 @@ Generator::Generator(storage::Store& store, Ingestor& ingestor, Resolver& resolv
       clock_(clock),
       options_(std::move(options)) {
   if (options_.temp_dir.empty()) options_.temp_dir = std::filesystem::temp_directory_path();
+}
+
+void Generator::RemovePartFiles(JobId job) const {
+  const std::string prefix = PartPrefix(job);
+  std::error_code ec;
+  for (auto it = std::filesystem::directory_iterator(options_.temp_dir, ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    if (it->path().filename().string().rfind(prefix, 0) == 0) {
+      std::error_code ignored;
+      std::filesystem::remove(it->path(), ignored);
+    }
+  }
 }
 
 void Generator::Sleep(Timestamp micros) const {
@@ -234,6 +249,7 @@ Result<std::string> Generator::Run(JobContext& ctx) {
   Timestamp delay = options_.poll_initial;
   providers::GenerationStatus status;
   std::string last_problem;
+  int not_found = 0;  // a job just made may answer 404 for a moment
   for (;;) {
     if (ctx.cancelled()) {
       auto current = store_.GetJob(job.id);
@@ -245,6 +261,7 @@ Result<std::string> Generator::Run(JobContext& ctx) {
     }
     Result<providers::GenerationStatus> polled = provider->Poll(access, *provider_job);
     if (polled) {
+      not_found = 0;
       status = std::move(*polled);
       progress["provider_status"] =
           std::string(status.state == providers::GenerationState::kQueued      ? "queued"
@@ -262,9 +279,13 @@ Result<std::string> Generator::Run(JobContext& ctx) {
         return Fail(ErrorCode::kInvalidArgument,
                     "the provider's job " + *provider_job + " was canceled at the provider");
       }
+    } else if (polled.error().code == ErrorCode::kNotFound && ++not_found < 5) {
+      last_problem = polled.error().message;
     } else if (polled.error().code == ErrorCode::kNotFound) {
-      // The provider forgot the job (e.g. it restarted): submit again on the next attempt.
+      // The provider forgot the job (e.g. it restarted): submit again on the next attempt,
+      // and drop what was downloaded of the old job's outputs.
       progress.erase("provider_job_id");
+      RemovePartFiles(job.id);
       PV_RETURN_IF_ERROR(save());
       return Fail(ErrorCode::kUnavailable, "the provider no longer knows job " + *provider_job +
                                                "; it will be submitted again");
@@ -297,9 +318,14 @@ Result<std::string> Generator::Run(JobContext& ctx) {
   for (std::size_t i = 0; i < status.outputs.size(); ++i) {
     if (outputs[i].is_object() && outputs[i].as_object().contains("asset_id")) continue;
     const providers::ProviderRef& out = status.outputs[i];
-    const std::filesystem::path part = options_.temp_dir / ("generate-" + std::to_string(job.id) +
-                                                            "-" + std::to_string(i) + ".part");
+    // Named by the provider's job and output too, so a resumed download only ever continues
+    // the same file.
+    const std::filesystem::path part =
+        options_.temp_dir /
+        (PartPrefix(job.id) + Sha256Hex(*provider_job + "\n" + out.ref).substr(0, 16) + "-" +
+         std::to_string(i) + ".part");
     DownloadOptions download;
+    download.max_bytes = options_.max_output_bytes;
     download.not_found_retries = options_.cdn_not_found_retries;
     download.initial_backoff = options_.poll_initial;
     download.max_backoff = options_.poll_max;
@@ -350,7 +376,8 @@ Result<std::string> Generator::Run(JobContext& ctx) {
       e.operation_job_id = job.id;
       e.parent_start_time = NumberParam(params, in.role, "start_time");
       e.parent_end_time = NumberParam(params, in.role, "end_time");
-      if (auto frame = NumberParam(params, in.role, "frame")) {
+      if (auto frame = NumberParam(params, in.role, "frame");
+          frame && *frame >= 0 && *frame < 1e12) {
         e.parent_frame = static_cast<std::int64_t>(*frame);
       }
       e.sequence_order = in.index;

@@ -65,8 +65,9 @@ struct GenerationOptions {
   Timestamp poll_max = 5 * kMicrosPerSecond;
   // 404s tolerated while an output reaches the provider's CDN (each waits like a retry).
   int cdn_not_found_retries = 40;
-  std::filesystem::path temp_dir;        // partial downloads (resumable); required
-  std::function<void(Timestamp)> sleep;  // unset: real sleep
+  std::filesystem::path temp_dir;                         // partial downloads (resumable); required
+  std::int64_t max_output_bytes = std::int64_t{8} << 30;  // per output
+  std::function<void(Timestamp)> sleep;                   // unset: real sleep
 };
 
 class Generator {
@@ -80,6 +81,8 @@ class Generator {
 
  private:
   void Sleep(Timestamp micros) const;
+  // Removes the partial downloads of `job` (its provider job was forgotten).
+  void RemovePartFiles(JobId job) const;
 
   storage::Store& store_;
   Ingestor& ingestor_;

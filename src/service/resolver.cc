@@ -5,12 +5,16 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <random>
 #include <thread>
 #include <utility>
 
 #include <boost/json/parse.hpp>
 
+#include "core/sha256.h"
 #include "media/downscale.h"
 #include "service/provider_accounts.h"
 #include "service/provider_download.h"
@@ -20,18 +24,35 @@ namespace {
 
 constexpr Viewer kSystem{0, true, true};
 
+// "<host>:<pid>:<random>": unique even for processes of one pid on hosts of one name
+// (containers), since a lease is recognised by its owner's name.
 std::string DefaultWorker() {
   char host[256] = {};
   if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
-  return std::string(host[0] != '\0' ? host : "host") + ":" + std::to_string(::getpid());
+  std::random_device random;
+  char tag[9];
+  std::snprintf(tag, sizeof tag, "%08x", random());
+  return std::string(host[0] != '\0' ? host : "host") + ":" + std::to_string(::getpid()) + ":" +
+         tag;
 }
 
-// Errors worth another try later: everything else is the provider's (or the asset's) final
-// word until a forced re-upload.
-bool IsTransient(ErrorCode code) { return code == ErrorCode::kUnavailable; }
+// A refusal that asking again will not change (moderation, credentials, a limit, a provider
+// that takes no uploads): recorded, and answered without asking until a forced re-upload.
+// Everything else (the provider failing, local I/O, bytes that could not be fetched back) is
+// worth another try by the next caller.
+bool IsPermanent(ErrorCode code) {
+  return code == ErrorCode::kPermissionDenied || code == ErrorCode::kInvalidArgument ||
+         code == ErrorCode::kUnsupported;
+}
+bool IsTransient(ErrorCode code) { return !IsPermanent(code); }
 
 bool IsTransient(const std::optional<std::string>& code_name) {
-  return !code_name || *code_name == ErrorCodeName(ErrorCode::kUnavailable);
+  if (!code_name) return true;
+  for (ErrorCode c :
+       {ErrorCode::kPermissionDenied, ErrorCode::kInvalidArgument, ErrorCode::kUnsupported}) {
+    if (*code_name == ErrorCodeName(c)) return false;
+  }
+  return true;
 }
 
 std::optional<ErrorCode> CodeFromName(std::string_view name) {
@@ -41,20 +62,6 @@ std::optional<ErrorCode> CodeFromName(std::string_view name) {
     if (ErrorCodeName(c) == name) return c;
   }
   return std::nullopt;
-}
-
-std::string MediaTypeWord(MediaType type) {
-  switch (type) {
-    case MediaType::kVideo:
-      return "video";
-    case MediaType::kImage:
-      return "image";
-    case MediaType::kAudio:
-      return "audio";
-    case MediaType::kModel3d:
-      return "3D model";
-  }
-  return "media";
 }
 
 // "<sha256>.<ext>": the extension of the original name when it is a plain one, else the
@@ -238,7 +245,8 @@ Result<Resolution> Resolver::Resolve(const Viewer& viewer, const ResolveRequest&
   }
 
   // Slow path: join or lead this process's flight for the key.
-  const Key key{asset.id, provider->id(), account.id};
+  // A forced re-upload never joins an unforced flight (whose answer may be the old ref).
+  const Key key{asset.id, provider->id(), account.id, request.force};
   std::shared_ptr<Flight> flight;
   bool leader = false;
   {
@@ -252,12 +260,26 @@ Result<Resolution> Resolver::Resolve(const Viewer& viewer, const ResolveRequest&
   }
   if (!leader) {
     std::unique_lock lock(flight->mu);
-    flight->cv.wait(lock, [&] { return flight->done; });
+    const bool ended = flight->cv.wait_for(
+        lock, std::chrono::microseconds(options_.wait_timeout + options_.lease_duration),
+        [&] { return flight->done; });
+    if (!ended) {
+      return Fail(ErrorCode::kUnavailable, "asset " + std::to_string(asset.id) +
+                                               " is still being uploaded to '" + provider->id() +
+                                               "'; try again later");
+    }
     return flight->result;
   }
-  Result<Resolution> result = Access(account).and_then([&](const providers::AccountAccess& access) {
-    return Lead(viewer, asset, *provider, account, access, request.force);
-  });
+  // The flight ends (and its slot goes) whatever happens, an exception included: a flight
+  // left behind would hold every later caller of its key.
+  Result<Resolution> result = Fail(ErrorCode::kInternal, "resolution did not finish");
+  try {
+    result = Access(account).and_then([&](const providers::AccountAccess& access) {
+      return Lead(viewer, asset, *provider, account, access, request.force);
+    });
+  } catch (const std::exception& e) {
+    result = Fail(ErrorCode::kInternal, std::string("resolution failed: ") + e.what());
+  }
   {
     std::lock_guard lock(mu_);
     flights_.erase(key);
@@ -271,7 +293,7 @@ Result<Resolution> Resolver::Resolve(const Viewer& viewer, const ResolveRequest&
   return result;
 }
 
-Result<Resolution> Resolver::Lead(const Viewer& /*viewer*/, const Asset& asset,
+Result<Resolution> Resolver::Lead(const Viewer& viewer, const Asset& asset,
                                   providers::Provider& provider, const ProviderAccount& account,
                                   const providers::AccountAccess& access, bool force) {
   if (force) {
@@ -281,7 +303,25 @@ Result<Resolution> Resolver::Lead(const Viewer& /*viewer*/, const Asset& asset,
   const Timestamp deadline = clock_.Now() + options_.wait_timeout;
   Timestamp poll = options_.poll_interval;
   bool retry_failed = true;
+  // While another worker holds a live lease, its row is only read (no write per poll).
+  bool watching = false;
   for (;;) {
+    if (watching) {
+      PV_ASSIGN_OR_RETURN(ProviderUpload seen,
+                          store_.GetProviderUpload(asset.id, provider.id(), account.id));
+      if (seen.lease_owner && *seen.lease_owner != options_.worker && seen.lease_expires_at &&
+          *seen.lease_expires_at > clock_.Now()) {
+        if (clock_.Now() >= deadline) {
+          return Fail(ErrorCode::kUnavailable,
+                      "asset " + std::to_string(asset.id) + " is being uploaded to '" +
+                          provider.id() + "' by " + *seen.lease_owner + "; try again later");
+        }
+        Sleep(poll);
+        poll = std::min<Timestamp>(poll * 2, 500 * 1000);
+        continue;
+      }
+      watching = false;  // released or expired: claim it (or take its result)
+    }
     storage::Store::UploadClaimRequest claim;
     claim.asset_id = asset.id;
     claim.provider_id = provider.id();
@@ -294,21 +334,26 @@ Result<Resolution> Resolver::Lead(const Viewer& /*viewer*/, const Asset& asset,
     const ProviderUpload& row = claimed.upload;
     if (claimed.leased) {
       std::vector<ProviderAttempt> attempts;
-      Result<Resolution> done = Work(asset, provider, access, row, attempts);
-      ProviderUpload finish = row;
-      finish.attempts = row.attempts + static_cast<std::int64_t>(std::count_if(
-                                           attempts.begin(), attempts.end(),
-                                           [](const auto& a) { return a.operation == "upload"; }));
-      if (done) {
-        finish = done->upload;
-        finish.attempts = row.attempts + static_cast<std::int64_t>(std::count_if(
-                                             attempts.begin(), attempts.end(), [](const auto& a) {
-                                               return a.operation == "upload";
-                                             }));
-      } else {
-        // A transient failure keeps a previous good ref's row as it was (expired stays
-        // expired); the error is recorded either way.
-        finish.status = UploadStatus::kFailed;
+      // Extends the lease between steps, so a long download and upload keep it.
+      auto renew = [&]() -> Status {
+        claim.lease_until = clock_.Now() + options_.lease_duration;
+        PV_ASSIGN_OR_RETURN(storage::Store::UploadClaim again, store_.ClaimProviderUpload(claim));
+        if (!again.leased) {
+          return Fail(ErrorCode::kUnavailable, "lease lost: another worker took over the upload");
+        }
+        return Ok();
+      };
+      Result<Resolution> done = Work(viewer, asset, provider, access, row, attempts, renew);
+      const auto uploads = std::count_if(attempts.begin(), attempts.end(),
+                                         [](const auto& a) { return a.operation == "upload"; });
+      ProviderUpload finish = done ? done->upload : row;
+      finish.attempts = row.attempts + static_cast<std::int64_t>(uploads);
+      if (!done) {
+        // The error is recorded either way; a row whose ref was good stays usable after a
+        // transient failure (a forced re-upload expired it first).
+        if (!(row.status == UploadStatus::kUploaded && IsTransient(done.error().code))) {
+          finish.status = UploadStatus::kFailed;
+        }
         finish.last_error = done.error().message;
         finish.last_error_code = std::string(ErrorCodeName(done.error().code));
       }
@@ -335,21 +380,26 @@ Result<Resolution> Resolver::Lead(const Viewer& /*viewer*/, const Asset& asset,
                       "' by " + row.lease_owner.value_or("another worker") + "; try again later");
     }
     // The other worker's result decides: a failure it records is not retried by us.
-    if (row.lease_owner) retry_failed = false;
+    if (row.lease_owner) {
+      retry_failed = false;
+      watching = true;
+    }
     Sleep(poll);
     poll = std::min<Timestamp>(poll * 2, 500 * 1000);
   }
 }
 
-Result<Resolution> Resolver::Work(const Asset& asset, providers::Provider& provider,
+Result<Resolution> Resolver::Work(const Viewer& viewer, const Asset& asset,
+                                  providers::Provider& provider,
                                   const providers::AccountAccess& access, ProviderUpload row,
-                                  std::vector<ProviderAttempt>& attempts) {
+                                  std::vector<ProviderAttempt>& attempts,
+                                  const std::function<Status()>& renew) {
   const providers::Capabilities& caps = provider.capabilities();
   const std::string& pid = provider.id();
   if (!caps.media_types.empty() && std::find(caps.media_types.begin(), caps.media_types.end(),
                                              asset.media_type) == caps.media_types.end()) {
     return Fail(ErrorCode::kInvalidArgument,
-                "provider '" + pid + "' does not take " + MediaTypeWord(asset.media_type));
+                "provider '" + pid + "' does not take " + std::string(ToString(asset.media_type)));
   }
   if (!asset.sha256) {
     return Fail(ErrorCode::kUnavailable,
@@ -361,7 +411,9 @@ Result<Resolution> Resolver::Work(const Asset& asset, providers::Provider& provi
                                                  " s; provider '" + pid + "' takes at most " +
                                                  std::to_string(caps.max_duration_s) + " s");
   }
-  PV_RETURN_IF_ERROR(EnsureLocal(asset, attempts, std::make_pair(pid, access.account_id)));
+  PV_RETURN_IF_ERROR(
+      EnsureLocal(asset, viewer.user_id, attempts, std::make_pair(pid, access.account_id)));
+  PV_RETURN_IF_ERROR(renew());
 
   providers::UploadFile file;
   file.path = blobs_.PathFor(*asset.sha256);
@@ -408,8 +460,17 @@ Result<Resolution> Resolver::Work(const Asset& asset, providers::Provider& provi
     file.size = static_cast<std::int64_t>(std::filesystem::file_size(temp, ec));
     if (ec) return Fail(ErrorCode::kUnavailable, "cannot read the downscaled copy");
     file.content_type = small.mime_type;
-    file.filename = *asset.sha256 + "-" + std::to_string(small.width) + "x" +
-                    std::to_string(small.height) + small.extension;
+    // The copy is other content: its own hash names it (a folder provider's ref, a provider
+    // that checks what it is sent).
+    std::ifstream in(temp, std::ios::binary);
+    Sha256 hash;
+    std::vector<char> buffer(std::size_t{1} << 16);
+    while (in.read(buffer.data(), static_cast<std::streamsize>(buffer.size())) || in.gcount() > 0) {
+      hash.Update(std::string_view(buffer.data(), static_cast<std::size_t>(in.gcount())));
+    }
+    if (in.bad()) return Fail(ErrorCode::kUnavailable, "cannot read the downscaled copy");
+    file.sha256 = hash.FinishHex();
+    file.filename = file.sha256 + small.extension;
     downscaled = true;
   }
   if (caps.max_bytes > 0 && file.size > caps.max_bytes) {
@@ -420,6 +481,7 @@ Result<Resolution> Resolver::Work(const Asset& asset, providers::Provider& provi
   }
 
   for (int attempt = 1;; ++attempt) {
+    if (attempt > 1) PV_RETURN_IF_ERROR(renew());
     ProviderAttempt record =
         NewAttempt(asset, pid, access.account_id, "upload", options_.worker, clock_.Now());
     Result<providers::ProviderRef> ref = provider.Upload(access, file);
@@ -450,7 +512,8 @@ Result<Resolution> Resolver::Work(const Asset& asset, providers::Provider& provi
   }
 }
 
-Status Resolver::EnsureLocal(const Asset& asset, std::vector<ProviderAttempt>& attempts,
+Status Resolver::EnsureLocal(const Asset& asset, UserId requester,
+                             std::vector<ProviderAttempt>& attempts,
                              std::optional<std::pair<std::string, std::int64_t>> exclude) {
   PV_ASSIGN_OR_RETURN(const bool present, blobs_.Exists(*asset.sha256));
   if (present) return Ok();
@@ -481,23 +544,25 @@ Status Resolver::EnsureLocal(const Asset& asset, std::vector<ProviderAttempt>& a
   for (const Source& s : sources) {
     std::shared_ptr<providers::Provider> from = registry_.Find(s.provider);
     if (from == nullptr) continue;
+    // Only the accounts of the asset's owner or of the caller, enabled: another user's
+    // account (its quota, its bill) is never spent on someone else's behalf.
     auto account = store_.GetProviderAccount(kSystem, s.account);
-    if (!account) continue;
-    providers::AccountAccess access;
-    access.account_id = account->id;
-    access.label = account->label;
-    auto creds = OpenProviderCredentials(cipher_, *account);
-    if (!creds) continue;
-    access.credentials = std::move(*creds);
+    if (!account || !account->enabled ||
+        (account->user_id != asset.user_id && account->user_id != requester)) {
+      continue;
+    }
+    auto access = Access(*account);
+    if (!access) continue;
     DownloadOptions opts;
     opts.expected_sha256 = *asset.sha256;
+    opts.max_bytes = asset.file_size_bytes;
     opts.max_attempts = options_.max_attempts;
     opts.initial_backoff = options_.initial_backoff;
     opts.max_backoff = options_.max_backoff;
     opts.sleep = [this](Timestamp t) { Sleep(t); };
     ProviderAttempt record =
         NewAttempt(asset, s.provider, s.account, "download", options_.worker, clock_.Now());
-    Result<DownloadedBlob> got = DownloadToBlob(blobs_, *from, access, s.ref, opts);
+    Result<DownloadedBlob> got = DownloadToBlob(blobs_, *from, *access, s.ref, opts);
     record.finished_at = clock_.Now();
     record.succeeded = got.has_value();
     if (got) {
@@ -519,7 +584,7 @@ Status Resolver::EnsureLocalCopy(const Asset& asset) {
                 "asset " + std::to_string(asset.id) + " has no bytes yet (it is still remote)");
   }
   std::vector<ProviderAttempt> attempts;
-  Status st = EnsureLocal(asset, attempts, std::nullopt);
+  Status st = EnsureLocal(asset, 0, attempts, std::nullopt);
   auto recorded = store_.RecordProviderAttempts(attempts);
   if (!st) return st;
   return recorded;

@@ -109,23 +109,27 @@ class Resolver {
   Result<std::pair<ProviderAccount, providers::AccountAccess>> OpenAccount(
       const Viewer& viewer, std::string_view provider, std::optional<std::int64_t> account_id);
 
+  // The same without opening the credentials.
+  Result<ProviderAccount> FindAccount(const Viewer& viewer, std::string_view provider,
+                                      std::optional<std::int64_t> account_id);
+
   const std::string& worker() const { return options_.worker; }
 
  private:
-  Result<ProviderAccount> FindAccount(const Viewer& viewer, std::string_view provider,
-                                      std::optional<std::int64_t> account_id);
   Result<providers::AccountAccess> Access(const ProviderAccount& account) const;
   struct Flight;
-  using Key = std::tuple<AssetId, std::string, std::int64_t>;
+  using Key = std::tuple<AssetId, std::string, std::int64_t, bool>;  // ..., force
 
   Result<Resolution> Lead(const Viewer& viewer, const Asset& asset, providers::Provider& provider,
                           const ProviderAccount& account, const providers::AccountAccess& access,
                           bool force);
-  Result<Resolution> Work(const Asset& asset, providers::Provider& provider,
+  Result<Resolution> Work(const Viewer& viewer, const Asset& asset, providers::Provider& provider,
                           const providers::AccountAccess& access, ProviderUpload row,
-                          std::vector<ProviderAttempt>& attempts);
+                          std::vector<ProviderAttempt>& attempts,
+                          const std::function<Status()>& renew);
   // `exclude`: the (provider, account) being resolved for, whose ref is not a source.
-  Status EnsureLocal(const Asset& asset, std::vector<ProviderAttempt>& attempts,
+  // `requester`: a user whose enabled accounts may be used besides the owner's (0: none).
+  Status EnsureLocal(const Asset& asset, UserId requester, std::vector<ProviderAttempt>& attempts,
                      std::optional<std::pair<std::string, std::int64_t>> exclude);
   void Sleep(Timestamp micros) const;
   Timestamp Backoff(int attempt) const;
