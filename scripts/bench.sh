@@ -23,7 +23,9 @@
 #      100 images vs vipsthumbnail (scripts/bench_thumbs.sh), loudness vs ffmpeg's ebur128 and
 #      tempo accuracy (scripts/bench_audio.sh), scene detection vs ffmpeg decode and scdet
 #      with cut/fade accuracy (scripts/bench_scenes.sh), tinygltf vs assimp on the glTF
-#      sample models (scripts/bench_3d.sh).
+#      sample models (scripts/bench_3d.sh);
+#   8. bench/cache_bench on both backends: one eviction pass of the local cache over 100,000
+#      cached blobs (real files), down to 10% of their bytes.
 # Builds Release into $BUILD (default build/release, the Makefile's; only the needed targets;
 # JOBS=N parallel jobs, default 1). Temporary files go to a folder under $TMPDIR (about
 # 2.5 GiB at the default sizes), removed at the end.
@@ -41,7 +43,7 @@ import_mib=1024
 runs=3
 http_assets=100000 http_seconds=30 upload_mib=1024
 do_import=1 do_sqlite=1 do_postgres=1 do_http=1 do_lineage=1 do_runtime=1 do_bundle=1
-do_media=1
+do_media=1 do_cache=1
 output=$root/docs/benchmarks.md
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -58,6 +60,7 @@ while [[ $# -gt 0 ]]; do
     --skip-runtime) do_runtime=0; shift ;;
     --skip-bundle) do_bundle=0; shift ;;
     --skip-media) do_media=0; shift ;;
+    --skip-cache) do_cache=0; shift ;;
     --skip-import) do_import=0; shift ;;
     --skip-sqlite) do_sqlite=0; shift ;;
     --skip-postgres) do_postgres=0; shift ;;
@@ -80,7 +83,7 @@ if ! { cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
          -DPIXVAULT_BUILD_BENCH=ON &&
        cmake --build "$build" --target pixvault store_bench lineage_http_bench \
          branch_runtime_bench bundle_http_bench probe_bench thumbnail_bench audio_bench \
-         scene_bench model3d_bench -j "${JOBS:-1}"; } \
+         scene_bench model3d_bench cache_bench -j "${JOBS:-1}"; } \
   >"$tmp/build.log" 2>&1; then
   tail -n 40 "$tmp/build.log" >&2
   log "build failed (full log above, last 40 lines)"
@@ -96,6 +99,7 @@ thumbnail_bench=$build/bench/thumbnail_bench
 audio_bench=$build/bench/audio_bench
 scene_bench=$build/bench/scene_bench
 model3d_bench=$build/bench/model3d_bench
+cache_bench=$build/bench/cache_bench
 
 # --- Machine -----------------------------------------------------------------------------
 cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
@@ -238,6 +242,31 @@ if [[ $do_bundle -eq 1 ]]; then
   bash "$root/scripts/with-postgres.sh" bash -c "$inner" "$bundle_bench" \
     --title "PostgreSQL (fsync off)" --markdown "$tmp/bundle_postgres.md"
   bundle_postgres_md=$(cat "$tmp/bundle_postgres.md")
+fi
+
+# --- 8. Local cache eviction --------------------------------------------------------------
+cache_rows=""
+if [[ $do_cache -eq 1 ]]; then
+  cache_row() {  # JSON line of cache_bench -> a table row
+    python3 -c 'import json, sys
+r = json.loads(sys.stdin.read())
+print("| %s | %d | %.2f s | %.2f s | %d | %s |" % (r["backend"], r["blobs"], r["status_s"],
+      r["evict_s"], r["evicted_blobs"], "PASS" if r["evict_s"] <= 10 else "FAIL"))'
+  }
+  log "cache eviction pass over 100,000 blobs on SQLite"
+  mkdir -p "$tmp/cache-sqlite"
+  cache_rows+=$("$cache_bench" --db "sqlite://$tmp/cache-sqlite/pixvault.db" \
+    --dir "$tmp/cache-sqlite" --blobs 100000 | cache_row)$'\n'
+  rm -rf "$tmp/cache-sqlite"
+  log "cache eviction pass over 100,000 blobs on PostgreSQL"
+  mkdir -p "$tmp/cache-pg"
+  inner='set -euo pipefail
+    psql -X -q -d "$PIXVAULT_TEST_PG_URL" -c "CREATE DATABASE pixvault_cache_bench"
+    url=${PIXVAULT_TEST_PG_URL/\/postgres\?//pixvault_cache_bench?}
+    "$0" --db "$url" "$@"'
+  cache_rows+=$(bash "$root/scripts/with-postgres.sh" bash -c "$inner" "$cache_bench" \
+    --dir "$tmp/cache-pg" --blobs 100000 | cache_row)
+  rm -rf "$tmp/cache-pg"
 fi
 
 # --- 7. Media analysis -------------------------------------------------------------------
@@ -407,6 +436,23 @@ mkdir -p "$(dirname "$output")"
     echo "$models_md"
   else
     echo "Skipped in this run (--skip-media)."
+  fi
+  echo
+  echo "## 8. Local cache eviction"
+  echo
+  if [[ -n $cache_rows ]]; then
+    echo "\`bench/cache_bench\`: 100,000 local blobs (a 64-byte file each, one asset each, last"
+    echo "accessed in a scrambled order; 95% with an uploaded copy at a provider of the registry,"
+    echo "5% the only copy, 2% pinned). *Status* is the one-query scan behind"
+    echo "\`pixvault cache status\`; *eviction* is one \`service::Cache::Evict\` pass down to 10% of"
+    echo "the local bytes (scan, LRU choice, and per batch of 500 a locked re-check, the"
+    echo "\`remote\` marking and the unlinks). Target: eviction pass <= 10 s."
+    echo
+    echo "| Backend | Blobs | Status scan | Eviction pass | Evicted | Result |"
+    echo "|---|---:|---:|---:|---:|---|"
+    echo "$cache_rows"
+  else
+    echo "Skipped in this run (--skip-cache)."
   fi
   echo
   echo "<!-- notes -->"

@@ -26,6 +26,10 @@ struct ServeConfig {
   service::AnalyzerOptions analysis;
   std::vector<MediaType> analyze_on_ingest = {MediaType::kVideo, MediaType::kImage,
                                               MediaType::kAudio, MediaType::kModel3d};
+  // The local cache: a byte budget for local copies (unset: no eviction), kept by an
+  // eviction pass enqueued every `cache_evict_interval` (service/cache.h).
+  std::optional<std::int64_t> cache_budget;
+  Timestamp cache_evict_interval = 60 * kMicrosPerSecond;
 };
 
 // Values given on the command line; unset fields fall through to the environment, then
@@ -38,6 +42,7 @@ struct ServeFlags {
   std::optional<std::int64_t> upload_limit;
   std::optional<std::string> data_dir;
   std::optional<std::string> db;
+  std::optional<std::string> cache_budget;  // "10G", "500M", bytes, or "none"
 };
 
 // `getenv` is injected so tests control the environment. Errors: kInvalidArgument naming

@@ -22,6 +22,7 @@ struct ServeFlags {
   std::optional<std::int64_t> upload_limit;
   std::optional<std::string> data_dir;  // only when given explicitly (flag or environment)
   std::optional<std::string> db;
+  std::optional<std::string> cache_budget;  // "10G", "500M", bytes
 };
 
 // Commands implemented above the CLI layer (the HTTP server lives in app/).
