@@ -266,7 +266,7 @@ TEST_P(Cli, CacheStatusAndEvictKeepOnlyCopiesAndHonourTheBudget) {
   if (MediaFile("video.mp4").empty() || MediaFile("image.png").empty()) GTEST_SKIP();
   CopyMedia("video.mp4", "clip.mp4");
   CopyMedia("image.png", "still.png");
-  Outcome imp = Pixvault({"import", "--json", Input("").string()});
+  Outcome imp = Pixvault({"import", "--json", "--recursive", Input("").string()});
   ASSERT_EQ(imp.code, 0) << imp.err << imp.out;
   std::map<std::string, boost::json::value> assets;
   for (const auto& line : imp.Lines()) {

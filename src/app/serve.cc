@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
+#include <filesystem>
 #include <mutex>
 #include <ostream>
 #include <thread>
@@ -15,8 +16,8 @@
 #include "http/metrics.h"
 #include "http/router.h"
 #include "http/server.h"
-#include "service/analysis.h"
 #include "providers/folder_provider.h"
+#include "service/analysis.h"
 #include "service/auth.h"
 #include "service/cache.h"
 #include "service/credentials.h"
@@ -56,7 +57,7 @@ int RunServe(cli::Context& ctx, const ServeConfig& config) {
     return ctx.ReportError(st.error());
   }
   service::ResolverOptions resolver_options;
-  resolver_options.temp_dir = (*blobs)->temp_dir();
+  resolver_options.temp_dir = std::filesystem::path(ctx.options().data_dir) / "tmp";
   service::Resolver resolver(**store, **blobs, registry, *cipher, ctx.clock(), resolver_options);
   service::Cache cache(**store, **blobs, &registry, ctx.clock());
   service::WorkerPoolOptions pool_options;
@@ -101,8 +102,8 @@ int RunServe(cli::Context& ctx, const ServeConfig& config) {
       std::unique_lock lock(evict_mu);
       while (!evict_stop) {
         lock.unlock();
-        auto job = service::EnqueueEviction(s, clock, *config.cache_budget,
-                                            config.cache_evict_interval);
+        auto job =
+            service::EnqueueEviction(s, clock, *config.cache_budget, config.cache_evict_interval);
         if (!job) {
           ctx.err() << "pixvault: cache: " << job.error().message << "\n";
         } else {

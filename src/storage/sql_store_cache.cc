@@ -170,10 +170,11 @@ Result<std::vector<std::string>> SqlStore::EvictBlobs(
       // Lock the blobs' assets before re-checking: a pin (its foreign key takes a KEY SHARE
       // lock on the asset) or a reader marking the bytes local waits for this decision, and
       // one that committed first is seen by the re-check. SQLite serialises writers anyway.
+      // (The SQL text is built before the call: it fills `params`.)
       std::vector<Value> params;
-      PV_RETURN_IF_ERROR(c.Query("SELECT id FROM assets WHERE sha256 IN (" +
-                                     Placeholders(sha256s, params) + ") ORDER BY id FOR UPDATE",
-                                 params));
+      const std::string lock = "SELECT id FROM assets WHERE sha256 IN (" +
+                               Placeholders(sha256s, params) + ") ORDER BY id FOR UPDATE";
+      PV_RETURN_IF_ERROR(c.Query(lock, params));
     }
     PV_ASSIGN_OR_RETURN(std::vector<BlobState> states, LoadBlobStates(c, policy, sha256s));
     for (const BlobState& s : states) {
@@ -181,11 +182,11 @@ Result<std::vector<std::string>> SqlStore::EvictBlobs(
     }
     if (evicted.empty()) return Ok();
     std::vector<Value> params;
-    PV_RETURN_IF_ERROR(
-        c.Query("UPDATE assets SET sync_status = 'remote' WHERE sync_status = 'downloaded' AND "
-                "sha256 IN (" +
-                    Placeholders(evicted, params) + ")",
-                params));
+    const std::string update =
+        "UPDATE assets SET sync_status = 'remote' WHERE sync_status = 'downloaded' AND "
+        "sha256 IN (" +
+        Placeholders(evicted, params) + ")";
+    PV_RETURN_IF_ERROR(c.Query(update, params));
     return unlink(evicted);
   });
   if (!st) return Fail(st.error());

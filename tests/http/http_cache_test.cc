@@ -37,6 +37,7 @@ class HttpCacheTest : public HttpTest {
 
   void SetUp() override {
     HttpTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     cache_ = std::make_unique<service::Cache>(*store_, *blobs_, &providers_, system_clock_);
   }
 
@@ -53,7 +54,7 @@ class HttpCacheTest : public HttpTest {
 
   // Uploads WavBytes(seed) as alice's and, with `copy`, resolves it for the folder provider so
   // its bytes have a copy elsewhere. Its last access is set to `accessed`.
-  std::int64_t Asset(int seed, bool copy, Timestamp accessed) {
+  std::int64_t MakeAsset(int seed, bool copy, Timestamp accessed) {
     const std::int64_t id = UploadWav(alice_key_, seed);
     EXPECT_NE(id, 0);
     if (copy) {
@@ -79,11 +80,11 @@ class HttpCacheTest : public HttpTest {
 TEST_P(HttpCacheTest, EvictionKeepsTheBudgetPinnedAndOnlyCopiesAndServesEvictedBytesAgain) {
   AddAccount(alice_key_);
   const Timestamp t0 = 1'000'000;
-  const std::int64_t oldest = Asset(1, true, t0);
-  const std::int64_t older = Asset(2, true, t0 + 1);
-  const std::int64_t pinned = Asset(3, true, t0 + 2);  // oldest of all but pinned below
-  const std::int64_t only = Asset(4, false, t0 - 5);   // no copy elsewhere
-  const std::int64_t recent = Asset(5, true, t0 + 10);
+  const std::int64_t oldest = MakeAsset(1, true, t0);
+  const std::int64_t older = MakeAsset(2, true, t0 + 1);
+  const std::int64_t pinned = MakeAsset(3, true, t0 + 2);  // oldest of all but pinned below
+  const std::int64_t only = MakeAsset(4, false, t0 - 5);   // no copy elsewhere
+  const std::int64_t recent = MakeAsset(5, true, t0 + 10);
   PV_ASSERT_OK_AND_ASSIGN(AssetPin pin, store_->PinAsset(Viewer::For(alice_), pinned));
   EXPECT_TRUE(pin.pinned_at.has_value());
 
@@ -147,7 +148,7 @@ TEST_P(HttpCacheTest, EvictionKeepsTheBudgetPinnedAndOnlyCopiesAndServesEvictedB
 
 TEST_P(HttpCacheTest, AnExpiredOrMissingCopyKeepsTheBytes) {
   const std::int64_t account = AddAccount(alice_key_);
-  const std::int64_t id = Asset(6, true, 1);
+  const std::int64_t id = MakeAsset(6, true, 1);
   PV_ASSERT_OK_AND_ASSIGN(ProviderUpload row, store_->GetProviderUpload(id, "cdn", account));
   row.expires_at = 2;  // long past
   PV_ASSERT_OK(store_->PutProviderUpload(row));
@@ -194,7 +195,7 @@ TEST_P(HttpCacheTest, PinRoutesAreTheOwnersOrAnAdmins) {
       {"GET", pin, bob_key_, 404},
       {"POST", AssetPath(999999) + "/pin", alice_key_, 404},
       {"DELETE", AssetPath(999999) + "/pin", alice_key_, 404},
-      {"POST", "/api/v1/assets/abc/pin", alice_key_, 400},
+      {"POST", "/api/v1/assets/abc/pin", alice_key_, 404},  // as every route: not an id
       {"POST", pin, "", 401},
       {"POST", pin, admin_key_, 200},
   };
@@ -202,7 +203,9 @@ TEST_P(HttpCacheTest, PinRoutesAreTheOwnersOrAnAdmins) {
     HttpResponse res = Call(c.method, c.target, c.key);
     EXPECT_EQ(res.status, c.status) << c.method << " " << c.target << ": " << res.body;
     CheckResponse(res, c.target);
-    if (res.status >= 400) EXPECT_TRUE(res.IsProblem()) << c.target;
+    if (res.status >= 400) {
+      EXPECT_TRUE(res.IsProblem()) << c.target;
+    }
   }
   HttpResponse unpinned = Call("DELETE", pin, alice_key_);
   ASSERT_EQ(unpinned.status, 200) << unpinned.body;
@@ -213,7 +216,7 @@ TEST_P(HttpCacheTest, PinRoutesAreTheOwnersOrAnAdmins) {
 
 TEST_P(HttpCacheTest, TheEvictionJobRunsOncePerIntervalFromTheQueue) {
   AddAccount(alice_key_);
-  const std::int64_t id = Asset(8, true, 1);
+  const std::int64_t id = MakeAsset(8, true, 1);
   const Timestamp interval = 3600 * kMicrosPerSecond;
   PV_ASSERT_OK_AND_ASSIGN(Job first, service::EnqueueEviction(*store_, system_clock_, 0, interval));
   PV_ASSERT_OK_AND_ASSIGN(Job second,
@@ -227,13 +230,13 @@ TEST_P(HttpCacheTest, TheEvictionJobRunsOncePerIntervalFromTheQueue) {
   PV_ASSERT_OK_AND_ASSIGN(Job done, store_->GetJob(first.id));
   EXPECT_EQ(done.status, JobStatus::kSucceeded) << done.last_error.value_or("");
   EXPECT_FALSE(Local(id));
-  EXPECT_NE(done.result.find("\"evicted_blobs\":1"), std::string::npos) << done.result;
+  EXPECT_EQ(ParseJson(done.result).at("evicted_blobs").as_int64(), 1) << done.result;
 }
 
 TEST_P(HttpCacheTest, EvictionRacingReadersNeverFailsThem) {
   AddAccount(alice_key_);
   std::vector<std::int64_t> ids;
-  for (int i = 0; i < 4; ++i) ids.push_back(Asset(20 + i, true, 1 + i));
+  for (int i = 0; i < 4; ++i) ids.push_back(MakeAsset(20 + i, true, 1 + i));
   std::atomic<bool> stop{false};
   std::atomic<int> evicted{0};
   std::thread evictor([&] {
