@@ -5,6 +5,7 @@
 // any asset of it is pinned, fetchable if any asset of it has an origin ref or an unexpired
 // `uploaded` provider_uploads row at a provider the policy accepts.
 #include <algorithm>
+#include <map>
 
 #include "storage/sql_rows.h"
 #include "storage/sql_store.h"
@@ -46,36 +47,40 @@ std::string Placeholders(const std::vector<std::string>& hashes, std::vector<Val
   return out;
 }
 
-struct BlobState {
-  CacheCandidate blob;
-  bool pinned = false;
-  bool fetchable = false;
-};
-
-// Every local blob (restricted to `only` when it is not empty), least recently accessed first.
-Result<std::vector<BlobState>> LoadBlobStates(Connection& c, const CachePolicy& policy,
-                                              const std::vector<std::string>& only) {
-  std::vector<Value> params;
+// 1 when the asset aliased `a` has a copy elsewhere the policy accepts, else 0.
+std::string FetchableExpression(const CachePolicy& policy, std::vector<Value>& params) {
   std::string sql =
-      "SELECT a.sha256 AS sha256, MAX(b.size_bytes) AS size_bytes, "
-      "MAX(COALESCE(a.last_accessed_at, a.created_at)) AS last_access, "
-      "MAX(CASE WHEN p.asset_id IS NOT NULL THEN 1 ELSE 0 END) AS pinned, "
-      "MAX(CASE WHEN (a.provider_asset_id IS NOT NULL AND a.provider_account_id IS NOT NULL "
-      "AND ";
+      "CASE WHEN (a.provider_asset_id IS NOT NULL AND a.provider_account_id IS NOT NULL AND ";
   sql += ProviderCondition(policy, "a.provider_id", params);
   sql +=
       ") OR EXISTS (SELECT 1 FROM provider_uploads u WHERE u.asset_id = a.id "
       "AND u.status = 'uploaded' AND u.provider_ref IS NOT NULL "
       "AND (u.expires_at IS NULL OR u.expires_at > ?) AND ";
   params.emplace_back(policy.now);
-  sql += ProviderCondition(policy, "u.provider_id", params);
+  // `|| ''`: SQLite would otherwise look rows up by provider (provider_uploads_ref) and scan
+  // them all for each asset, instead of by the asset's id.
+  sql += ProviderCondition(policy, "(u.provider_id || '')", params);
+  return sql + ") THEN 1 ELSE 0 END";
+}
+
+struct BlobState {
+  CacheCandidate blob;
+  bool pinned = false;
+  bool fetchable = false;
+};
+
+// Every local blob, least recently accessed first: one grouped query.
+Result<std::vector<BlobState>> LoadBlobStates(Connection& c, const CachePolicy& policy) {
+  std::vector<Value> params;
+  std::string sql =
+      "SELECT a.sha256 AS sha256, MAX(b.size_bytes) AS size_bytes, "
+      "MAX(COALESCE(a.last_accessed_at, a.created_at)) AS last_access, "
+      "MAX(CASE WHEN p.asset_id IS NOT NULL THEN 1 ELSE 0 END) AS pinned, MAX(";
+  sql += FetchableExpression(policy, params);
   sql +=
-      ") THEN 1 ELSE 0 END) AS fetchable "
-      "FROM assets a JOIN blobs b ON b.sha256 = a.sha256 "
-      "LEFT JOIN asset_pins p ON p.asset_id = a.id WHERE a.sha256 IS NOT NULL";
-  if (!only.empty()) sql += " AND a.sha256 IN (" + Placeholders(only, params) + ")";
-  sql +=
-      " GROUP BY a.sha256 "
+      ") AS fetchable FROM assets a JOIN blobs b ON b.sha256 = a.sha256 "
+      "LEFT JOIN asset_pins p ON p.asset_id = a.id WHERE a.sha256 IS NOT NULL "
+      "GROUP BY a.sha256 "
       "HAVING MAX(CASE WHEN a.sync_status = 'downloaded' THEN 1 ELSE 0 END) = 1 "
       "ORDER BY last_access, sha256";
   PV_ASSIGN_OR_RETURN(Rows rows, c.Query(sql, params));
@@ -136,7 +141,7 @@ Result<CacheInventory> SqlStore::ScanCache(const CachePolicy& policy) {
   CacheInventory inv;
   Status st = db_->Read([&](Connection& c) -> Status {
     inv = CacheInventory{};
-    PV_ASSIGN_OR_RETURN(std::vector<BlobState> states, LoadBlobStates(c, policy, {}));
+    PV_ASSIGN_OR_RETURN(std::vector<BlobState> states, LoadBlobStates(c, policy));
     for (BlobState& s : states) {
       ++inv.local_blobs;
       inv.local_bytes += s.blob.size_bytes;
@@ -176,17 +181,70 @@ Result<std::vector<std::string>> SqlStore::EvictBlobs(
                                Placeholders(sha256s, params) + ") ORDER BY id FOR UPDATE";
       PV_RETURN_IF_ERROR(c.Query(lock, params));
     }
-    PV_ASSIGN_OR_RETURN(std::vector<BlobState> states, LoadBlobStates(c, policy, sha256s));
-    for (const BlobState& s : states) {
-      if (!s.pinned && s.fetchable) evicted.push_back(s.blob.sha256);
+    // Re-check per asset, then decide per blob here. PostgreSQL: one statement driven by the
+    // batch's hashes. SQLite (in process, so statements are cheap): one indexed lookup per
+    // hash, as its planner turned every set-shaped form of this into an index walk.
+    const std::string select_list =
+        "SELECT a.id AS id, a.sha256 AS sha256, a.sync_status AS sync_status, "
+        "CASE WHEN EXISTS (SELECT 1 FROM asset_pins p WHERE p.asset_id = a.id) THEN 1 ELSE 0 "
+        "END AS pinned, ";
+    std::vector<Rows> results;
+    if (c.dialect() == Dialect::kPostgres) {
+      std::vector<Value> params;
+      std::string sql = "WITH batch(sha) AS (VALUES ";
+      for (std::size_t i = 0; i < sha256s.size(); ++i) {
+        sql += i == 0 ? "(?)" : ", (?)";
+        params.emplace_back(sha256s[i]);
+      }
+      sql += ") " + select_list;
+      sql += FetchableExpression(policy, params);
+      sql += " AS fetchable FROM batch CROSS JOIN assets a WHERE a.sha256 = batch.sha";
+      PV_ASSIGN_OR_RETURN(Rows rows, c.Query(sql, params));
+      results.push_back(std::move(rows));
+    } else {
+      std::vector<Value> params;
+      std::string sql = select_list + FetchableExpression(policy, params);
+      sql += " AS fetchable FROM assets a WHERE a.sha256 = ?";
+      params.emplace_back(std::monostate{});
+      for (const std::string& sha : sha256s) {
+        params.back() = sha;
+        PV_ASSIGN_OR_RETURN(Rows rows, c.Query(sql, params));
+        results.push_back(std::move(rows));
+      }
+    }
+    struct Decision {
+      bool local = false, pinned = false, fetchable = false;
+      std::vector<std::int64_t> downloaded;
+    };
+    std::map<std::string, Decision> blobs;
+    for (const Rows& rows : results) {
+      for (std::size_t i = 0; i < rows.size(); ++i) {
+        RowView r(rows, i);
+        Decision& d = blobs[r.Text("sha256")];
+        if (r.Text("sync_status") == "downloaded") {
+          d.local = true;
+          d.downloaded.push_back(r.Int("id"));
+        }
+        d.pinned = d.pinned || r.Int("pinned") != 0;
+        d.fetchable = d.fetchable || r.Int("fetchable") != 0;
+      }
+    }
+    std::vector<std::int64_t> ids;
+    for (const auto& [sha, d] : blobs) {
+      if (!d.local || d.pinned || !d.fetchable) continue;
+      evicted.push_back(sha);
+      ids.insert(ids.end(), d.downloaded.begin(), d.downloaded.end());
     }
     if (evicted.empty()) return Ok();
-    std::vector<Value> params;
-    const std::string update =
-        "UPDATE assets SET sync_status = 'remote' WHERE sync_status = 'downloaded' AND "
-        "sha256 IN (" +
-        Placeholders(evicted, params) + ")";
-    PV_RETURN_IF_ERROR(c.Query(update, params));
+    if (c.dialect() == Dialect::kPostgres) {
+      PV_RETURN_IF_ERROR(c.Query(
+          "UPDATE assets SET sync_status = 'remote' WHERE " + IdSetCondition(c.dialect(), "id"),
+          {IdSetParam(c.dialect(), ids)}));
+    } else {
+      for (const std::int64_t id : ids) {
+        PV_RETURN_IF_ERROR(c.Query("UPDATE assets SET sync_status = 'remote' WHERE id = ?", {id}));
+      }
+    }
     return unlink(evicted);
   });
   if (!st) return Fail(st.error());
