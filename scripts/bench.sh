@@ -27,6 +27,8 @@
 #   8. providers (scripts/bench_providers.sh): 1,000 first-time resolves for pixvault-fakeprovider
 #      with 32 at a time vs the fake receiving the same files directly, and cached resolves
 #      under wrk at 64 connections.
+#   9. bench/cache_bench on both backends: one eviction pass of the local cache over 100,000
+#      cached blobs (real files), down to 10% of their bytes.
 # Builds Release into $BUILD (default build/release, the Makefile's; only the needed targets;
 # JOBS=N parallel jobs, default 1). Temporary files go to a folder under $TMPDIR (about
 # 2.5 GiB at the default sizes), removed at the end.
@@ -45,6 +47,7 @@ runs=3
 http_assets=100000 http_seconds=30 upload_mib=1024
 do_import=1 do_sqlite=1 do_postgres=1 do_http=1 do_lineage=1 do_runtime=1 do_bundle=1
 do_media=1 do_providers=1
+do_media=1 do_cache=1
 output=$root/docs/benchmarks.md
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -62,6 +65,7 @@ while [[ $# -gt 0 ]]; do
     --skip-bundle) do_bundle=0; shift ;;
     --skip-media) do_media=0; shift ;;
     --skip-providers) do_providers=0; shift ;;
+    --skip-cache) do_cache=0; shift ;;
     --skip-import) do_import=0; shift ;;
     --skip-sqlite) do_sqlite=0; shift ;;
     --skip-postgres) do_postgres=0; shift ;;
@@ -84,7 +88,7 @@ if ! { cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
          -DPIXVAULT_BUILD_BENCH=ON &&
        cmake --build "$build" --target pixvault store_bench lineage_http_bench \
          branch_runtime_bench bundle_http_bench probe_bench thumbnail_bench audio_bench \
-         scene_bench model3d_bench pixvault-fakeprovider -j "${JOBS:-1}"; } \
+         scene_bench model3d_bench pixvault-fakeprovider cache_bench -j "${JOBS:-1}"; } \
   >"$tmp/build.log" 2>&1; then
   tail -n 40 "$tmp/build.log" >&2
   log "build failed (full log above, last 40 lines)"
@@ -101,6 +105,7 @@ audio_bench=$build/bench/audio_bench
 scene_bench=$build/bench/scene_bench
 model3d_bench=$build/bench/model3d_bench
 fakeprovider=$build/src/providers/fake/pixvault-fakeprovider
+cache_bench=$build/bench/cache_bench
 
 # --- Machine -----------------------------------------------------------------------------
 cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
@@ -243,6 +248,31 @@ if [[ $do_bundle -eq 1 ]]; then
   bash "$root/scripts/with-postgres.sh" bash -c "$inner" "$bundle_bench" \
     --title "PostgreSQL (fsync off)" --markdown "$tmp/bundle_postgres.md"
   bundle_postgres_md=$(cat "$tmp/bundle_postgres.md")
+fi
+
+# --- 8. Local cache eviction --------------------------------------------------------------
+cache_rows=""
+if [[ $do_cache -eq 1 ]]; then
+  cache_row() {  # JSON line of cache_bench -> a table row
+    python3 -c 'import json, sys
+r = json.loads(sys.stdin.read())
+print("| %s | %d | %.2f s | %.2f s | %d | %s |" % (r["backend"], r["blobs"], r["status_s"],
+      r["evict_s"], r["evicted_blobs"], "PASS" if r["evict_s"] <= 10 else "FAIL"))'
+  }
+  log "cache eviction pass over 100,000 blobs on SQLite"
+  mkdir -p "$tmp/cache-sqlite"
+  cache_rows+=$("$cache_bench" --db "sqlite://$tmp/cache-sqlite/pixvault.db" \
+    --dir "$tmp/cache-sqlite" --blobs 100000 | cache_row)$'\n'
+  rm -rf "$tmp/cache-sqlite"
+  log "cache eviction pass over 100,000 blobs on PostgreSQL"
+  mkdir -p "$tmp/cache-pg"
+  inner='set -euo pipefail
+    psql -X -q -d "$PIXVAULT_TEST_PG_URL" -c "CREATE DATABASE pixvault_cache_bench"
+    url=${PIXVAULT_TEST_PG_URL/\/postgres\?//pixvault_cache_bench?}
+    "$0" --db "$url" "$@"'
+  cache_rows+=$(bash "$root/scripts/with-postgres.sh" bash -c "$inner" "$cache_bench" \
+    --dir "$tmp/cache-pg" --blobs 100000 | cache_row)
+  rm -rf "$tmp/cache-pg"
 fi
 
 # --- 7. Media analysis -------------------------------------------------------------------
@@ -449,6 +479,23 @@ mkdir -p "$(dirname "$output")"
     echo "$providers_md"
   else
     echo "Skipped in this run (--skip-providers)."
+  fi
+  echo
+  echo "## 9. Local cache eviction"
+  echo
+  if [[ -n $cache_rows ]]; then
+    echo "\`bench/cache_bench\`: 100,000 local blobs (a 64-byte file each, one asset each, last"
+    echo "accessed in a scrambled order; 95% with an uploaded copy at a provider of the registry,"
+    echo "5% the only copy, 2% pinned). *Status* is the one-query scan behind"
+    echo "\`pixvault cache status\`; *eviction* is one \`service::Cache::Evict\` pass down to 10% of"
+    echo "the local bytes (scan, LRU choice, and per batch of 500 a locked re-check, the"
+    echo "\`remote\` marking and the unlinks). Target: eviction pass <= 10 s."
+    echo
+    echo "| Backend | Blobs | Status scan | Eviction pass | Evicted | Result |"
+    echo "|---|---:|---:|---:|---:|---|"
+    echo "$cache_rows"
+  else
+    echo "Skipped in this run (--skip-cache)."
   fi
   echo
   echo "<!-- notes -->"

@@ -262,6 +262,88 @@ TEST_P(Cli, FsckReportsAndRepairsMissingBytes) {
   EXPECT_EQ(show.Json().at("sync_status"), "error");
 }
 
+TEST_P(Cli, CacheStatusAndEvictKeepOnlyCopiesAndHonourTheBudget) {
+  if (MediaFile("video.mp4").empty() || MediaFile("image.png").empty()) GTEST_SKIP();
+  CopyMedia("video.mp4", "clip.mp4");
+  CopyMedia("image.png", "still.png");
+  Outcome imp = Pixvault({"import", "--json", "--recursive", Input("").string()});
+  ASSERT_EQ(imp.code, 0) << imp.err << imp.out;
+  std::map<std::string, boost::json::value> assets;
+  for (const auto& line : imp.Lines()) {
+    assets[std::string(line.at("asset").at("original_filename").as_string())] = line.at("asset");
+  }
+  ASSERT_EQ(assets.size(), 2u);
+  const std::int64_t clip_size = assets["clip.mp4"].at("file_size_bytes").as_int64();
+  const std::int64_t still_size = assets["still.png"].at("file_size_bytes").as_int64();
+  const std::string clip_sha(assets["clip.mp4"].at("sha256").as_string());
+
+  // Both are the only copies of their bytes: nothing can go, whatever the budget.
+  Outcome status = Pixvault({"cache", "status", "--json", "--budget", "1K"});
+  ASSERT_EQ(status.code, 0) << status.err;
+  EXPECT_EQ(status.Json().at("local_blobs"), 2);
+  EXPECT_EQ(status.Json().at("local_bytes"), clip_size + still_size);
+  EXPECT_EQ(status.Json().at("only_copy_blobs"), 2);
+  EXPECT_EQ(status.Json().at("budget"), 1024);
+  Outcome kept = Pixvault({"cache", "evict", "--budget", "0", "--json"});
+  ASSERT_EQ(kept.code, 0) << kept.err;
+  EXPECT_EQ(kept.Json().at("evicted_blobs"), 0);
+  EXPECT_EQ(kept.Json().at("over_budget"), true);
+
+  // The clip was uploaded to a provider (recorded in the database, as a server would): the
+  // CLI, which has no provider configuration, trusts that row.
+  {
+    SystemClock clock;
+    const std::string url =
+        pg_ ? pg_->url()
+            : "sqlite://" + (std::filesystem::absolute(data_) / "pixvault.db").string();
+    auto store = storage::OpenStore(url, clock);
+    ASSERT_TRUE(store.has_value()) << store.error().message;
+    auto local = (*store)->GetUserByName("local");
+    ASSERT_TRUE(local.has_value());
+    ProviderAccount a;
+    a.user_id = local->id;
+    a.provider_id = "cdn";
+    a.label = "main";
+    a.credentials_encrypted = "x";
+    auto account = (*store)->CreateProviderAccount(a);
+    ASSERT_TRUE(account.has_value()) << account.error().message;
+    ProviderUpload u;
+    u.asset_id = assets["clip.mp4"].at("id").as_int64();
+    u.provider_id = "cdn";
+    u.account_id = account->id;
+    u.provider_ref = "clip-ref";
+    u.status = UploadStatus::kUploaded;
+    u.uploaded_at = clock.Now();
+    ASSERT_TRUE((*store)->PutProviderUpload(u).has_value());
+  }
+  Outcome dry = Pixvault({"cache", "evict", "--budget", std::to_string(still_size), "--dry-run"});
+  ASSERT_EQ(dry.code, 0) << dry.err;
+  EXPECT_NE(dry.out.find("would evict 1 blobs"), std::string::npos) << dry.out;
+  EXPECT_EQ(BlobFiles(), 2);
+  Outcome evict = Pixvault({"cache", "evict", "--budget", std::to_string(still_size), "--json"});
+  ASSERT_EQ(evict.code, 0) << evict.err;
+  EXPECT_EQ(evict.Json().at("evicted_blobs"), 1);
+  EXPECT_EQ(evict.Json().at("evicted_bytes"), clip_size);
+  EXPECT_EQ(evict.Json().at("over_budget"), false);
+  EXPECT_FALSE(std::filesystem::exists(data_ / "blobs" / clip_sha.substr(0, 2) /
+                                       clip_sha.substr(2, 2) / clip_sha));
+  Outcome show =
+      Pixvault({"show", std::to_string(assets["clip.mp4"].at("id").as_int64()), "--json"});
+  EXPECT_EQ(show.Json().at("sync_status"), "remote");
+  Outcome after = Pixvault({"cache", "status"});
+  ASSERT_EQ(after.code, 0) << after.err;
+  EXPECT_NE(after.out.find("local: " + std::to_string(still_size) + " bytes in 1 blobs"),
+            std::string::npos)
+      << after.out;
+  EXPECT_NE(after.out.find("budget: none"), std::string::npos) << after.out;
+  // fsck knows evicted bytes from lost ones, and repairs nothing.
+  Outcome fsck = Pixvault({"fsck", "--json"});
+  EXPECT_EQ(fsck.code, 0) << fsck.out;
+  EXPECT_EQ(fsck.Json().at("evicted_blobs"), 1);
+  EXPECT_EQ(Pixvault({"cache", "evict"}).code, 2);  // no budget anywhere
+  EXPECT_EQ(Pixvault({"cache", "evict", "--budget", "lots"}).code, 2);
+}
+
 TEST_P(Cli, KeysArePrintedOnceListedByPrefixAndRevoked) {
   ASSERT_EQ(Pixvault({"user", "create", "alice"}).code, 0);
   Outcome made = Pixvault({"key", "create", "alice", "--label", "laptop"});

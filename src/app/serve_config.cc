@@ -7,6 +7,7 @@
 
 #include "core/text.h"
 #include "fetch/address.h"
+#include "service/cache.h"
 
 namespace pixvault::app {
 
@@ -136,6 +137,22 @@ std::vector<Setting> Settings() {
                 c.analyze_on_ingest = std::move(types);
                 return Ok();
               }},
+      Setting{"cache_budget",
+              [](ServeConfig& c, std::string_view v, std::string_view src) -> Status {
+                // Bytes for local copies, "10G", "500M"; "none" (the default): no eviction.
+                if (v == "none") {
+                  c.cache_budget.reset();
+                  return Ok();
+                }
+                auto bytes = service::ParseByteSize(v);
+                if (!bytes)
+                  return Fail(WithContext(bytes.error(), std::string(src) + " cache_budget"));
+                c.cache_budget = *bytes;
+                return Ok();
+              }},
+      int_setting(
+          "cache_evict_interval_sec", 1, kDay,
+          [](ServeConfig& c, std::int64_t n) { c.cache_evict_interval = n * kMicrosPerSecond; }),
       int_setting(
           "shutdown_grace_sec", 0, kDay,
           [](ServeConfig& c, std::int64_t n) { c.server.shutdown_grace = n * kMicrosPerSecond; }),
@@ -216,6 +233,12 @@ Result<ServeConfig> LoadServeConfig(const ServeFlags& flags,
     }
   }
   // 3. Flags.
+  const auto settings_apply = [&](std::string_view key, std::string_view value) -> Status {
+    for (const Setting& s : settings) {
+      if (key == s.key) return s.apply(config, value, "--cache-budget");
+    }
+    return Fail(ErrorCode::kInternal, "unknown setting");
+  };
   if (flags.listen) PV_RETURN_IF_ERROR(ParseListen(*flags.listen, config.server));
   if (flags.threads) config.server.threads = *flags.threads;
   if (flags.max_connections) config.server.max_connections = *flags.max_connections;
@@ -223,6 +246,7 @@ Result<ServeConfig> LoadServeConfig(const ServeFlags& flags,
   if (flags.data_dir) config.data_dir = *flags.data_dir;
   if (flags.db) config.db = *flags.db;
   if (flags.providers_file) config.providers_file = *flags.providers_file;
+  if (flags.cache_budget) PV_RETURN_IF_ERROR(settings_apply("cache_budget", *flags.cache_budget));
   if (config.server.threads < 1 || config.server.max_connections < 1) {
     return Fail(ErrorCode::kInvalidArgument, "threads and max_connections must be >= 1");
   }

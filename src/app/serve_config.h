@@ -34,6 +34,10 @@ struct ServeConfig {
   // Lease of a claimed job; a job whose process died is taken over this long after its last
   // heartbeat.
   Timestamp job_lease = 30 * kMicrosPerSecond;
+  // The local cache: a byte budget for local copies (unset: no eviction), kept by an
+  // eviction pass enqueued every `cache_evict_interval` (service/cache.h).
+  std::optional<std::int64_t> cache_budget;
+  Timestamp cache_evict_interval = 60 * kMicrosPerSecond;
 };
 
 // Values given on the command line; unset fields fall through to the environment, then
@@ -47,6 +51,7 @@ struct ServeFlags {
   std::optional<std::string> data_dir;
   std::optional<std::string> db;
   std::optional<std::string> providers_file;
+  std::optional<std::string> cache_budget;  // "10G", "500M", bytes, or "none"
 };
 
 // `getenv` is injected so tests control the environment. Errors: kInvalidArgument naming

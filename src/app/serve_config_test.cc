@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "service/cache.h"
 #include "testing/temp_dir.h"
 
 namespace pixvault::app {
@@ -125,6 +126,52 @@ TEST(ServeConfig, BadInputsNameTheirSource) {
   auto any = LoadServeConfig(listen, env.Getter());
   ASSERT_TRUE(any.has_value());
   EXPECT_EQ(any->server.port, 0);
+}
+
+TEST(ServeConfig, CacheBudgetTakesSuffixesFromFlagEnvironmentOrFile) {
+  FakeEnv env;
+  auto none = LoadServeConfig({}, env.Getter());
+  ASSERT_TRUE(none.has_value()) << none.error().message;
+  EXPECT_FALSE(none->cache_budget.has_value());  // no budget: no eviction
+
+  TempDir dir;
+  WriteFile(dir / "c.toml", "cache_budget = \"2G\"\ncache_evict_interval_sec = 30\n");
+  ServeFlags flags;
+  flags.config_file = (dir / "c.toml").string();
+  auto file = LoadServeConfig(flags, env.Getter());
+  ASSERT_TRUE(file.has_value()) << file.error().message;
+  EXPECT_EQ(file->cache_budget, std::int64_t{2} << 30);
+  EXPECT_EQ(file->cache_evict_interval, 30 * kMicrosPerSecond);
+
+  env.vars["PIXVAULT_CACHE_BUDGET"] = "500M";
+  auto from_env = LoadServeConfig(flags, env.Getter());
+  ASSERT_TRUE(from_env.has_value()) << from_env.error().message;
+  EXPECT_EQ(from_env->cache_budget, std::int64_t{500} << 20);
+
+  flags.cache_budget = "1048576";
+  auto from_flag = LoadServeConfig(flags, env.Getter());
+  ASSERT_TRUE(from_flag.has_value()) << from_flag.error().message;
+  EXPECT_EQ(from_flag->cache_budget, 1048576);
+
+  flags.cache_budget = "lots";
+  auto bad = LoadServeConfig(flags, env.Getter());
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(bad.error().message.find("cache_budget"), std::string::npos) << bad.error().message;
+}
+
+TEST(ParseByteSize, AcceptsBinarySuffixesAndRejectsTheRest) {
+  EXPECT_EQ(service::ParseByteSize("0"), 0);
+  EXPECT_EQ(service::ParseByteSize("1024"), 1024);
+  EXPECT_EQ(service::ParseByteSize("64K"), 64 << 10);
+  EXPECT_EQ(service::ParseByteSize("500M"), std::int64_t{500} << 20);
+  EXPECT_EQ(service::ParseByteSize("10G"), std::int64_t{10} << 30);
+  EXPECT_EQ(service::ParseByteSize("10GiB"), std::int64_t{10} << 30);
+  EXPECT_EQ(service::ParseByteSize("10GB"), std::int64_t{10} << 30);
+  EXPECT_EQ(service::ParseByteSize("1.5T"), std::int64_t{3} << 39);
+  for (const char* bad : {"", "G", "-1G", "ten", "1X", "1e30", "9999999T", "nan"}) {
+    EXPECT_FALSE(service::ParseByteSize(bad).has_value()) << bad;
+  }
 }
 
 }  // namespace

@@ -136,6 +136,24 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   arm->add_option("id", arm_id, "Account id (from `account ls`)")->required();
   arm->callback([&] { run = [&](Context& c) { return CmdAccountRemove(c, arm_id); }; });
 
+  auto* cache = app.add_subcommand(
+      "cache", "The local cache of downloaded bytes: its budget, pins and eviction");
+  cache->require_subcommand(1);
+  CacheOptions cache_options;
+  auto* cstatus = cache->add_subcommand(
+      "status", "Local bytes and blobs, what is evictable, pinned or the only copy");
+  cstatus->add_option("--budget", cache_options.budget,
+                      "Budget to report against (bytes, or 500M, 10G); default "
+                      "PIXVAULT_CACHE_BUDGET");
+  cstatus->callback([&] { run = [&](Context& c) { return CmdCacheStatus(c, cache_options); }; });
+  auto* cevict = cache->add_subcommand(
+      "evict",
+      "Evict least recently accessed bytes that a provider still holds until within the budget");
+  cevict->add_option("--budget", cache_options.budget,
+                     "Bytes to keep at most (or 500M, 10G); default PIXVAULT_CACHE_BUDGET");
+  cevict->add_flag("--dry-run", cache_options.dry_run, "Only say what would be evicted");
+  cevict->callback([&] { run = [&](Context& c) { return CmdCacheEvict(c, cache_options); }; });
+
   AnalyzeOptions analyze;
   auto* analyze_cmd = app.add_subcommand(
       "analyze", "Analyse assets now: probe, thumbnail and preview, perceptual hashes, audio");
@@ -170,6 +188,9 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
     serve->add_option("--upload-limit", serve_flags.upload_limit, "Largest upload in bytes");
     serve->add_option("--providers", serve_flags.providers_file,
                       "TOML file with a [providers] table (docs/providers.md)");
+    serve->add_option("--cache-budget", serve_flags.cache_budget,
+                      "Bytes of local copies to keep (500M, 10G); least recently accessed "
+                      "bytes a provider still holds are evicted beyond it");
     serve->callback([&] {
       if (data_dir_opt->count() > 0) serve_flags.data_dir = global.data_dir;
       if (db_opt->count() > 0) serve_flags.db = global.db;

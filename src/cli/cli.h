@@ -23,6 +23,7 @@ struct ServeFlags {
   std::optional<std::string> data_dir;  // only when given explicitly (flag or environment)
   std::optional<std::string> db;
   std::optional<std::string> providers_file;
+  std::optional<std::string> cache_budget;  // "10G", "500M", bytes
 };
 
 // Commands implemented above the CLI layer (the HTTP server lives in app/).

@@ -124,6 +124,7 @@ int CmdFsck(Context& ctx, const FsckCliOptions& o) {
                                          {"unreferenced_rows", list(report->unreferenced_rows)},
                                          {"stray_paths", list(report->stray_paths)},
                                          {"refcounts_fixed", report->refcounts_fixed},
+                                         {"evicted_blobs", report->evicted_blobs},
                                          {"assets_marked_error", report->assets_marked_error},
                                          {"orphans_removed", report->orphans_removed},
                                          {"rows_removed", report->rows_removed},

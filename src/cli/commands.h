@@ -67,6 +67,14 @@ int CmdAccountAdd(Context& ctx, const AccountAddOptions& options);
 int CmdAccountList(Context& ctx);
 int CmdAccountRemove(Context& ctx, std::int64_t id);
 
+// The local cache. `budget`: bytes or "10G"; unset: PIXVAULT_CACHE_BUDGET.
+struct CacheOptions {
+  std::optional<std::string> budget;
+  bool dry_run = false;
+};
+int CmdCacheStatus(Context& ctx, const CacheOptions& options);
+int CmdCacheEvict(Context& ctx, const CacheOptions& options);
+
 struct AnalyzeOptions {
   std::vector<std::int64_t> ids;
   bool all = false;

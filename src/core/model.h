@@ -111,6 +111,13 @@ struct Asset {
   std::optional<Timestamp> last_accessed_at;
 };
 
+// An asset whose bytes the local cache keeps (never evicted while pinned).
+struct AssetPin {
+  AssetId asset_id = 0;
+  std::optional<UserId> pinned_by;
+  std::optional<Timestamp> pinned_at;  // unset: not pinned
+};
+
 // Fields a client may change after creation; unset fields are left alone.
 struct AssetPatch {
   std::optional<std::optional<std::string>> description;

@@ -76,6 +76,8 @@ extern const char* const kAnalysisSchemas;
 extern const char* const kAccountSchemas;
 // Component schemas of the provider (resolution) routes.
 extern const char* const kProviderSchemas;
+// Component schemas of the cache (pin) routes.
+extern const char* const kCacheSchemas;
 
 // The OpenAPI 3.1 document for the routes of `router` (JSON text).
 std::string OpenApiDocument(const Router& router);

@@ -1,13 +1,24 @@
 // GET /api/v1/assets/{id}/file: the asset's bytes with ETag, conditional and range support.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <charconv>
+#include <memory>
+#include <utility>
 
 #include "http/api.h"
 #include "http/api_util.h"
 #include "http/problem.h"
+#include "service/cache.h"
 
 namespace pixvault::http {
 
 namespace {
+
+// How stale an asset's last_accessed_at may get before a read writes it again.
+constexpr Timestamp kAccessTouchInterval = 60 * kMicrosPerSecond;
 
 struct ByteRange {
   std::int64_t first = 0;
@@ -70,16 +81,52 @@ std::string Disposition(const std::string& name) {
   return "inline; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded;
 }
 
-Result<Response> GetFile(ApiContext& api, Request& req) {
-  PV_ASSIGN_OR_RETURN(std::int64_t id, PathId(req, "id"));
-  PV_ASSIGN_OR_RETURN(Asset a, api.store.GetAsset(Viewer::For(*req.user), id));
-  if (!a.sha256 || a.sync_status != SyncStatus::kDownloaded) {
-    return Fail(ErrorCode::kUnavailable, "the bytes of asset " + std::to_string(id) +
+// The asset's bytes opened for reading. Bytes evicted from the local cache are fetched back
+// first (service::RestoreLocalCopy); the file is opened here, so an eviction between this and
+// writing the response cannot take it away (an open file stays readable).
+Result<std::pair<std::shared_ptr<const int>, std::int64_t>> OpenAssetFile(ApiContext& api,
+                                                                          const Asset& a) {
+  if (!a.sha256 ||
+      (a.sync_status != SyncStatus::kDownloaded && a.sync_status != SyncStatus::kRemote)) {
+    return Fail(ErrorCode::kUnavailable, "the bytes of asset " + std::to_string(a.id) +
                                              " are not stored locally (" +
                                              std::string(ToString(a.sync_status)) + ")");
   }
-  PV_ASSIGN_OR_RETURN(std::int64_t size, api.blobs.Size(*a.sha256));
-  (void)api.store.TouchAsset(id, api.clock.Now());
+  const std::filesystem::path path = api.blobs.PathFor(*a.sha256);
+  bool restore = a.sync_status == SyncStatus::kRemote;
+  for (int attempt = 0;; ++attempt) {
+    if (restore) {
+      PV_RETURN_IF_ERROR(service::RestoreLocalCopy(api.store, api.blobs, api.resolver, a));
+    }
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      auto owned = std::shared_ptr<const int>(new int(fd), [](const int* p) {
+        ::close(*p);
+        delete p;
+      });
+      struct stat st {};
+      if (::fstat(fd, &st) != 0) return Fail(ErrorCode::kInternal, "cannot stat a blob");
+      return std::make_pair(std::move(owned), static_cast<std::int64_t>(st.st_size));
+    }
+    // Evicted (by this process or another) since the asset was read: fetch the bytes back.
+    if (errno != ENOENT || attempt >= 4) {
+      return Fail(ErrorCode::kUnavailable,
+                  "the bytes of asset " + std::to_string(a.id) + " cannot be opened");
+    }
+    restore = true;
+  }
+}
+
+Result<Response> GetFile(ApiContext& api, Request& req) {
+  PV_ASSIGN_OR_RETURN(std::int64_t id, PathId(req, "id"));
+  PV_ASSIGN_OR_RETURN(Asset a, api.store.GetAsset(Viewer::For(*req.user), id));
+  PV_ASSIGN_OR_RETURN(auto opened, OpenAssetFile(api, a));
+  const std::int64_t size = opened.second;
+  // last_accessed_at orders the cache's eviction; a coarse stamp keeps reads free of writes.
+  const Timestamp now = api.clock.Now();
+  if (!a.last_accessed_at || now - *a.last_accessed_at >= kAccessTouchInterval) {
+    (void)api.store.TouchAsset(id, now);
+  }
   const std::string etag = "\"" + *a.sha256 + "\"";
   Response r;
   r.headers.Set("ETag", etag);
@@ -92,7 +139,7 @@ Result<Response> GetFile(ApiContext& api, Request& req) {
   r.headers.Set("Content-Type", a.mime_type.value_or("application/octet-stream"));
   r.headers.Set("Content-Disposition",
                 Disposition(a.original_filename.value_or("asset-" + std::to_string(id))));
-  FileBody body{api.blobs.PathFor(*a.sha256), 0, size};
+  FileBody body{api.blobs.PathFor(*a.sha256), 0, size, std::move(opened.first)};
   auto range_header = req.headers.Get("Range");
   auto if_range = req.headers.Get("If-Range");
   if (range_header && (!if_range || *if_range == etag)) {
@@ -132,19 +179,22 @@ void RegisterFileRoutes(Router& router, ApiContext& api) {
                {},
                {},
                {}};
-  router.Add(
-      Route{"GET", "/api/v1/assets/{id}/file", "getAssetFile", true, 0,
-            [&api](Request& r) { return GetFile(api, r); }, nullptr,
-            RouteDoc{"Download the asset's bytes (ETag, If-None-Match, single Range)",
-                     "files",
-                     {id, range, inm},
-                     {},
-                     "",
-                     false,
-                     {{200, "The bytes", "", "application/octet-stream"},
-                      {206, "A byte range", "", "application/octet-stream"},
-                      {304, "Not modified", ""},
-                      {416, "Range not satisfiable", "Problem", "application/problem+json"}}}});
+  router.Add(Route{"GET", "/api/v1/assets/{id}/file", "getAssetFile", true, 0,
+                   [&api](Request& r) { return GetFile(api, r); }, nullptr,
+                   RouteDoc{"Download the asset's bytes (ETag, If-None-Match, single Range); bytes "
+                            "evicted from the local cache are fetched back from a provider first",
+                            "files",
+                            {id, range, inm},
+                            {},
+                            "",
+                            false,
+                            {{200, "The bytes", "", "application/octet-stream"},
+                             {206, "A byte range", "", "application/octet-stream"},
+                             {304, "Not modified", ""},
+                             {416, "Range not satisfiable", "Problem", "application/problem+json"},
+                             {503, "The bytes are not local and cannot be fetched back now",
+                              "Problem", "application/problem+json"}}},
+                   /*blocking=*/true});
 }
 
 }  // namespace pixvault::http

@@ -11,6 +11,7 @@ namespace pixvault::http {
 void RegisterAccountRoutes(Router& router, ApiContext& api);
 void RegisterAnalysisRoutes(Router& router, ApiContext& api);
 void RegisterAssetRoutes(Router& router, ApiContext& api);
+void RegisterCacheRoutes(Router& router, ApiContext& api);
 void RegisterFetchRoutes(Router& router, ApiContext& api);
 void RegisterFileRoutes(Router& router, ApiContext& api);
 void RegisterLineageRoutes(Router& router, ApiContext& api);
@@ -93,6 +94,7 @@ void RegisterRoutes(Router& router, ApiContext& api) {
   RegisterUploadRoutes(router, api);
   RegisterFetchRoutes(router, api);
   RegisterFileRoutes(router, api);
+  RegisterCacheRoutes(router, api);
   RegisterMetadataRoutes(router, api);
   RegisterLineageRoutes(router, api);
   RegisterBranchRoutes(router, api);

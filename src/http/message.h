@@ -54,6 +54,9 @@ struct FileBody {
   std::filesystem::path path;
   std::int64_t offset = 0;
   std::int64_t length = 0;
+  // The file already open (read with pread), so it is served even if `path` is removed
+  // meanwhile (an evicted blob); null: `path` is opened when the response is written.
+  std::shared_ptr<const int> fd;
 };
 
 struct Response {

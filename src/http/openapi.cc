@@ -175,7 +175,7 @@ boost::json::object ParamSchema(const ParamDoc& p) {
 boost::json::object Schemas() {
   boost::json::object all = boost::json::parse(kSchemas).as_object();
   for (const char* more : {kLineageSchemas, kBranchSchemas, kAnalysisSchemas, kAccountSchemas,
-                           kProviderSchemas}) {
+                           kProviderSchemas, kCacheSchemas}) {
     boost::json::value parsed = boost::json::parse(more);
     for (auto& kv : parsed.as_object()) all[kv.key()] = kv.value();
   }

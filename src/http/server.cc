@@ -363,7 +363,8 @@ net::awaitable<bool> Server::Impl::Write(beast::tcp_stream& stream, const Reques
   }
   // A file range, streamed in chunks.
   Fd fd;
-  fd.fd = ::open(res.file->path.c_str(), O_RDONLY | O_CLOEXEC);
+  fd.fd = res.file->fd ? ::fcntl(*res.file->fd, F_DUPFD_CLOEXEC, 0)
+                       : ::open(res.file->path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd.fd < 0) co_return false;
   bhttp::response<bhttp::buffer_body> m;
   fill(m);

@@ -37,6 +37,7 @@ struct FsckReport {
   std::vector<std::string> corrupt_files;      // content does not match the name
   std::vector<std::string> unreferenced_rows;  // blob rows no asset uses
   std::vector<std::string> stray_paths;        // files in the blob tree that are not blobs
+  std::int64_t evicted_blobs = 0;              // files evicted from the local cache (not a fault)
   std::int64_t refcounts_fixed = 0;
   std::int64_t assets_marked_error = 0;  // assets whose bytes are missing (repair)
   std::int64_t orphans_removed = 0;

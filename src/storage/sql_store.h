@@ -123,6 +123,15 @@ class SqlStore final : public Store {
   Status DeleteProviderUpload(AssetId asset, std::string_view provider,
                               std::int64_t account) override;
 
+  Result<AssetPin> PinAsset(const Viewer& v, AssetId id) override;
+  Status UnpinAsset(const Viewer& v, AssetId id) override;
+  Result<AssetPin> GetAssetPin(const Viewer& v, AssetId id) override;
+  Result<CacheInventory> ScanCache(const CachePolicy& policy) override;
+  Result<std::vector<std::string>> EvictBlobs(
+      const std::vector<std::string>& sha256s, const CachePolicy& policy,
+      const std::function<Status(const std::vector<std::string>&)>& unlink) override;
+  Status MarkBlobLocal(std::string_view sha256) override;
+
   Status PutAnalysis(const AnalysisRecord& record) override;
   Result<std::vector<AnalysisRecord>> ListAnalysis(const Viewer& v, AssetId id) override;
   Status PutPerceptualHash(const PerceptualHash& hash) override;

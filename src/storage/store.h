@@ -105,6 +105,34 @@ struct JobFilter {
 // How stale an API key's last_used_at may get before TouchApiKey writes it again.
 inline constexpr Timestamp kApiKeyTouchInterval = 60 * kMicrosPerSecond;
 
+// --- The local cache (service/cache.h) ------------------------------------------------
+
+// Which copies elsewhere count as fetchable when deciding whether local bytes may be evicted.
+struct CachePolicy {
+  Timestamp now = 0;  // provider_uploads rows expiring at or before this do not count
+  // Providers that can give bytes back (the registry's); unset: any provider except
+  // user_upload. Only these providers' uploaded rows and origin refs make a blob evictable.
+  std::optional<std::vector<std::string>> providers;
+};
+
+// A local blob that may be evicted: no asset of it is pinned and one of its assets has a copy
+// elsewhere that can be fetched back.
+struct CacheCandidate {
+  std::string sha256;
+  std::int64_t size_bytes = 0;
+  Timestamp last_access = 0;  // newest last_accessed_at (or created_at) among its assets
+};
+
+// The local blobs (those with a `downloaded` asset), in one scan.
+struct CacheInventory {
+  std::int64_t local_bytes = 0;
+  std::int64_t local_blobs = 0;
+  std::int64_t pinned_assets = 0;
+  std::int64_t pinned_blobs = 0;          // local blobs kept because an asset of theirs is pinned
+  std::int64_t only_copy_blobs = 0;       // local blobs with no fetchable copy elsewhere
+  std::vector<CacheCandidate> evictable;  // least recently accessed first
+};
+
 // --- The store -------------------------------------------------------------------------
 
 class Store {
@@ -304,6 +332,25 @@ class Store {
                                                                     std::string_view provider,
                                                                     std::int64_t account,
                                                                     std::int64_t limit) = 0;
+
+  // The local cache. Pins are the owner's (or an admin's): a viewer who cannot see the asset
+  // gets kNotFound. Pinning twice keeps the first pin; unpinning an unpinned asset succeeds.
+  virtual Result<AssetPin> PinAsset(const Viewer& v, AssetId id) = 0;
+  virtual Status UnpinAsset(const Viewer& v, AssetId id) = 0;
+  // The asset's pin; an unset pinned_at when it is not pinned. kNotFound when not visible.
+  virtual Result<AssetPin> GetAssetPin(const Viewer& v, AssetId id) = 0;
+  // Every local blob with what keeps it, and the evictable ones in LRU order: one query.
+  virtual Result<CacheInventory> ScanCache(const CachePolicy& policy) = 0;
+  // Evicts what is still evictable of `sha256s` (at most 500): in one transaction, locks
+  // their assets, re-checks pins and fetchable copies under `policy`, marks the assets of the
+  // confirmed blobs `remote`, and runs `unlink` with those hashes before committing. Returns
+  // the evicted hashes. `unlink` may run again if the transaction is retried.
+  virtual Result<std::vector<std::string>> EvictBlobs(
+      const std::vector<std::string>& sha256s, const CachePolicy& policy,
+      const std::function<Status(const std::vector<std::string>&)>& unlink) = 0;
+  // The bytes are local again (fetched back): every `remote` asset of them becomes
+  // `downloaded`.
+  virtual Status MarkBlobLocal(std::string_view sha256) = 0;
 
   // Media analysis (issue 6). The writes are the analysis job's, which acts for the system
   // (no viewer); the reads check visibility.

@@ -1,0 +1,226 @@
+#include "service/cache.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <unordered_map>
+
+#include <boost/json.hpp>
+
+#include "providers/folder_provider.h"
+#include "service/resolver.h"
+#include "service/worker_pool.h"
+
+namespace pixvault::service {
+
+namespace json = boost::json;
+
+namespace {
+
+// Blobs per eviction transaction (the store's limit).
+constexpr std::size_t kEvictBatch = 500;
+
+}  // namespace
+
+std::string CacheStatus::ToJson() const {
+  json::object o{{"local_bytes", local_bytes},         {"local_blobs", local_blobs},
+                 {"evictable_bytes", evictable_bytes}, {"evictable_blobs", evictable_blobs},
+                 {"pinned_assets", pinned_assets},     {"pinned_blobs", pinned_blobs},
+                 {"only_copy_blobs", only_copy_blobs}};
+  o["budget"] = budget ? json::value(*budget) : json::value(nullptr);
+  return json::serialize(o);
+}
+
+std::string EvictionReport::ToJson() const {
+  return json::serialize(json::object{{"budget", budget},
+                                      {"dry_run", dry_run},
+                                      {"local_bytes_before", local_bytes_before},
+                                      {"local_bytes_after", local_bytes_after},
+                                      {"evicted_blobs", evicted_blobs},
+                                      {"evicted_bytes", evicted_bytes},
+                                      {"over_budget", over_budget}});
+}
+
+Cache::Cache(storage::Store& store, blob::BlobStore& blobs,
+             const providers::ProviderRegistry* registry, const Clock& clock)
+    : store_(store), blobs_(blobs), registry_(registry), clock_(clock) {}
+
+storage::CachePolicy Cache::Policy() const {
+  storage::CachePolicy policy;
+  policy.now = clock_.Now();
+  if (registry_ != nullptr) {
+    std::vector<std::string> ids;
+    for (std::string& id : registry_->Ids()) {
+      if (id != providers::kUserUploadProvider) ids.push_back(std::move(id));
+    }
+    policy.providers = std::move(ids);
+  }
+  return policy;
+}
+
+Result<CacheStatus> Cache::GetStatus(std::optional<std::int64_t> budget) {
+  PV_ASSIGN_OR_RETURN(storage::CacheInventory inv, store_.ScanCache(Policy()));
+  CacheStatus s;
+  s.local_bytes = inv.local_bytes;
+  s.local_blobs = inv.local_blobs;
+  s.evictable_blobs = static_cast<std::int64_t>(inv.evictable.size());
+  for (const storage::CacheCandidate& c : inv.evictable) s.evictable_bytes += c.size_bytes;
+  s.pinned_assets = inv.pinned_assets;
+  s.pinned_blobs = inv.pinned_blobs;
+  s.only_copy_blobs = inv.only_copy_blobs;
+  s.budget = budget;
+  return s;
+}
+
+Result<EvictionReport> Cache::Evict(std::int64_t budget, bool dry_run,
+                                    const std::function<bool()>& cancelled) {
+  if (budget < 0) return Fail(ErrorCode::kInvalidArgument, "the cache budget must be >= 0 bytes");
+  const storage::CachePolicy policy = Policy();
+  PV_ASSIGN_OR_RETURN(storage::CacheInventory inv, store_.ScanCache(policy));
+  EvictionReport report;
+  report.budget = budget;
+  report.dry_run = dry_run;
+  report.local_bytes_before = inv.local_bytes;
+  std::int64_t local = inv.local_bytes;
+  if (dry_run) {
+    for (const storage::CacheCandidate& c : inv.evictable) {
+      if (local <= budget) break;
+      local -= c.size_bytes;
+      report.evicted_bytes += c.size_bytes;
+      ++report.evicted_blobs;
+    }
+  } else {
+    std::unordered_map<std::string, std::int64_t> sizes;
+    const auto unlink = [this](const std::vector<std::string>& hashes) -> pixvault::Status {
+      for (const std::string& h : hashes) PV_RETURN_IF_ERROR(blobs_.Remove(h));
+      return Ok();
+    };
+    // Batches in LRU order, each just large enough to cover what is still over the budget
+    // (capped), so a blob the re-check keeps (pinned meanwhile) is made up for by the next.
+    std::size_t next = 0;
+    while (local > budget && next < inv.evictable.size()) {
+      if (cancelled && cancelled()) break;
+      std::vector<std::string> batch;
+      std::int64_t planned = 0;
+      while (next < inv.evictable.size() && batch.size() < kEvictBatch &&
+             local - planned > budget) {
+        const storage::CacheCandidate& c = inv.evictable[next++];
+        planned += c.size_bytes;
+        sizes[c.sha256] = c.size_bytes;
+        batch.push_back(c.sha256);
+      }
+      PV_ASSIGN_OR_RETURN(std::vector<std::string> evicted,
+                          store_.EvictBlobs(batch, policy, unlink));
+      for (const std::string& h : evicted) {
+        local -= sizes[h];
+        report.evicted_bytes += sizes[h];
+        ++report.evicted_blobs;
+      }
+    }
+  }
+  report.local_bytes_after = local;
+  report.over_budget = local > budget;
+  return report;
+}
+
+pixvault::Status RestoreLocalCopy(storage::Store& store, blob::BlobStore& blobs, Resolver* resolver,
+                                  const Asset& asset) {
+  if (!asset.sha256) {
+    return Fail(ErrorCode::kUnavailable, "the bytes of asset " + std::to_string(asset.id) +
+                                             " are not stored locally (" +
+                                             std::string(ToString(asset.sync_status)) + ")");
+  }
+  PV_ASSIGN_OR_RETURN(const bool present, blobs.Exists(*asset.sha256));
+  if (!present) {
+    if (resolver == nullptr) {
+      return Fail(ErrorCode::kUnavailable,
+                  "the bytes of asset " + std::to_string(asset.id) +
+                      " were evicted from the local cache and no provider is configured to "
+                      "fetch them back");
+    }
+    pixvault::Status fetched = resolver->EnsureLocalCopy(asset);
+    if (!fetched) {
+      // Whatever went wrong upstream, the reader is told the bytes are unavailable for now.
+      return Fail(ErrorCode::kUnavailable, fetched.error().message);
+    }
+  }
+  if (asset.sync_status == SyncStatus::kRemote || !present) {
+    PV_RETURN_IF_ERROR(store.MarkBlobLocal(*asset.sha256));
+  }
+  return Ok();
+}
+
+Result<std::int64_t> ParseByteSize(std::string_view text) {
+  std::string_view s = text;
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  int shift = 0;
+  auto strip = [&s](std::string_view suffix) {
+    if (s.size() > suffix.size() && s.ends_with(suffix)) {
+      s.remove_suffix(suffix.size());
+      return true;
+    }
+    return false;
+  };
+  if (!strip("iB")) (void)strip("B");
+  if (!s.empty()) {
+    switch (s.back()) {
+      case 'k':
+      case 'K':
+        shift = 10;
+        break;
+      case 'm':
+      case 'M':
+        shift = 20;
+        break;
+      case 'g':
+      case 'G':
+        shift = 30;
+        break;
+      case 't':
+      case 'T':
+        shift = 40;
+        break;
+      default:
+        break;
+    }
+    if (shift != 0) s.remove_suffix(1);
+  }
+  const Error bad{ErrorCode::kInvalidArgument,
+                  "'" + std::string(text) + "' is not a byte size (e.g. 1048576, 500M, 10G)"};
+  if (s.empty() || s.front() == '-' || s.front() == '+') return Fail(bad);
+  double value = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (ec != std::errc() || end != s.data() + s.size() || !std::isfinite(value)) return Fail(bad);
+  const double bytes = std::ldexp(value, shift);
+  if (bytes >= 9.2e18) return Fail(bad);
+  return static_cast<std::int64_t>(bytes);
+}
+
+Result<Job> EnqueueEviction(storage::Store& store, const Clock& clock, std::int64_t budget,
+                            Timestamp interval) {
+  if (interval <= 0) return Fail(ErrorCode::kInvalidArgument, "eviction interval must be > 0");
+  Job job;
+  job.kind = std::string(kEvictJobKind);
+  job.idempotency_key = "cache-evict:" + std::to_string(clock.Now() / interval);
+  job.payload = json::serialize(json::object{{"budget", budget}});
+  job.max_attempts = 2;
+  PV_ASSIGN_OR_RETURN(storage::Store::Enqueued enqueued, store.EnqueueJob(job));
+  return std::move(enqueued.job);
+}
+
+void RegisterEvictionJob(WorkerPool& pool, Cache& cache) {
+  pool.Register(std::string(kEvictJobKind), [&cache](JobContext& ctx) -> Result<std::string> {
+    boost::system::error_code ec;
+    json::value payload = json::parse(ctx.job().payload, ec);
+    const json::object* o = ec ? nullptr : payload.if_object();
+    const json::value* budget = o ? o->if_contains("budget") : nullptr;
+    if (!budget || !budget->is_int64() || budget->as_int64() < 0) {
+      return Fail(ErrorCode::kInvalidArgument, "cache_evict job payload without a budget");
+    }
+    PV_ASSIGN_OR_RETURN(EvictionReport report,
+                        cache.Evict(budget->as_int64(), false, [&ctx] { return ctx.cancelled(); }));
+    return report.ToJson();
+  });
+}
+
+}  // namespace pixvault::service

@@ -1,0 +1,108 @@
+// The local cache (DESIGN.md section 5): a byte budget for the blobs kept on this machine,
+// least-recently-accessed-first eviction of blobs whose bytes can be fetched back, pins, and
+// the transparent re-fetch of evicted bytes for readers.
+//
+// The unit of eviction is a blob (assets share them). A blob is evictable when no asset of it
+// is pinned and one of its assets has a copy elsewhere that can be fetched back: an origin ref
+// (provider_asset_id and its account) or an `uploaded`, unexpired provider_uploads row, at a
+// provider of the registry. Without a registry (the CLI, which has no provider configuration)
+// any provider except user_upload counts: the recorded rows are trusted. The only copy of
+// bytes is never evicted.
+//
+// Eviction marks the blob's assets `remote` in the transaction that decides (after re-checking
+// pins and copies under row locks) and removes the file before committing; an open BlobReader
+// keeps reading its file. A reader that finds the bytes gone fetches them back through
+// Resolver::EnsureLocalCopy and marks them `downloaded` again (RestoreLocalCopy).
+//
+// Thread-safety: Cache is safe for concurrent use; several processes may evict from one
+// database and blob root at once (the store's transactions arbitrate).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "blob/blob_store.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/model.h"
+#include "providers/provider.h"
+#include "storage/store.h"
+
+namespace pixvault::service {
+
+class Resolver;
+class WorkerPool;
+
+inline constexpr std::string_view kEvictJobKind = "cache_evict";
+
+struct CacheStatus {
+  std::int64_t local_bytes = 0;
+  std::int64_t local_blobs = 0;
+  std::int64_t evictable_bytes = 0;
+  std::int64_t evictable_blobs = 0;
+  std::int64_t pinned_assets = 0;
+  std::int64_t pinned_blobs = 0;
+  std::int64_t only_copy_blobs = 0;
+  std::optional<std::int64_t> budget;
+
+  std::string ToJson() const;
+};
+
+struct EvictionReport {
+  std::int64_t budget = 0;
+  bool dry_run = false;
+  std::int64_t local_bytes_before = 0;
+  std::int64_t local_bytes_after = 0;  // what a dry run would leave
+  std::int64_t evicted_blobs = 0;
+  std::int64_t evicted_bytes = 0;
+  // The budget cannot be met: what is left is pinned or the only copy.
+  bool over_budget = false;
+
+  std::string ToJson() const;
+};
+
+class Cache {
+ public:
+  // Borrows everything; `registry` may be null (see the header comment).
+  Cache(storage::Store& store, blob::BlobStore& blobs, const providers::ProviderRegistry* registry,
+        const Clock& clock);
+
+  // Errors: the store's.
+  Result<CacheStatus> GetStatus(std::optional<std::int64_t> budget);
+  // Evicts least recently accessed evictable blobs until the local bytes are within `budget`
+  // (kInvalidArgument when negative). A dry run decides without changing anything.
+  // `cancelled` is checked between batches. Errors: the store's and the blob store's.
+  Result<EvictionReport> Evict(std::int64_t budget, bool dry_run,
+                               const std::function<bool()>& cancelled = nullptr);
+
+ private:
+  storage::CachePolicy Policy() const;
+
+  storage::Store& store_;
+  blob::BlobStore& blobs_;
+  const providers::ProviderRegistry* registry_;
+  const Clock& clock_;
+};
+
+// Makes an asset's bytes readable for a reader: when they are not in the blob store, fetches
+// them back through `resolver` (kUnavailable when it is null or no provider has them) and
+// marks the blob's assets `downloaded` again. kUnavailable for an asset without bytes yet.
+Status RestoreLocalCopy(storage::Store& store, blob::BlobStore& blobs, Resolver* resolver,
+                        const Asset& asset);
+
+// "1048576", "500M", "10G", "1.5T", "64KiB": bytes, with binary (1024-based) suffixes K, M, G,
+// T (optionally followed by "B" or "iB"). kInvalidArgument otherwise or above 2^63.
+Result<std::int64_t> ParseByteSize(std::string_view text);
+
+// Enqueues an eviction pass to `budget` bytes, one per `interval` bucket of the clock: several
+// processes on one database enqueue the same idempotency key, so one pass runs per bucket.
+Result<Job> EnqueueEviction(storage::Store& store, const Clock& clock, std::int64_t budget,
+                            Timestamp interval);
+// Runs kEvictJobKind jobs (payload {"budget": N}) with `cache`, which must outlive the pool.
+void RegisterEvictionJob(WorkerPool& pool, Cache& cache);
+
+}  // namespace pixvault::service
