@@ -327,7 +327,7 @@ Result<Response> FakeProvider::GetContent(Request& req) {
   Response r;
   r.headers.Set("Content-Type", file->content_type);
   r.headers.Set("Accept-Ranges", "bytes");
-  http::FileBody body{file->path, 0, file->size};
+  http::FileBody body{file->path, 0, file->size, nullptr};
   if (auto range_header = req.headers.Get("Range")) {
     auto range = ParseRange(*range_header, file->size);
     if (!range) {
