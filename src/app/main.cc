@@ -10,7 +10,8 @@ int main(int argc, char** argv) {
   hooks.serve = [](pixvault::cli::Context& ctx, const pixvault::cli::ServeFlags& flags) {
     pixvault::app::ServeFlags f{
         flags.config_file,  flags.listen,   flags.threads, flags.max_connections,
-        flags.upload_limit, flags.data_dir, flags.db,      flags.providers_file, flags.cache_budget};
+        flags.upload_limit, flags.data_dir, flags.db,      flags.providers_file,
+        flags.cache_budget};
     auto config =
         pixvault::app::LoadServeConfig(f, [](const char* name) { return std::getenv(name); });
     if (!config) return ctx.ReportError(config.error());

@@ -29,11 +29,10 @@ std::string Replace(std::string s, const std::string& from, const std::string& t
 
 // The README's walk-through configuration loads as it is.
 TEST(ProviderConfig, TheDemoExampleLoads) {
-  auto registry = LoadProviderRegistryFile(std::string(PIXVAULT_SOURCE_DIR) +
-                                           "/examples/providers-demo.toml");
+  auto registry =
+      LoadProviderRegistryFile(std::string(PIXVAULT_SOURCE_DIR) + "/examples/providers-demo.toml");
   ASSERT_TRUE(registry) << registry.error().message;
-  EXPECT_EQ((*registry)->Ids(),
-            (std::vector<std::string>{"studio-a", "studio-b", "user_upload"}));
+  EXPECT_EQ((*registry)->Ids(), (std::vector<std::string>{"studio-a", "studio-b", "user_upload"}));
   EXPECT_EQ((*registry)->Find("studio-b")->capabilities().max_pixels, 2073600);
   EXPECT_EQ((*registry)->Find("studio-b")->capabilities().operations.size(), 2u);
 }
