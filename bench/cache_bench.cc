@@ -9,6 +9,8 @@
 // behind `pixvault cache status`, and (2) one `service::Cache::Evict` pass down to PERCENT
 // (default 10) of the local bytes: the scan, the LRU choice, and every batch's locked
 // re-check, `remote` marking and unlinking. Prints one JSON line.
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -137,6 +139,17 @@ int main(int argc, char** argv) {
     return pv::Ok();
   });
   if (!copies) return Die(copies.error().message);
+  // A cache's files and rows were written long before an eviction pass: flush them now (not
+  // timed), or the pass would contend with the writeback of the load (and, on PostgreSQL,
+  // with its checkpoint) and measure the disk's backlog rather than the eviction.
+  if (url.starts_with("postgres")) {
+    auto checkpoint = (*db)->Read([](pv::storage::sql::Connection& c) -> pv::Status {
+      PV_RETURN_IF_ERROR(c.Query("CHECKPOINT", {}));
+      return pv::Ok();
+    });
+    if (!checkpoint) return Die(checkpoint.error().message);
+  }
+  ::sync();
   const double load_seconds = Seconds(load_start);
 
   pv::providers::FolderProviderOptions fo;

@@ -1,8 +1,12 @@
 #include "service/cache.h"
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <cmath>
+#include <mutex>
+#include <system_error>
+#include <thread>
 #include <unordered_map>
 
 #include <boost/json.hpp>
@@ -19,6 +23,42 @@ namespace {
 
 // Blobs per eviction transaction (the store's limit).
 constexpr std::size_t kEvictBatch = 500;
+
+// Files of a batch removed this many at a time. A removal can wait on the disk: on a
+// filesystem mounted with `discard` each freed extent is trimmed synchronously (about 200 us
+// per file on the VM disks this was measured on), and a network filesystem answers every
+// unlink; overlapped, a batch's removals take a fraction of the time.
+constexpr std::size_t kRemoveThreads = 8;
+
+// Removes the blobs' files, several at a time; the first error (if any) once all were tried.
+pixvault::Status RemoveFiles(blob::BlobStore& blobs, const std::vector<std::string>& hashes) {
+  std::atomic<std::size_t> next{0};
+  std::mutex mu;
+  std::optional<Error> first_error;
+  const auto work = [&] {
+    for (std::size_t i = next++; i < hashes.size(); i = next++) {
+      pixvault::Status removed = blobs.Remove(hashes[i]);
+      if (!removed) {
+        const std::lock_guard lock(mu);
+        if (!first_error) first_error = removed.error();
+      }
+    }
+  };
+  {
+    std::vector<std::jthread> helpers;
+    const std::size_t threads = std::min(kRemoveThreads, hashes.size() / 16 + 1);
+    for (std::size_t t = 1; t < threads; ++t) {
+      try {
+        helpers.emplace_back(work);
+      } catch (const std::system_error&) {
+        break;  // no thread to be had: the ones started (and this one) do the work
+      }
+    }
+    work();
+  }  // joins the helpers
+  if (first_error) return Fail(std::move(*first_error));
+  return Ok();
+}
 
 }  // namespace
 
@@ -91,9 +131,8 @@ Result<EvictionReport> Cache::Evict(std::int64_t budget, bool dry_run,
     }
   } else {
     std::unordered_map<std::string, std::int64_t> sizes;
-    const auto unlink = [this](const std::vector<std::string>& hashes) -> pixvault::Status {
-      for (const std::string& h : hashes) PV_RETURN_IF_ERROR(blobs_.Remove(h));
-      return Ok();
+    const auto unlink = [this](const std::vector<std::string>& hashes) {
+      return RemoveFiles(blobs_, hashes);
     };
     // Batches in LRU order, each just large enough to cover what is still over the budget
     // (capped), so a blob the re-check keeps (pinned meanwhile) is made up for by the next.

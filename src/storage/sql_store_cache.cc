@@ -37,13 +37,20 @@ std::string ProviderCondition(const CachePolicy& policy, std::string_view column
   return out + ")";
 }
 
-// "?, ?, ..." with the hashes appended to `params`.
-std::string Placeholders(const std::vector<std::string>& hashes, std::vector<Value>& params) {
-  std::string out;
-  for (std::size_t i = 0; i < hashes.size(); ++i) {
-    out += i == 0 ? "?" : ", ?";
-    params.emplace_back(hashes[i]);
+// A PostgreSQL text[] literal of `items` (each quoted, backslashes and quotes escaped), for
+// `= ANY(CAST(? AS TEXT[]))`.
+Value PgTextArray(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    out += '"';
+    for (const char ch : items[i]) {
+      if (ch == '"' || ch == '\\') out += '\\';
+      out += ch;
+    }
+    out += '"';
   }
+  out += '}';
   return out;
 }
 
@@ -171,39 +178,48 @@ Result<std::vector<std::string>> SqlStore::EvictBlobs(
   if (sha256s.empty()) return evicted;
   Status st = db_->Transaction([&](Connection& c) -> Status {
     evicted.clear();
-    if (c.dialect() == Dialect::kPostgres) {
-      // Lock the blobs' assets before re-checking: a pin (its foreign key takes a KEY SHARE
-      // lock on the asset) or a reader marking the bytes local waits for this decision, and
-      // one that committed first is seen by the re-check. SQLite serialises writers anyway.
-      // (The SQL text is built before the call: it fills `params`.)
-      std::vector<Value> params;
-      const std::string lock = "SELECT id FROM assets WHERE sha256 IN (" +
-                               Placeholders(sha256s, params) + ") ORDER BY id FOR UPDATE";
-      PV_RETURN_IF_ERROR(c.Query(lock, params));
-    }
-    // Re-check per asset, then decide per blob here. PostgreSQL: one statement driven by the
-    // batch's hashes. SQLite (in process, so statements are cheap): one indexed lookup per
-    // hash, as its planner turned every set-shaped form of this into an index walk.
-    const std::string select_list =
-        "SELECT a.id AS id, a.sha256 AS sha256, a.sync_status AS sync_status, "
-        "CASE WHEN EXISTS (SELECT 1 FROM asset_pins p WHERE p.asset_id = a.id) THEN 1 ELSE 0 "
-        "END AS pinned, ";
+    // Re-check per asset, then decide per blob here.
     std::vector<Rows> results;
     if (c.dialect() == Dialect::kPostgres) {
+      // Lock the blobs' assets before re-checking, in a statement of its own: a pin (its
+      // foreign key takes a KEY SHARE lock on the asset) or a reader marking the bytes local
+      // waits for this decision, and one that committed first is seen by the re-check, whose
+      // snapshot is taken after the locks are held. SQLite serialises writers anyway.
+      // Both statements take the batch as one array parameter, so their text (and plan) is the
+      // same for every batch.
+      const Value batch = PgTextArray(sha256s);
+      PV_RETURN_IF_ERROR(c.Query(
+          "SELECT id FROM assets WHERE sha256 = ANY(CAST(? AS TEXT[])) ORDER BY id FOR UPDATE",
+          {batch}));
+      // The upload check is a LATERAL probe with LIMIT 1, one index lookup per asset: as an
+      // EXISTS the planner hashes the whole provider_uploads table once per batch.
       std::vector<Value> params;
-      std::string sql = "WITH batch(sha) AS (VALUES ";
-      for (std::size_t i = 0; i < sha256s.size(); ++i) {
-        sql += i == 0 ? "(?)" : ", (?)";
-        params.emplace_back(sha256s[i]);
-      }
-      sql += ") " + select_list;
-      sql += FetchableExpression(policy, params);
-      sql += " AS fetchable FROM batch CROSS JOIN assets a WHERE a.sha256 = batch.sha";
+      std::string sql =
+          "SELECT a.id AS id, a.sha256 AS sha256, a.sync_status AS sync_status, "
+          "CASE WHEN p.asset_id IS NOT NULL THEN 1 ELSE 0 END AS pinned, "
+          "CASE WHEN (a.provider_asset_id IS NOT NULL AND a.provider_account_id IS NOT NULL AND ";
+      sql += ProviderCondition(policy, "a.provider_id", params);
+      sql +=
+          ") OR up.found IS NOT NULL THEN 1 ELSE 0 END AS fetchable "
+          "FROM assets a LEFT JOIN asset_pins p ON p.asset_id = a.id "
+          "LEFT JOIN LATERAL (SELECT 1 AS found FROM provider_uploads u WHERE u.asset_id = a.id "
+          "AND u.status = 'uploaded' AND u.provider_ref IS NOT NULL "
+          "AND (u.expires_at IS NULL OR u.expires_at > ?) AND ";
+      params.emplace_back(policy.now);
+      sql += ProviderCondition(policy, "u.provider_id", params);
+      sql += " LIMIT 1) up ON TRUE WHERE a.sha256 = ANY(CAST(? AS TEXT[]))";
+      params.push_back(batch);
       PV_ASSIGN_OR_RETURN(Rows rows, c.Query(sql, params));
       results.push_back(std::move(rows));
     } else {
+      // SQLite (in process, so statements are cheap): one indexed lookup per hash, as its
+      // planner turned every set-shaped form of this into an index walk.
       std::vector<Value> params;
-      std::string sql = select_list + FetchableExpression(policy, params);
+      std::string sql =
+          "SELECT a.id AS id, a.sha256 AS sha256, a.sync_status AS sync_status, "
+          "CASE WHEN EXISTS (SELECT 1 FROM asset_pins p WHERE p.asset_id = a.id) THEN 1 ELSE 0 "
+          "END AS pinned, ";
+      sql += FetchableExpression(policy, params);
       sql += " AS fetchable FROM assets a WHERE a.sha256 = ?";
       params.emplace_back(std::monostate{});
       for (const std::string& sha : sha256s) {
