@@ -70,16 +70,35 @@ Result<Response> ListProviders(ApiContext& api, Request&) {
   return JsonResponse(200, json::object{{"items", std::move(items)}});
 }
 
-Result<Response> Resolve(ApiContext& api, Request& req) {
-  PV_ASSIGN_OR_RETURN(service::Resolver * resolver, RequireResolver(api));
+Result<service::ResolveRequest> ResolveRequestOf(Request& req) {
   service::ResolveRequest r;
   PV_ASSIGN_OR_RETURN(r.asset_id, PathId(req, "id"));
   r.provider_id = std::string(req.PathParam("provider"));
   PV_ASSIGN_OR_RETURN(r.account_id, QueryInt(req, "account", 1, INT64_MAX));
   PV_ASSIGN_OR_RETURN(auto verify, QueryBool(req, "verify"));
   r.verify = verify.value_or(false);
+  return r;
+}
+
+Result<Response> Resolve(ApiContext& api, Request& req) {
+  PV_ASSIGN_OR_RETURN(service::Resolver * resolver, RequireResolver(api));
+  PV_ASSIGN_OR_RETURN(const service::ResolveRequest r, ResolveRequestOf(req));
   PV_ASSIGN_OR_RETURN(service::Resolution resolution, resolver->Resolve(Viewer::For(*req.user), r));
   return JsonResponse(200, ResolutionToJson(resolution));
+}
+
+// On the I/O thread: a cached ref (or a request error) is answered from the database at once;
+// anything else goes to Resolve on the blocking pool.
+std::optional<Result<Response>> ResolveAtOnce(ApiContext& api, Request& req) {
+  Result<service::Resolver*> resolver = RequireResolver(api);
+  if (!resolver) return Fail(resolver.error());
+  Result<service::ResolveRequest> r = ResolveRequestOf(req);
+  if (!r) return Fail(r.error());
+  std::optional<Result<service::Resolution>> cached =
+      (*resolver)->TryCached(Viewer::For(*req.user), *r);
+  if (!cached) return std::nullopt;
+  if (!*cached) return Fail(cached->error());
+  return JsonResponse(200, ResolutionToJson(**cached));
 }
 
 Result<Response> Reupload(ApiContext& api, Request& req) {
@@ -259,6 +278,7 @@ void RegisterProviderRoutes(Router& router, ApiContext& api) {
                false,
                {{200, "The ref", "Resolution"}, problem400, problem403, problem404, problem503}}};
   resolve.blocking = true;
+  resolve.at_once = [&api](Request& r) { return ResolveAtOnce(api, r); };
   router.Add(std::move(resolve));
   Route reupload{
       "POST",

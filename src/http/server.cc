@@ -323,7 +323,13 @@ net::awaitable<Response> Server::Impl::Dispatch(beast::tcp_stream& stream,
   if (sink) {
     res = co_await OnBlockingPool([&] { return sink->Finish(); });
   } else if (route->blocking) {
-    res = co_await OnBlockingPool([&] { return route->handler(req); });
+    std::optional<Result<Response>> now;
+    if (route->at_once) now = route->at_once(req);
+    if (now) {
+      res = std::move(*now);
+    } else {
+      res = co_await OnBlockingPool([&] { return route->handler(req); });
+    }
   } else {
     res = route->handler(req);
   }

@@ -200,48 +200,80 @@ Result<providers::AccountAccess> Resolver::Access(const ProviderAccount& account
   return access;
 }
 
-Result<Resolution> Resolver::Resolve(const Viewer& viewer, const ResolveRequest& request) {
-  PV_ASSIGN_OR_RETURN(Asset asset, store_.GetAsset(viewer, request.asset_id));
-  std::shared_ptr<providers::Provider> provider = registry_.Find(request.provider_id);
-  if (provider == nullptr) {
+Result<Resolver::Subject> Resolver::Read(const Viewer& viewer, const ResolveRequest& request) {
+  Subject s;
+  PV_ASSIGN_OR_RETURN(s.asset, store_.GetAsset(viewer, request.asset_id));
+  s.provider = registry_.Find(request.provider_id);
+  if (s.provider == nullptr) {
     return Fail(ErrorCode::kNotFound, "unknown provider '" + request.provider_id + "'");
   }
-  if (!provider->capabilities().uploads) {
+  if (!s.provider->capabilities().uploads) {
     return Fail(ErrorCode::kUnsupported, "provider '" + request.provider_id + "' takes no uploads");
   }
   // The credentials are opened only when the provider is to be asked.
-  PV_ASSIGN_OR_RETURN(const ProviderAccount account,
-                      FindAccount(viewer, request.provider_id, request.account_id));
-
-  // Fast path: one read.
+  PV_ASSIGN_OR_RETURN(s.account, FindAccount(viewer, request.provider_id, request.account_id));
   if (!request.force) {
-    auto row = store_.GetProviderUpload(asset.id, provider->id(), account.id);
-    if (!row && row.error().code != ErrorCode::kNotFound) return Fail(row.error());
+    auto row = store_.GetProviderUpload(s.asset.id, s.provider->id(), s.account.id);
     if (row) {
-      const Timestamp fresh_until = clock_.Now() + options_.freshness_margin;
-      if (row->status == UploadStatus::kUploaded && row->provider_ref &&
-          (!row->expires_at || *row->expires_at > fresh_until)) {
-        if (!request.verify) return Resolution{*row, false, false};
-        PV_ASSIGN_OR_RETURN(const providers::AccountAccess access, Access(account));
-        providers::ProviderRef ref{*row->provider_ref, row->provider_url.value_or(""),
-                                   row->expires_at};
-        const Status known = provider->Check(access, ref);
-        if (known) return Resolution{*row, false, false};
-        if (known.error().code != ErrorCode::kNotFound) return Fail(known.error());
-        // The provider forgot it: expire the row and upload again, once, below.
-        auto expired = store_.ExpireProviderUpload(asset.id, provider->id(), account.id);
-        if (!expired && expired.error().code != ErrorCode::kNotFound) {
-          return Fail(expired.error());
-        }
-      } else if (row->status == UploadStatus::kFailed && !IsTransient(row->last_error_code) &&
-                 !row->lease_owner) {
-        const ErrorCode code =
-            CodeFromName(row->last_error_code.value_or("")).value_or(ErrorCode::kUnavailable);
-        return Fail(code, row->last_error.value_or("the last upload failed") +
-                              " (recorded; POST /api/v1/assets/" + std::to_string(asset.id) +
-                              "/reupload to try again)");
-      }
+      s.row = std::move(*row);
+    } else if (row.error().code != ErrorCode::kNotFound) {
+      return Fail(row.error());
     }
+  }
+  return s;
+}
+
+bool Resolver::IsFresh(const ProviderUpload& row) const {
+  return row.status == UploadStatus::kUploaded && row.provider_ref &&
+         (!row.expires_at || *row.expires_at > clock_.Now() + options_.freshness_margin);
+}
+
+std::optional<Result<Resolution>> Resolver::Recorded(const Subject& s, bool verify) const {
+  if (!s.row) return std::nullopt;
+  const ProviderUpload& row = *s.row;
+  if (IsFresh(row)) {
+    if (verify) return std::nullopt;
+    return Resolution{row, false, false};
+  }
+  if (row.status == UploadStatus::kFailed && !IsTransient(row.last_error_code) &&
+      !row.lease_owner) {
+    const ErrorCode code =
+        CodeFromName(row.last_error_code.value_or("")).value_or(ErrorCode::kUnavailable);
+    return Fail(code, row.last_error.value_or("the last upload failed") +
+                          " (recorded; POST /api/v1/assets/" + std::to_string(s.asset.id) +
+                          "/reupload to try again)");
+  }
+  return std::nullopt;
+}
+
+std::optional<Result<Resolution>> Resolver::TryCached(const Viewer& viewer,
+                                                      const ResolveRequest& request) {
+  if (request.force) return std::nullopt;
+  Result<Subject> subject = Read(viewer, request);
+  if (!subject) return Fail(subject.error());
+  return Recorded(*subject, request.verify);
+}
+
+Result<Resolution> Resolver::Resolve(const Viewer& viewer, const ResolveRequest& request) {
+  PV_ASSIGN_OR_RETURN(const Subject subject, Read(viewer, request));
+  const Asset& asset = subject.asset;
+  const std::shared_ptr<providers::Provider>& provider = subject.provider;
+  const ProviderAccount& account = subject.account;
+
+  // Fast path: what is recorded.
+  if (std::optional<Result<Resolution>> recorded = Recorded(subject, request.verify)) {
+    return std::move(*recorded);
+  }
+  if (request.verify && subject.row && IsFresh(*subject.row)) {
+    const ProviderUpload& row = *subject.row;
+    PV_ASSIGN_OR_RETURN(const providers::AccountAccess access, Access(account));
+    providers::ProviderRef ref{*row.provider_ref, row.provider_url.value_or(""), row.expires_at};
+    const Status known = provider->Check(access, ref);
+    if (known) return Resolution{row, false, false};
+    if (known.error().code != ErrorCode::kNotFound) return Fail(known.error());
+    // The provider forgot it: expire the row and upload again, once, below.
+    auto expired = store_.ExpireProviderUpload(asset.id, provider->id(), account.id);
+    if (!expired && expired.error().code != ErrorCode::kNotFound) return Fail(expired.error());
   }
 
   // Slow path: join or lead this process's flight for the key.

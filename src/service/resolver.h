@@ -94,6 +94,13 @@ class Resolver {
   // (credentials that cannot be opened, or bytes that do not match their hash).
   Result<Resolution> Resolve(const Viewer& viewer, const ResolveRequest& request);
 
+  // What Resolve answers from the database alone, without waiting for anything: a cached ref
+  // (neither `verify` nor `force` asked), a recorded refusal, or an error about the request
+  // (unknown asset, provider or account; a database error). nullopt when the answer needs the
+  // provider, the bytes or another caller's flight: call Resolve (which may block) then. Meant
+  // for an I/O thread: it makes a few indexed reads and never sleeps.
+  std::optional<Result<Resolution>> TryCached(const Viewer& viewer, const ResolveRequest& request);
+
   // The caller learned that the provider no longer knows the asset's ref for the account:
   // the row becomes `expired`, so the next Resolve uploads again.
   Status Invalidate(AssetId asset, std::string_view provider, std::int64_t account);
@@ -118,6 +125,19 @@ class Resolver {
  private:
   Result<providers::AccountAccess> Access(const ProviderAccount& account) const;
   struct Flight;
+  // The reads every resolution starts with.
+  struct Subject {
+    Asset asset;
+    std::shared_ptr<providers::Provider> provider;
+    ProviderAccount account;
+    std::optional<ProviderUpload> row;  // unset: none recorded, or a forced re-upload
+  };
+  Result<Subject> Read(const Viewer& viewer, const ResolveRequest& request);
+  // The answer of a recorded row without asking anyone: a fresh ref (unless `verify`), a
+  // recorded refusal; nullopt otherwise.
+  std::optional<Result<Resolution>> Recorded(const Subject& subject, bool verify) const;
+  // An uploaded ref that stays valid for at least the freshness margin.
+  bool IsFresh(const ProviderUpload& row) const;
   using Key = std::tuple<AssetId, std::string, std::int64_t, bool>;  // ..., force
 
   Result<Resolution> Lead(const Viewer& viewer, const Asset& asset, providers::Provider& provider,

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -490,6 +491,63 @@ TEST_P(HttpFakeProviderTest, ACancelledJobIsCancelledAtTheProvider) {
 }
 
 PV_INSTANTIATE_STORE_TEST(HttpFakeProviderTest);
+
+// One blocking-pool thread, so a resolve that waits on the provider holds all of it.
+class HttpFakeProviderOnePoolThreadTest : public HttpFakeProviderTest {
+ protected:
+  HttpFakeProviderOnePoolThreadTest() { server_options_.blocking_threads = 1; }
+};
+
+TEST_P(HttpFakeProviderOnePoolThreadTest, ACachedResolveIsAnsweredWhileTheBlockingPoolWaits) {
+  provider_failures_expected_ = true;
+  const std::int64_t cached = UploadWav(alice_key_, 11);
+  const std::int64_t slow = UploadWav(alice_key_, 12);
+  const std::int64_t account = AddAccount(alice_key_, "fake", "main", kAliceToken);
+  HttpResponse first = Resolve(cached, account);
+  ASSERT_EQ(first.status, 200) << first.body;
+  const std::string ref(ParseJson(first.body).at("provider_ref").as_string());
+
+  // The provider hangs: a first-time resolve takes the only blocking thread and waits there.
+  SetFaults([](FaultSettings& f) { f.hang = true; });
+  const std::int64_t requests_before = fake_->stats().requests;
+  std::atomic<bool> slow_done{false};
+  int slow_status = 0;
+  std::thread slow_resolve([&] {
+    slow_status =
+        Call("GET", AssetPath(slow) + "/providers/fake?account=" + std::to_string(account),
+             alice_key_)
+            .status;
+    slow_done = true;
+  });
+  for (int i = 0; i < 1000 && fake_->stats().requests == requests_before; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_GT(fake_->stats().requests, requests_before) << "the slow resolve never reached the fake";
+
+  // The cached ref is answered from the database on the I/O thread, before the slow resolve
+  // lets go of the pool; so are errors about the request.
+  HttpResponse again = Resolve(cached, account);
+  EXPECT_FALSE(slow_done.load()) << "the cached resolve waited for the blocking pool";
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(ParseJson(again.body).at("provider_ref").as_string(), ref);
+  EXPECT_FALSE(ParseJson(again.body).at("uploaded_now").as_bool());
+  HttpResponse unknown_account = Resolve(cached, account + 100);
+  EXPECT_EQ(unknown_account.status, 404) << unknown_account.body;
+  HttpResponse unknown_asset = Resolve(cached + 1000, account);
+  EXPECT_EQ(unknown_asset.status, 404) << unknown_asset.body;
+  HttpResponse bob_asks = Call(
+      "GET", AssetPath(cached) + "/providers/fake?account=" + std::to_string(account), bob_key_);
+  EXPECT_EQ(bob_asks.status, 404) << bob_asks.body;
+  EXPECT_FALSE(slow_done.load());
+
+  SetFaults([](FaultSettings& f) { f.hang = false; });
+  slow_resolve.join();
+  // Released, the hung upload is answered, or the resolve had timed out by then.
+  EXPECT_TRUE(slow_status == 200 || slow_status == 503) << slow_status;
+  ExpectNoTokenInResponses();
+}
+
+PV_INSTANTIATE_STORE_TEST(HttpFakeProviderOnePoolThreadTest);
 
 }  // namespace
 }  // namespace pixvault::http::testing
