@@ -413,10 +413,10 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& request, const Response
   Call call{request, url, body, stream, Steady::now() + Clamped(request.total_timeout)};
 
   const std::string key = (url.https ? "https://" : "http://") + url.host_header;
-  // A POST may not be sent twice, so it never meets a pooled connection the server may have
-  // just closed; other methods take a pooled connection and are re-sent once on a new one
-  // when it turns out closed before any byte of the answer.
-  const bool idempotent = request.method != HttpMethod::kPost;
+  // A POST may not be sent twice (unless marked so), so it never meets a pooled connection
+  // the server may have just closed; other requests take a pooled connection and are re-sent
+  // once on a new one when it turns out closed before any byte of the answer.
+  const bool idempotent = request.method != HttpMethod::kPost || request.may_resend;
   std::vector<tcp::endpoint> endpoints;  // resolved when a new connection is needed
   for (int attempt = 0;; ++attempt) {
     std::unique_ptr<Connection> conn =

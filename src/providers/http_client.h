@@ -15,9 +15,10 @@
 // before the connect timeout starts (its own timeouts apply).
 //
 // Connections are kept alive and reused: up to 4 idle ones per scheme://host:port, for 20 s.
-// A POST always opens a new connection (a request that must not be sent twice never meets a
-// connection the server may have just closed); any other request that finds its pooled
-// connection closed before any byte of the answer is sent again, once, on a new connection.
+// A POST opens a new connection (a request that must not be sent twice never meets a
+// connection the server may have just closed) unless it is marked `may_resend`; any other
+// request (or such a POST) that finds its pooled connection closed before any byte of the
+// answer is sent again, once, on a new connection.
 //
 // Thread-safe: one HttpClient may serve concurrent calls; each call does its I/O on the
 // calling thread and blocks it until done. Boost.Beast, Asio and OpenSSL stay in the .cc.
@@ -78,6 +79,10 @@ struct HttpRequest {
   // Cap on a collected response body: a larger 2xx body fails the call with kUnavailable;
   // the body of any other status is cut at the cap (the call succeeds).
   std::int64_t max_response_bytes = std::int64_t{1} << 20;
+  // A POST whose second sending does no harm (an upload of the same bytes: at worst the
+  // provider keeps a copy nobody refers to), so it may take a pooled connection. Ignored for
+  // other methods, which always may.
+  bool may_resend = false;
 };
 
 struct HttpResponse {

@@ -31,6 +31,9 @@ Result<ProviderRef> HttpProvider::Impl::Upload(const AccountAccess& account,
   }
   PV_ASSIGN_OR_RETURN(HttpRequest r, NewRequest(account, upload, "", true));
   r.max_response_bytes = o.max_json_bytes;
+  // Sent twice, an upload leaves the provider an unreferenced copy (as a timed-out one does);
+  // so it may reuse a kept-alive connection.
+  r.may_resend = true;
   const std::string content_type =
       file.content_type.empty() ? "application/octet-stream" : file.content_type;
   if (o.upload.multipart) {

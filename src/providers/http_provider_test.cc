@@ -217,8 +217,12 @@ TEST_F(HttpProviderTest, ConnectionsAreReused) {
   Expect((*p)->Check(bob_, *ref), ErrorCode::kNotFound);  // an error answer keeps it too
   EXPECT_TRUE((*p)->Check(alice_, *ref));
   EXPECT_EQ(client->connections_opened(), 1);
-  // A POST never takes a pooled connection.
+  // An upload (a POST that may be sent twice) takes the pooled connection too ...
   ASSERT_TRUE((*p)->Upload(alice_, File()));
+  EXPECT_EQ(client->connections_opened(), 1);
+  // ... a generation request never does: sent twice, it would start two jobs.
+  auto job = (*p)->Submit(alice_, "text_to_image", json::object{{"width", 16}, {"height", 16}});
+  ASSERT_TRUE(job) << job.error().message;
   EXPECT_EQ(client->connections_opened(), 2);
 }
 
