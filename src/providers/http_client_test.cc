@@ -4,9 +4,16 @@
 // POSIX sockets.
 #include "providers/http_client.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
+#include <array>
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -151,6 +158,92 @@ TEST(HttpClient, CapsCollectedAnswersAndStreamsOthers) {
   ASSERT_TRUE(streamed) << streamed.error().message;
   EXPECT_EQ(got, big);
   EXPECT_TRUE(streamed->body.empty());
+}
+
+// A listening socket on 127.0.0.1 whose connections the test drives by hand.
+class Listener {
+ public:
+  Listener() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    EXPECT_EQ(::listen(fd_, 8), 0);
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+  }
+  ~Listener() { ::close(fd_); }
+  int fd() const { return fd_; }
+  std::string Url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+TEST(HttpClient, AFileBodyWaitsForASlowReaderAndArrivesWhole) {
+  // 16 MiB: far more than the socket buffers hold, so the sender must wait for the reader.
+  TempDir dir;
+  std::string content(16 << 20, '\0');
+  for (std::size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>(i * 13 + i / 7);
+  WriteFile(dir / "big.bin", content);
+  Listener listener;
+  std::string received;
+  std::thread server([&] {
+    const int c = ::accept(listener.fd(), nullptr, nullptr);
+    ASSERT_GE(c, 0);
+    std::string data;
+    std::array<char, 64 * 1024> buf;
+    std::size_t body_at = std::string::npos;
+    while (body_at == std::string::npos || data.size() < body_at + content.size()) {
+      std::this_thread::sleep_for(std::chrono::microseconds(200));  // a slow reader
+      const ssize_t n = ::read(c, buf.data(), buf.size());
+      if (n <= 0) break;
+      data.append(buf.data(), static_cast<std::size_t>(n));
+      if (body_at == std::string::npos && data.find("\r\n\r\n") != std::string::npos) {
+        body_at = data.find("\r\n\r\n") + 4;
+      }
+    }
+    if (body_at != std::string::npos) received = data.substr(body_at);
+    const std::string reply = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}";
+    (void)::write(c, reply.data(), reply.size());
+    ::close(c);
+  });
+  HttpClient client;
+  HttpRequest r;
+  r.method = HttpMethod::kPost;
+  r.url = listener.Url("/slow-reader");
+  r.body_file = dir / "big.bin";
+  r.idle_timeout = 10 * kMicrosPerSecond;
+  auto res = client.Send(r);
+  server.join();
+  ASSERT_TRUE(res) << res.error().message;
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(received.size(), content.size());
+  EXPECT_TRUE(received == content);
+}
+
+TEST(HttpClient, AFileBodyNobodyReadsTimesOut) {
+  // The connection is accepted by the kernel (backlog) but nothing ever reads it.
+  TempDir dir;
+  WriteFile(dir / "big.bin", std::string(64 << 20, 'x'));
+  Listener listener;
+  HttpClient client;
+  HttpRequest r;
+  r.method = HttpMethod::kPost;
+  r.url = listener.Url("/nobody");
+  r.body_file = dir / "big.bin";
+  r.idle_timeout = 300 * 1000;
+  auto res = client.Send(r);
+  ASSERT_FALSE(res);
+  EXPECT_EQ(res.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(res.error().message.find("sending the body"), std::string::npos) << res.error().message;
+  EXPECT_NE(res.error().message.find("timed out (no progress)"), std::string::npos)
+      << res.error().message;
 }
 
 TEST(HttpClient, TimeoutsRefusedConnectionsAndBadUrls) {
