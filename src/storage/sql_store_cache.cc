@@ -55,18 +55,28 @@ Value PgTextArray(const std::vector<std::string>& items) {
 }
 
 // 1 when the asset aliased `a` has a copy elsewhere the policy accepts, else 0.
-std::string FetchableExpression(const CachePolicy& policy, std::vector<Value>& params) {
+// The asset aliased `a` came from a provider the policy accepts (its origin ref is a copy).
+std::string OriginCopyCondition(const CachePolicy& policy, std::vector<Value>& params) {
+  return "(a.provider_asset_id IS NOT NULL AND a.provider_account_id IS NOT NULL AND " +
+         ProviderCondition(policy, "a.provider_id", params) + ")";
+}
+
+// The provider_uploads row aliased `u` is an uploaded, unexpired copy of the asset aliased
+// `a` at a provider the policy accepts.
+std::string UploadedCopyCondition(const CachePolicy& policy, std::vector<Value>& params) {
   std::string sql =
-      "CASE WHEN (a.provider_asset_id IS NOT NULL AND a.provider_account_id IS NOT NULL AND ";
-  sql += ProviderCondition(policy, "a.provider_id", params);
-  sql +=
-      ") OR EXISTS (SELECT 1 FROM provider_uploads u WHERE u.asset_id = a.id "
-      "AND u.status = 'uploaded' AND u.provider_ref IS NOT NULL "
+      "u.asset_id = a.id AND u.status = 'uploaded' AND u.provider_ref IS NOT NULL "
       "AND (u.expires_at IS NULL OR u.expires_at > ?) AND ";
   params.emplace_back(policy.now);
   // `|| ''`: SQLite would otherwise look rows up by provider (provider_uploads_ref) and scan
   // them all for each asset, instead of by the asset's id.
-  sql += ProviderCondition(policy, "(u.provider_id || '')", params);
+  return sql + ProviderCondition(policy, "(u.provider_id || '')", params);
+}
+
+std::string FetchableExpression(const CachePolicy& policy, std::vector<Value>& params) {
+  std::string sql = "CASE WHEN " + OriginCopyCondition(policy, params);
+  sql += " OR EXISTS (SELECT 1 FROM provider_uploads u WHERE ";
+  sql += UploadedCopyCondition(policy, params);
   return sql + ") THEN 1 ELSE 0 END";
 }
 
@@ -196,17 +206,13 @@ Result<std::vector<std::string>> SqlStore::EvictBlobs(
       std::vector<Value> params;
       std::string sql =
           "SELECT a.id AS id, a.sha256 AS sha256, a.sync_status AS sync_status, "
-          "CASE WHEN p.asset_id IS NOT NULL THEN 1 ELSE 0 END AS pinned, "
-          "CASE WHEN (a.provider_asset_id IS NOT NULL AND a.provider_account_id IS NOT NULL AND ";
-      sql += ProviderCondition(policy, "a.provider_id", params);
+          "CASE WHEN p.asset_id IS NOT NULL THEN 1 ELSE 0 END AS pinned, CASE WHEN ";
+      sql += OriginCopyCondition(policy, params);
       sql +=
-          ") OR up.found IS NOT NULL THEN 1 ELSE 0 END AS fetchable "
+          " OR up.found IS NOT NULL THEN 1 ELSE 0 END AS fetchable "
           "FROM assets a LEFT JOIN asset_pins p ON p.asset_id = a.id "
-          "LEFT JOIN LATERAL (SELECT 1 AS found FROM provider_uploads u WHERE u.asset_id = a.id "
-          "AND u.status = 'uploaded' AND u.provider_ref IS NOT NULL "
-          "AND (u.expires_at IS NULL OR u.expires_at > ?) AND ";
-      params.emplace_back(policy.now);
-      sql += ProviderCondition(policy, "u.provider_id", params);
+          "LEFT JOIN LATERAL (SELECT 1 AS found FROM provider_uploads u WHERE ";
+      sql += UploadedCopyCondition(policy, params);
       sql += " LIMIT 1) up ON TRUE WHERE a.sha256 = ANY(CAST(? AS TEXT[]))";
       params.push_back(batch);
       PV_ASSIGN_OR_RETURN(Rows rows, c.Query(sql, params));
