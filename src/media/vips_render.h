@@ -7,8 +7,10 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 
 #include "core/error.h"
+#include "media/image_header.h"
 #include "media/phash.h"
 #include "media/raster.h"
 #include "media/thumbnail.h"
@@ -19,19 +21,28 @@ namespace pixvault::media {
 struct ImageSource {
   VipsSourcePtr source;
   bool has_icc_profile = false;  // the header carries an embedded ICC profile
+  // PNG, JPEG and WebP files whose header this project parsed: the format and the size, so
+  // ThumbnailFromSource can call the loader itself (no loader search, no header pass).
+  std::optional<HeaderFormat> format;
+  int width = 0;
+  int height = 0;
 };
 
-// Opens the image file at `path` for decoding: the loader must be on the allowlist
-// (FindImageLoader) and the header's width * height at most `max_pixels`; nothing is decoded.
+// Opens the image file at `path` for decoding: PNG, JPEG or WebP by its magic bytes, or a
+// format whose libvips loader is on the allowlist (FindImageLoader), with the header's
+// width * height at most `max_pixels`; nothing is decoded.
 // Errors: kNotFound / kUnavailable (unreadable), kCorrupt (no header), kUnsupported,
 // kInvalidArgument (too many pixels).
 [[nodiscard]] Result<ImageSource> OpenImageSource(const std::filesystem::path& path,
                                                   std::int64_t max_pixels);
 
-// vips_thumbnail_source: the first frame scaled down (never up) to fit `size` x `size`,
-// shrink-on-load, EXIF orientation applied, colour-managed to sRGB when the file embeds an ICC
-// profile. Decode errors and truncation are kCorrupt. The result is lazy: pixels are decoded
-// when it is written.
+// The pixels of vips_thumbnail_source: the first frame scaled down (never up) to fit
+// `size` x `size`, shrink-on-load, EXIF orientation applied, colour-managed to sRGB when the
+// file embeds an ICC profile. For PNG, JPEG and WebP the loader is called directly with the
+// factor vips_thumbnail would choose (vips_render_test compares the pixels), which saves its
+// loader searches: a few milliseconds per file, most of the time for small pictures. Decode
+// errors and truncation are kCorrupt. The result is lazy: pixels are decoded when it is
+// written.
 [[nodiscard]] Result<VipsImagePtr> ThumbnailFromSource(const ImageSource& image, int size);
 
 // The same on an image already in memory (used to derive the thumbnail from the preview).
