@@ -28,6 +28,10 @@ using tcp = net::ip::tcp;
 namespace {
 
 constexpr std::size_t kChunk = 256 * 1024;
+// Linger (see Server::Impl::Linger): how long, how long without a byte, and how much.
+constexpr std::chrono::seconds kLingerTime{10};
+constexpr std::chrono::seconds kLingerIdle{2};
+constexpr std::size_t kLingerBytes = std::size_t{64} << 20;
 
 std::chrono::microseconds Micros(Timestamp t) { return std::chrono::microseconds(t); }
 
@@ -84,6 +88,11 @@ struct Server::Impl {
                                     const Route*& route, bool& keep_open, std::int64_t& bytes_in);
   net::awaitable<bool> Write(beast::tcp_stream& stream, const Request& req, Response& res,
                              unsigned version, bool keep_alive, std::int64_t& bytes_out);
+  // After an answer given before the request was read to its end (a 401 or 413 before the
+  // body, a 431): reads what the client still sends and drops it, until it closes, for at
+  // most kLingerTime and kLingerBytes. Closing with unread bytes makes the kernel reset the
+  // connection, and a client still sending then loses the answer (or never reads it).
+  net::awaitable<void> Linger(beast::tcp_stream& stream, beast::flat_buffer& buffer);
   // Runs `work` on the blocking pool; the coroutine resumes on its own I/O thread after.
   net::awaitable<Result<Response>> OnBlockingPool(std::function<Result<Response>()> work);
 };
@@ -136,6 +145,7 @@ net::awaitable<void> Server::Impl::Session(tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
   bool first = true;
+  bool unread_input = false;  // the last answer went out before its request was read
   for (;;) {
     bhttp::request_parser<bhttp::buffer_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
@@ -159,7 +169,7 @@ net::awaitable<void> Server::Impl::Session(tcp::socket socket) {
         Request none;
         Response res = Problem(431, "header_too_large", "request header is too large");
         std::int64_t out = 0;
-        co_await Write(stream, none, res, 11, false, out);
+        unread_input = co_await Write(stream, none, res, 11, false, out);
       } else if (ec != bhttp::error::end_of_stream && ec != beast::error::timeout &&
                  ec != net::error::eof && ec != net::error::connection_reset &&
                  ec != net::error::operation_aborted) {
@@ -205,10 +215,30 @@ net::awaitable<void> Server::Impl::Session(tcp::socket socket) {
     std::int64_t bytes_written = 0;
     bool written = co_await Write(stream, req, res, msg.version(), keep_alive, bytes_written);
     --active_requests;
-    if (!written || !keep_alive) break;
+    if (!written || !keep_alive) {
+      unread_input = written && !parser.is_done();
+      break;
+    }
   }
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  if (unread_input) co_await Linger(stream, buffer);
+}
+
+net::awaitable<void> Server::Impl::Linger(beast::tcp_stream& stream, beast::flat_buffer& buffer) {
+  const auto deadline = std::chrono::steady_clock::now() + kLingerTime;
+  std::size_t dropped = 0;
+  while (dropped < kLingerBytes && !draining.load()) {
+    const auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero()) break;
+    buffer.clear();
+    stream.expires_after(std::min<std::chrono::steady_clock::duration>(left, kLingerIdle));
+    beast::error_code ec;
+    const std::size_t n = co_await stream.async_read_some(
+        buffer.prepare(kChunk), net::redirect_error(net::use_awaitable, ec));
+    if (ec) break;  // the client closed (the usual end), went quiet, or reset
+    dropped += n;
+  }
 }
 
 net::awaitable<Response> Server::Impl::Dispatch(beast::tcp_stream& stream,

@@ -357,6 +357,45 @@ TEST_P(HttpUploadLimitTest, ChunkedBodyOverTheLimitIsRefused) {
   ExpectNothingStored();
 }
 
+// A 401 (no key) or 413 (announced over the limit) is answered before the body is read. A
+// client still sending must be able to read that answer: the server reads the rest of the
+// body and drops it before it closes (closing with unread bytes would reset the connection,
+// and a reset can destroy the answer before the client has read it). 24 MiB is more than the
+// socket buffers hold, so the server has to read for the send to finish.
+TEST_P(HttpUploadLimitTest, ARefusalBeforeTheBodyReachesAClientStillSending) {
+  const std::string body(24 << 20, 'x');
+  struct Case {
+    std::string key;
+    int status;
+    std::string code;
+  };
+  for (const Case& c : {Case{"", 401, "unauthorized"}, Case{alice_key_, 413, "body_too_large"}}) {
+    SCOPED_TRACE(c.status);
+    PV_ASSERT_OK_AND_ASSIGN(Connection conn, Connection::Open(port()));
+    HttpRequest req{"POST", "/api/v1/assets/upload", {}, body, {}};
+    if (!c.key.empty()) req.headers.emplace_back("Authorization", Bearer(c.key));
+    EXPECT_TRUE(conn.Send(req.Serialize()).has_value()) << "the server reset the connection";
+    PV_ASSERT_OK_AND_ASSIGN(HttpResponse res, conn.Read());
+    EXPECT_EQ(res.status, c.status) << res.body;
+    EXPECT_EQ(res.ProblemCode(), c.code);
+    EXPECT_TRUE(conn.WaitForClose(std::chrono::seconds(10)));
+  }
+  ExpectNothingStored();
+}
+
+// What the server reads after such a refusal is bounded (64 MiB): a client that announces
+// 1 GiB and keeps sending is cut off, it does not hold the connection for the whole body.
+TEST_P(HttpUploadLimitTest, AClientSendingOnAfterARefusalIsCutOff) {
+  PV_ASSERT_OK_AND_ASSIGN(Connection conn, Connection::Open(port()));
+  HttpRequest req{"POST", "/api/v1/assets/upload", {}, "", std::int64_t{1} << 30};
+  ASSERT_TRUE(conn.Send(req.Serialize()).has_value());
+  const std::string chunk(8 << 20, 'x');
+  int sent = 0;
+  while (sent < 32 && conn.Send(chunk).has_value()) ++sent;  // 256 MiB at most
+  EXPECT_LT(sent, 32) << "the server read 256 MiB of a refused request";
+  EXPECT_GE(sent, 4) << "the server stopped reading before its bound";
+}
+
 PV_INSTANTIATE_STORE_TEST(HttpUploadTest);
 PV_INSTANTIATE_STORE_TEST(HttpUploadLimitTest);
 
