@@ -11,12 +11,13 @@
 #      each of them, C at a time (one `curl --parallel` process), timed from the first request
 #      to the last answer. The reference is the fake server receiving the same N files
 #      directly (`POST /v1/files`, raw body streamed from the file as with `curl -T`, same
-#      bearer token, same curl process, same C), timed the same way, once before pixvault and
-#      once after (the better run counts). The fake's `GET /_stats` must count exactly N
-#      uploads of the N files' bytes after each run. Run once with the server's default
-#      blocking pool and once with a pool of C threads (a second account, so its resolves are
-#      first-time too): the blocking pool (`blocking_threads`, where the resolve route runs)
-#      bounds concurrent resolves;
+#      bearer token, same curl process, same C), timed the same way. Three rounds of a
+#      reference run then a pixvault run (each round for a new account of the fake, so its
+#      resolves are first-time); the medians are compared. Every run starts after a `sync`;
+#      the fake keeps its files on tmpfs when /dev/shm is there. The fake's `GET /_stats` must
+#      count exactly N uploads of the N files' bytes after each run. Then once more with a
+#      blocking pool of C threads (a fourth account): the blocking pool
+#      (`blocking_threads`, where the resolve route runs) bounds concurrent resolves;
 #   2. cached resolves: the same route for the N assets now resolved, under wrk (as in
 #      scripts/bench_http.sh), --connections connections for S seconds, against the server
 #      with its defaults; the fake must see no request during the load. Twice: saturated
@@ -58,13 +59,13 @@ for tool in wrk curl ss; do
 done
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pixvault-bench-providers.XXXXXX")
-server_pid="" fake_pid=""
+server_pid="" fake_pid="" fake_data=""
 stop() {  # stop PID: SIGTERM, then wait for it
   kill "$1" 2>/dev/null || true
   wait "$1" 2>/dev/null || true
 }
 stop_server() { if [[ -n $server_pid ]]; then stop "$server_pid"; server_pid=""; fi; }
-trap 'stop_server; [[ -z $fake_pid ]] || stop "$fake_pid"; rm -rf "$tmp"' EXIT
+trap 'stop_server; [[ -z $fake_pid ]] || stop "$fake_pid"; rm -rf "$tmp" ${fake_data:+"$fake_data"}' EXIT
 
 # --- Files, catalogue, fake provider -------------------------------------------------------
 bytes=$((file_kib * 1024))
@@ -86,10 +87,13 @@ ids=$(grep '"status":"created"' "$tmp/import.jsonl" | sed 's/.*"asset":{"id":\([
 }
 key=$("$pixvault" --data-dir "$data" key create bench 2>/dev/null | head -n 1)
 
-# Two tokens, two accounts of the fake: each pixvault run resolves for its own account, so both
-# runs are first-time resolves of the same assets.
-"$fakeprovider" --listen 127.0.0.1:0 --data "$tmp/fake" --token bench-a --token bench-b \
-  >"$tmp/fake.log" 2>&1 &
+# Four tokens, four accounts of the fake: each pixvault run resolves for its own account, so
+# every run is first-time resolves of the same assets. The fake keeps what it receives (500 MiB
+# a run) in files: on tmpfs when there is one, so that neither side's runs wait on this VM's
+# disk (writing back an earlier run's files made a run up to 3x slower, whichever side it was).
+fake_data=$(mktemp -d /dev/shm/pixvault-bench-fake.XXXXXX 2>/dev/null) || fake_data=""
+"$fakeprovider" --listen 127.0.0.1:0 --data "${fake_data:-$tmp/fake}" --token bench-a \
+  --token bench-b --token bench-c --token bench-d >"$tmp/fake.log" 2>&1 &
 fake_pid=$!
 for ((i = 0; i < 100; i++)); do grep -q listening "$tmp/fake.log" && break; sleep 0.1; done
 fake_port=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$tmp/fake.log")
@@ -124,9 +128,11 @@ account_id() {  # account_id LABEL TOKEN: adds the account, prints its id
     "$pixvault" --data-dir "$data" --user bench account add fake "$1" 2>&1 |
     sed -n 's/^added account #\([0-9]*\) .*/\1/p'
 }
-account_a=$(account_id a bench-a)
-account_b=$(account_id b bench-b)
-[[ -n $account_a && -n $account_b ]] || { log "could not add the provider accounts"; exit 1; }
+accounts=()
+for t in a b c d; do
+  accounts+=("$(account_id "$t" "bench-$t")")
+  [[ -n ${accounts[-1]} ]] || { log "could not add the provider accounts"; exit 1; }
+done
 
 # start_server [BLOCKING_THREADS]: `pixvault serve` with the providers file on a free port,
 # defaults otherwise (the blocking pool's size when given), except that no analysis worker
@@ -164,6 +170,10 @@ check_uploads() {
 # seconds from start to the last answer. Every answer must have STATUS (a line per transfer).
 timed_curl() {
   local t0 t1 bad
+  # Every run starts with no dirty pages (the pixvault server's database, the fake's files when
+  # there is no tmpfs).
+  sync
+  sleep 1
   t0=$(now_ns)
   curl --no-progress-meter --parallel --parallel-max "$concurrency" -K "$1" >"$1.codes"
   t1=$(now_ns)
@@ -208,39 +218,40 @@ sync
 sleep 2
 
 # --- 1. First-time resolves -------------------------------------------------------------------
-# reference RUN: the fake receives the files directly; sets ref_s to the best run so far.
-ref_runs=()
-reference() {
-  log "reference, run $1: the fake receives the $(commas "$assets") files, $concurrency at a time"
+# Three rounds, each a reference run then a pixvault run (a new account each round, so its
+# resolves are first-time): the two sides alternate through the VM's slow and fast minutes,
+# and the medians are compared.
+ref_runs=() pv_runs=()
+for round in 1 2 3; do
+  log "reference, run $round: the fake receives the $(commas "$assets") files, $concurrency at a" \
+    "time"
   reset_stats
   ref_runs+=("$(timed_curl "$tmp/reference.cfg" 201)")
-  check_uploads "reference run $1"
+  check_uploads "reference run $round"
   log "  ${ref_runs[-1]} s"
-  ref_s=$(printf '%s\n' "${ref_runs[@]}" | sort -g | head -n 1)
-}
-reference 1
 
-start_server
-log "pixvault: $(commas "$assets") first-time resolves, $concurrency at a time, default pool"
-reset_stats
-resolve_config "$account_a" "$tmp/resolve_a.cfg"
-pv_s=$(timed_curl "$tmp/resolve_a.cfg" 200)
-check_uploads "resolves (default pool)"
-log "  $pv_s s"
-stop_server
+  start_server
+  log "pixvault, run $round: $(commas "$assets") first-time resolves, $concurrency at a time," \
+    "default pool"
+  reset_stats
+  resolve_config "${accounts[round - 1]}" "$tmp/resolve_$round.cfg"
+  pv_runs+=("$(timed_curl "$tmp/resolve_$round.cfg" 200)")
+  check_uploads "resolves, run $round (default pool)"
+  log "  ${pv_runs[-1]} s"
+  stop_server
+done
+ref_s=$(printf '%s\n' "${ref_runs[@]}" | median)
+pv_s=$(printf '%s\n' "${pv_runs[@]}" | median)
 
 start_server "$concurrency"
 log "pixvault: $(commas "$assets") first-time resolves, $concurrency at a time," \
   "blocking_threads = $concurrency"
 reset_stats
-resolve_config "$account_b" "$tmp/resolve_b.cfg"
-pv_wide_s=$(timed_curl "$tmp/resolve_b.cfg" 200)
+resolve_config "${accounts[3]}" "$tmp/resolve_wide.cfg"
+pv_wide_s=$(timed_curl "$tmp/resolve_wide.cfg" 200)
 check_uploads "resolves (blocking_threads = $concurrency)"
 log "  $pv_wide_s s"
 stop_server
-# Once more after pixvault, so neither side gains from going first or last (page cache, the
-# fake's folders); the better of the two runs is the reference.
-reference 2
 
 # --- 2. Cached resolves under wrk ---------------------------------------------------------------
 # run_wrk NAME ARGS...: as in bench_http.sh; prints "rps p50_ms p99_ms requests errors".
@@ -267,11 +278,11 @@ cat >"$tmp/cached.lua" <<EOF
 local ids, i = {$(echo "$ids" | tr '\n' ',')}, 0
 request = function()
   i = i % #ids + 1
-  return wrk.format("GET", "/api/v1/assets/" .. ids[i] .. "/providers/fake?account=$account_a")
+  return wrk.format("GET", "/api/v1/assets/" .. ids[i] .. "/providers/fake?account=${accounts[0]}")
 end
 EOF
 answer=$(curl -s -H "Authorization: Bearer $key" \
-  "$base/api/v1/assets/${ids%%$'\n'*}/providers/fake?account=$account_a")
+  "$base/api/v1/assets/${ids%%$'\n'*}/providers/fake?account=${accounts[0]}")
 echo "$answer" | grep -q '"uploaded_now":false' || { log "not a cached answer: $answer"; exit 1; }
 log "warm-up"
 run_wrk warm -t2 -c"$connections" -d3s -H "Authorization: Bearer $key" -s "$tmp/cached.lua" \
@@ -316,12 +327,14 @@ mib=$(awk -v n="$assets" -v b="$bytes" 'BEGIN {printf "%.0f", n * b / 1048576}')
   echo "| Benchmark | pixvault | reference | ratio | target | result |"
   echo "|---|---:|---:|---:|---|---|"
   awk -v n="$(commas "$assets")" -v raw="$assets" -v kib="$file_kib" -v mib="$mib" \
-    -v c="$concurrency" -v pv="$pv_s" -v ref="$ref_s" -v runs="${ref_runs[*]}" 'BEGIN {
+    -v c="$concurrency" -v pv="$pv_s" -v ref="$ref_s" -v runs="${ref_runs[*]}" \
+    -v pvruns="${pv_runs[*]}" 'BEGIN {
     r = pv / ref
     printf "| %s first-time resolves of distinct assets (%d KiB WAV each, %s MiB), %d at a " \
-      "time, default blocking pool (4 threads) | %.2f s (%.0f resolves/s) | %.2f s, the fake " \
-      "receiving the same files (`curl -X POST -T FILE .../v1/files`), better of 2 runs " \
-      "(%s s) | %.2fx | <= 1.2x | %s |\n", n, kib, mib, c, pv, raw / pv, ref, runs, r,
+      "time, default blocking pool (4 threads) | %.2f s (%.0f resolves/s), median of 3 runs " \
+      "(%s s) | %.2f s, the fake receiving the same files " \
+      "(`curl -X POST -T FILE .../v1/files`), median of 3 runs alternating with pixvault'"'"'s " \
+      "(%s s) | %.2fx | <= 1.2x | %s |\n", n, kib, mib, c, pv, raw / pv, pvruns, ref, runs, r,
       (r <= 1.2 ? "PASS" : "**FAIL**")
   }'
   awk -v raw="$assets" -v c="$concurrency" -v pv="$pv_wide_s" -v ref="$ref_s" 'BEGIN {

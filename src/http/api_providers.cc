@@ -88,17 +88,26 @@ Result<Response> Resolve(ApiContext& api, Request& req) {
 }
 
 // On the I/O thread: a cached ref (or a request error) is answered from the database at once;
-// anything else goes to Resolve on the blocking pool.
+// anything else goes to Resolve on the blocking pool, with what was read here.
 std::optional<Result<Response>> ResolveAtOnce(ApiContext& api, Request& req) {
   Result<service::Resolver*> resolver = RequireResolver(api);
   if (!resolver) return Fail(resolver.error());
   Result<service::ResolveRequest> r = ResolveRequestOf(req);
   if (!r) return Fail(r.error());
-  std::optional<Result<service::Resolution>> cached =
-      (*resolver)->TryCached(Viewer::For(*req.user), *r);
-  if (!cached) return std::nullopt;
-  if (!*cached) return Fail(cached->error());
-  return JsonResponse(200, ResolutionToJson(**cached));
+  const Viewer viewer = Viewer::For(*req.user);
+  auto started = (*resolver)->TryCached(viewer, *r);
+  if (auto* read = std::get_if<service::Resolver::Subject>(&started)) {
+    req.then = [resolver = *resolver, viewer, request = *r,
+                subject = std::move(*read)]() mutable -> Result<Response> {
+      PV_ASSIGN_OR_RETURN(service::Resolution resolution,
+                          resolver->Resolve(viewer, request, std::move(subject)));
+      return JsonResponse(200, ResolutionToJson(resolution));
+    };
+    return std::nullopt;
+  }
+  auto& cached = std::get<Result<service::Resolution>>(started);
+  if (!cached) return Fail(cached.error());
+  return JsonResponse(200, ResolutionToJson(*cached));
 }
 
 Result<Response> Reupload(ApiContext& api, Request& req) {

@@ -32,6 +32,8 @@ class Headers {
   std::vector<std::pair<std::string, std::string>> items_;
 };
 
+struct Response;
+
 struct Request {
   std::string method;                                      // "GET"
   std::string target;                                      // raw target "/api/v1/assets?limit=5"
@@ -43,6 +45,9 @@ struct Request {
   std::optional<std::int64_t> content_length;
   // Set by the server after authentication (routes that require it).
   std::optional<User> user;
+  // Set by a blocking route's `at_once` step that has done part of the work (e.g. the reads)
+  // and hands the rest to the blocking pool, which then runs this instead of the handler.
+  std::function<Result<Response>()> then;
 
   std::optional<std::string_view> QueryParam(std::string_view name) const;
   std::vector<std::string_view> QueryParams(std::string_view name) const;

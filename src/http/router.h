@@ -58,7 +58,8 @@ struct Route {
   // not on an I/O thread.
   bool blocking = false;
   // A blocking route's answer when it can be given at once (e.g. from the database alone):
-  // run first on the I/O thread; nullopt hands the request to `handler` on the blocking pool.
+  // run first on the I/O thread; nullopt hands the request to `handler` on the blocking pool,
+  // or to `Request::then` when the step set it (to pass on what it has read).
   // It must not block (no network, no sleeping, no waiting on another request).
   std::function<std::optional<Result<Response>>(Request&)> at_once = nullptr;
 };

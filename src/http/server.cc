@@ -358,7 +358,7 @@ net::awaitable<Response> Server::Impl::Dispatch(beast::tcp_stream& stream,
     if (now) {
       res = std::move(*now);
     } else {
-      res = co_await OnBlockingPool([&] { return route->handler(req); });
+      res = co_await OnBlockingPool([&] { return req.then ? req.then() : route->handler(req); });
     }
   } else {
     res = route->handler(req);

@@ -246,16 +246,23 @@ std::optional<Result<Resolution>> Resolver::Recorded(const Subject& s, bool veri
   return std::nullopt;
 }
 
-std::optional<Result<Resolution>> Resolver::TryCached(const Viewer& viewer,
-                                                      const ResolveRequest& request) {
-  if (request.force) return std::nullopt;
+std::variant<Result<Resolution>, Resolver::Subject> Resolver::TryCached(
+    const Viewer& viewer, const ResolveRequest& request) {
   Result<Subject> subject = Read(viewer, request);
-  if (!subject) return Fail(subject.error());
-  return Recorded(*subject, request.verify);
+  if (!subject) return Result<Resolution>(Fail(subject.error()));
+  if (std::optional<Result<Resolution>> recorded = Recorded(*subject, request.verify)) {
+    return std::move(*recorded);
+  }
+  return std::move(*subject);
 }
 
 Result<Resolution> Resolver::Resolve(const Viewer& viewer, const ResolveRequest& request) {
-  PV_ASSIGN_OR_RETURN(const Subject subject, Read(viewer, request));
+  PV_ASSIGN_OR_RETURN(Subject subject, Read(viewer, request));
+  return Resolve(viewer, request, std::move(subject));
+}
+
+Result<Resolution> Resolver::Resolve(const Viewer& viewer, const ResolveRequest& request,
+                                     Subject subject) {
   const Asset& asset = subject.asset;
   const std::shared_ptr<providers::Provider>& provider = subject.provider;
   const ProviderAccount& account = subject.account;
@@ -443,9 +450,10 @@ Result<Resolution> Resolver::Work(const Viewer& viewer, const Asset& asset,
                                                  " s; provider '" + pid + "' takes at most " +
                                                  std::to_string(caps.max_duration_s) + " s");
   }
-  PV_RETURN_IF_ERROR(
-      EnsureLocal(asset, viewer.user_id, attempts, std::make_pair(pid, access.account_id)));
-  PV_RETURN_IF_ERROR(renew());
+  PV_ASSIGN_OR_RETURN(const bool fetched, EnsureLocal(asset, viewer.user_id, attempts,
+                                                      std::make_pair(pid, access.account_id)));
+  // A download may have taken long: the lease is extended before the upload.
+  if (fetched) PV_RETURN_IF_ERROR(renew());
 
   providers::UploadFile file;
   file.path = blobs_.PathFor(*asset.sha256);
@@ -544,11 +552,11 @@ Result<Resolution> Resolver::Work(const Viewer& viewer, const Asset& asset,
   }
 }
 
-Status Resolver::EnsureLocal(const Asset& asset, UserId requester,
-                             std::vector<ProviderAttempt>& attempts,
-                             std::optional<std::pair<std::string, std::int64_t>> exclude) {
+Result<bool> Resolver::EnsureLocal(const Asset& asset, UserId requester,
+                                   std::vector<ProviderAttempt>& attempts,
+                                   std::optional<std::pair<std::string, std::int64_t>> exclude) {
   PV_ASSIGN_OR_RETURN(const bool present, blobs_.Exists(*asset.sha256));
-  if (present) return Ok();
+  if (present) return false;
   // The bytes were evicted from the local cache: fetch them back from a provider that has
   // them (the asset's origin first, then any recorded upload), verifying their hash.
   struct Source {
@@ -600,7 +608,7 @@ Status Resolver::EnsureLocal(const Asset& asset, UserId requester,
     if (got) {
       record.bytes = got->size;
       attempts.push_back(std::move(record));
-      return Ok();
+      return true;
     }
     record.error_code = std::string(ErrorCodeName(got.error().code));
     record.error = got.error().message;
@@ -616,9 +624,9 @@ Status Resolver::EnsureLocalCopy(const Asset& asset) {
                 "asset " + std::to_string(asset.id) + " has no bytes yet (it is still remote)");
   }
   std::vector<ProviderAttempt> attempts;
-  Status st = EnsureLocal(asset, 0, attempts, std::nullopt);
+  Result<bool> fetched = EnsureLocal(asset, 0, attempts, std::nullopt);
   auto recorded = store_.RecordProviderAttempts(attempts);
-  if (!st) return st;
+  if (!fetched) return Fail(fetched.error());
   return recorded;
 }
 

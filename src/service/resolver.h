@@ -32,6 +32,7 @@
 #include <optional>
 #include <string>
 #include <tuple>
+#include <variant>
 
 #include "blob/blob_store.h"
 #include "core/clock.h"
@@ -94,12 +95,26 @@ class Resolver {
   // (credentials that cannot be opened, or bytes that do not match their hash).
   Result<Resolution> Resolve(const Viewer& viewer, const ResolveRequest& request);
 
+  // The reads every resolution starts with (the asset, the provider, the caller's account and
+  // the recorded row), made by TryCached and handed back to Resolve.
+  struct Subject {
+    Asset asset;
+    std::shared_ptr<providers::Provider> provider;
+    ProviderAccount account;
+    std::optional<ProviderUpload> row;  // unset: none recorded, or a forced re-upload
+  };
+
   // What Resolve answers from the database alone, without waiting for anything: a cached ref
   // (neither `verify` nor `force` asked), a recorded refusal, or an error about the request
-  // (unknown asset, provider or account; a database error). nullopt when the answer needs the
-  // provider, the bytes or another caller's flight: call Resolve (which may block) then. Meant
-  // for an I/O thread: it makes a few indexed reads and never sleeps.
-  std::optional<Result<Resolution>> TryCached(const Viewer& viewer, const ResolveRequest& request);
+  // (unknown asset, provider or account; a database error). Otherwise the answer needs the
+  // provider, the bytes or another caller's flight, and what was read is returned: pass it to
+  // Resolve (which may block), which then does not read it again. Meant for an I/O thread: it
+  // makes a few indexed reads and never sleeps.
+  std::variant<Result<Resolution>, Subject> TryCached(const Viewer& viewer,
+                                                      const ResolveRequest& request);
+
+  // Resolve, continuing from what TryCached read for the same viewer and request.
+  Result<Resolution> Resolve(const Viewer& viewer, const ResolveRequest& request, Subject subject);
 
   // The caller learned that the provider no longer knows the asset's ref for the account:
   // the row becomes `expired`, so the next Resolve uploads again.
@@ -125,13 +140,6 @@ class Resolver {
  private:
   Result<providers::AccountAccess> Access(const ProviderAccount& account) const;
   struct Flight;
-  // The reads every resolution starts with.
-  struct Subject {
-    Asset asset;
-    std::shared_ptr<providers::Provider> provider;
-    ProviderAccount account;
-    std::optional<ProviderUpload> row;  // unset: none recorded, or a forced re-upload
-  };
   Result<Subject> Read(const Viewer& viewer, const ResolveRequest& request);
   // The answer of a recorded row without asking anyone: a fresh ref (unless `verify`), a
   // recorded refusal; nullopt otherwise.
@@ -149,8 +157,10 @@ class Resolver {
                           const std::function<Status()>& renew);
   // `exclude`: the (provider, account) being resolved for, whose ref is not a source.
   // `requester`: a user whose enabled accounts may be used besides the owner's (0: none).
-  Status EnsureLocal(const Asset& asset, UserId requester, std::vector<ProviderAttempt>& attempts,
-                     std::optional<std::pair<std::string, std::int64_t>> exclude);
+  // True when the bytes had to be fetched (false: they were there).
+  Result<bool> EnsureLocal(const Asset& asset, UserId requester,
+                           std::vector<ProviderAttempt>& attempts,
+                           std::optional<std::pair<std::string, std::int64_t>> exclude);
   void Sleep(Timestamp micros) const;
   Timestamp Backoff(int attempt) const;
 

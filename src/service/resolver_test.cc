@@ -9,6 +9,7 @@
 #include <fstream>
 #include <mutex>
 #include <thread>
+#include <variant>
 #include <vector>
 
 #include "blob/env.h"
@@ -201,6 +202,47 @@ TEST_P(ResolverTest, UploadsOnceThenAnswersFromTheRecordedRef) {
   EXPECT_EQ(attempts[0].operation, "upload");
   EXPECT_EQ(attempts[0].worker, "test-1");
   EXPECT_EQ(attempts[0].bytes, *asset.file_size_bytes);
+}
+
+// What TryCached reads is handed to Resolve; a read gone stale meanwhile (another caller
+// uploaded) still ends in one upload, and the recorded answer comes back once there is one.
+TEST_P(ResolverTest, TryCachedHandsItsReadsToResolve) {
+  Resolver& resolver = MakeResolver();
+  const Asset asset = Ingest(alice_, "image.png");
+  const std::int64_t account = AddAccount(alice_, "cdn", "main");
+  const Viewer alice = Viewer::For(alice_);
+
+  auto first = resolver.TryCached(alice, Request(asset, "cdn"));
+  ASSERT_TRUE(std::holds_alternative<Resolver::Subject>(first));
+  auto stale = resolver.TryCached(alice, Request(asset, "cdn"));
+  ASSERT_TRUE(std::holds_alternative<Resolver::Subject>(stale));
+  EXPECT_EQ(std::get<Resolver::Subject>(first).asset.id, asset.id);
+  EXPECT_EQ(std::get<Resolver::Subject>(first).account.id, account);
+  EXPECT_FALSE(std::get<Resolver::Subject>(first).row.has_value());
+  EXPECT_EQ(cdn_->uploads.load(), 0);  // reading alone asks no one
+
+  PV_ASSERT_OK_AND_ASSIGN(
+      Resolution uploaded,
+      resolver.Resolve(alice, Request(asset, "cdn"), std::get<Resolver::Subject>(first)));
+  EXPECT_TRUE(uploaded.uploaded_now);
+  // The second read saw no row; the row it did not see is found by the claim.
+  PV_ASSERT_OK_AND_ASSIGN(Resolution joined, resolver.Resolve(alice, Request(asset, "cdn"),
+                                                              std::get<Resolver::Subject>(stale)));
+  EXPECT_FALSE(joined.uploaded_now);
+  EXPECT_EQ(joined.upload.provider_ref, uploaded.upload.provider_ref);
+  EXPECT_EQ(cdn_->uploads.load(), 1);
+
+  auto cached = resolver.TryCached(alice, Request(asset, "cdn"));
+  ASSERT_TRUE(std::holds_alternative<Result<Resolution>>(cached));
+  const Result<Resolution>& answer = std::get<Result<Resolution>>(cached);
+  ASSERT_TRUE(answer.has_value()) << answer.error().message;
+  EXPECT_FALSE(answer->uploaded_now);
+  EXPECT_EQ(answer->upload.provider_ref, uploaded.upload.provider_ref);
+  // A request error is an answer too.
+  auto unknown = resolver.TryCached(alice, Request(asset, "nope"));
+  ASSERT_TRUE(std::holds_alternative<Result<Resolution>>(unknown));
+  EXPECT_EQ(std::get<Result<Resolution>>(unknown).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(cdn_->uploads.load(), 1);
 }
 
 TEST_P(ResolverTest, HundredConcurrentResolvesMakeOneUpload) {
