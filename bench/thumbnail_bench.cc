@@ -1,7 +1,8 @@
-// thumbnail_bench: renders image thumbnails with pixvault's RenderThumbnail, one file after
-// another on one thread in one process, writes each WebP to --out-dir, and prints one JSON
-// line: {"images":N,"errors":E,"seconds":S,"cpu_seconds":C,"peak_rss_kib":K} (C: user + system
-// time of the whole process, libvips' threads included). scripts/bench_thumbs.sh runs it
+// thumbnail_bench: renders image thumbnails with pixvault's RenderImageThumbnail (the image case
+// of RenderThumbnail), one file after another on one thread in one process, writes each WebP
+// to --out-dir, and prints one JSON line:
+// {"images":N,"errors":E,"seconds":S,"cpu_seconds":C,"peak_rss_kib":K} (C: user + system time
+// of the whole process, libvips' threads included). scripts/bench_thumbs.sh runs it
 // beside vipsthumbnail on the same files. Timings are reported, never asserted.
 //
 // Usage: thumbnail_bench --size 320 --quality 80 --out-dir DIR FILE...
@@ -69,7 +70,7 @@ int main(int argc, char** argv) {
   int errors = 0;
   const auto start = pixvault::bench::Clock::now();
   for (const std::filesystem::path& file : files) {
-    const auto thumb = pixvault::media::RenderThumbnail(file, pixvault::MediaType::kImage, options);
+    const auto thumb = pixvault::media::RenderImageThumbnail(file, options);
     if (!thumb) {
       ++errors;
       std::fprintf(stderr, "thumbnail_bench: %s: %s\n", file.c_str(),

@@ -5,34 +5,12 @@
 #include <vector>
 
 #include "media/poster.h"
+#include "media/render_checks.h"
 #include "media/vips_render.h"
 #include "media/waveform.h"
 
 namespace pixvault::media {
 namespace {
-
-constexpr int kMinSize = 16;
-constexpr int kMaxSize = 16383;  // the WebP limit
-
-Status CheckSize(int size, std::string_view what) {
-  if (size >= kMinSize && size <= kMaxSize) return Ok();
-  return Fail(ErrorCode::kInvalidArgument,
-              std::string(what) + " must be " + std::to_string(kMinSize) + ".." +
-                  std::to_string(kMaxSize) + " pixels, not " + std::to_string(size));
-}
-
-Status CheckQuality(int quality) {
-  if (quality >= 1 && quality <= 100) return Ok();
-  return Fail(ErrorCode::kInvalidArgument,
-              "WebP quality must be 1..100, not " + std::to_string(quality));
-}
-
-Result<RenderedImage> ImageThumbnail(const std::filesystem::path& path,
-                                     const RenderOptions& options) {
-  PV_ASSIGN_OR_RETURN(const ImageSource source, OpenImageSource(path, options.max_pixels));
-  PV_ASSIGN_OR_RETURN(const VipsImagePtr image, ThumbnailFromSource(source, options.size));
-  return EncodeWebp(image.get(), options.webp_quality);
-}
 
 // A decoded video frame as an image in memory, turned upright.
 Result<VipsImagePtr> UprightImage(const PosterFrame& frame) {
@@ -121,14 +99,16 @@ Result<Derivatives> VideoDerivatives(const std::filesystem::path& path,
 
 Result<RenderedImage> RenderThumbnail(const std::filesystem::path& path, MediaType type,
                                       const RenderOptions& options) {
-  PV_RETURN_IF_ERROR(CheckSize(options.size, "the size"));
-  PV_RETURN_IF_ERROR(CheckQuality(options.webp_quality));
   switch (type) {
     case MediaType::kImage:
-      return ImageThumbnail(path, options);
+      return RenderImageThumbnail(path, options);
     case MediaType::kVideo:
+      PV_RETURN_IF_ERROR(CheckSize(options.size, "the size"));
+      PV_RETURN_IF_ERROR(CheckQuality(options.webp_quality));
       return VideoThumbnail(path, options);
     case MediaType::kAudio:
+      PV_RETURN_IF_ERROR(CheckSize(options.size, "the size"));
+      PV_RETURN_IF_ERROR(CheckQuality(options.webp_quality));
       return AudioThumbnail(path, options);
     case MediaType::kModel3d:
       return Fail(ErrorCode::kUnsupported, "3D models have no thumbnail renderer");

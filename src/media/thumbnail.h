@@ -60,6 +60,11 @@ struct RenderedImage {
                                                     MediaType type,
                                                     const RenderOptions& options = {});
 
+// RenderThumbnail(path, MediaType::kImage, options), defined apart from the video and audio
+// renderers so that a program calling only this links none of their decoders.
+[[nodiscard]] Result<RenderedImage> RenderImageThumbnail(const std::filesystem::path& path,
+                                                         const RenderOptions& options = {});
+
 // WebP pictures of the video frames shown at `times` (see DecodeFramesAt), upright, fitting
 // options.size; in the order of `times`. Errors as RenderThumbnail, and kInvalidArgument for
 // a negative or non-finite time.

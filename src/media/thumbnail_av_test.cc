@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "media/thumbnail_test_util.h"
@@ -245,6 +246,19 @@ TEST(RenderDerivatives, AudioWaveformsAtBothSizesWithoutHashes) {
   EXPECT_EQ(out->thumbnail.height, 80);
   EXPECT_EQ(DecodeWebp(out->thumbnail.webp).height, 80);
   EXPECT_FALSE(out->hashes.has_value());
+}
+
+TEST(RenderThumbnail, VideoAndAudioOptionsAreChecked) {
+  PV_MEDIA_OR_SKIP(video, "video.mp4");
+  PV_MEDIA_OR_SKIP(audio, "audio.wav");
+  for (const auto& [path, type] :
+       {std::pair{video, MediaType::kVideo}, std::pair{audio, MediaType::kAudio}}) {
+    EXPECT_EQ(Thumb(path, type, 8).error().code, ErrorCode::kInvalidArgument);
+    EXPECT_EQ(Thumb(path, type, 20000).error().code, ErrorCode::kInvalidArgument);
+    RenderOptions bad_quality;
+    bad_quality.webp_quality = 101;
+    EXPECT_EQ(RenderThumbnail(path, type, bad_quality).error().code, ErrorCode::kInvalidArgument);
+  }
 }
 
 }  // namespace
