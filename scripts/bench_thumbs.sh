@@ -5,7 +5,7 @@
 # The thumbnail benchmark of `make bench` (the binary is bench/thumbnail_bench):
 #   generates N images (default 100) with ffmpeg lavfi sources (testsrc2, mandelbrot, cellauto)
 #   at sizes from 1920x1080 to 4000x3000, saved as JPEG, PNG and WebP; renders WebP thumbnails
-#   of all of them (longest edge --size, quality --quality) with pixvault's RenderThumbnail in
+#   of all of them (longest edge --size, quality --quality) with pixvault's RenderImageThumbnail in
 #   one process on one thread, and with `vipsthumbnail -s SIZE -o DIR/%s.webp[Q=..,strip]`
 #   over the same files in one process; both with VIPS_CONCURRENCY=1, median wall time (each
 #   process timed from the outside, start-up included) of
