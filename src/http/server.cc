@@ -176,7 +176,9 @@ net::awaitable<void> Server::Impl::Session(tcp::socket socket) {
         Request none;
         Response res = Problem(400, "bad_request", "malformed HTTP request: " + ec.message());
         std::int64_t out = 0;
-        co_await Write(stream, none, res, 11, false, out);
+        // What follows the bad header (a body, more requests) is unread: drop it while the
+        // answer reaches the client, as after any early answer.
+        unread_input = co_await Write(stream, none, res, 11, false, out);
       }
       break;
     }

@@ -383,6 +383,21 @@ TEST_P(HttpUploadLimitTest, ARefusalBeforeTheBodyReachesAClientStillSending) {
   ExpectNothingStored();
 }
 
+// A malformed header gets its 400 the same way: the body the client goes on sending is read
+// and dropped, so the answer is not lost to a reset.
+TEST_P(HttpUploadLimitTest, AMalformedRequestIsAnsweredToAClientStillSending) {
+  PV_ASSERT_OK_AND_ASSIGN(Connection conn, Connection::Open(port()));
+  const std::string head =
+      "POST /api/v1/assets/upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: twelve\r\n\r\n";
+  EXPECT_TRUE(conn.Send(head + std::string(24 << 20, 'x')).has_value())
+      << "the server reset the connection";
+  PV_ASSERT_OK_AND_ASSIGN(HttpResponse res, conn.Read());
+  EXPECT_EQ(res.status, 400) << res.body;
+  EXPECT_EQ(res.ProblemCode(), "bad_request");
+  EXPECT_TRUE(conn.WaitForClose(std::chrono::seconds(10)));
+  ExpectNothingStored();
+}
+
 // What the server reads after such a refusal is bounded (64 MiB): a client that announces
 // 1 GiB and keeps sending is cut off, it does not hold the connection for the whole body.
 TEST_P(HttpUploadLimitTest, AClientSendingOnAfterARefusalIsCutOff) {
