@@ -47,9 +47,10 @@ std::string ExtensionOf(const std::string& filename) {
   return ext;
 }
 
+// Names the file, not the folder: the message reaches API clients.
 Error IoError(std::string_view what, const fs::path& path, int err) {
   return Error{err == ENOENT ? ErrorCode::kNotFound : ErrorCode::kUnavailable,
-               std::string(what) + " " + path.string() + ": " + std::strerror(err)};
+               std::string(what) + " " + path.filename().string() + ": " + std::strerror(err)};
 }
 
 Status Unsupported(std::string_view id, std::string_view what) {
@@ -108,7 +109,8 @@ Result<ProviderRef> FolderProvider::Upload(const AccountAccess& /*account*/,
   if (in < 0) {
     // Not kNotFound: that would tell the caller the provider forgot a ref.
     return Fail(ErrorCode::kInternal, "upload to '" + options_.id + "': cannot open " +
-                                          file.path.string() + ": " + std::strerror(errno));
+                                          file.path.filename().string() + ": " +
+                                          std::strerror(errno));
   }
   const int out = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (out < 0) {

@@ -1,5 +1,6 @@
 #include "providers/folder_provider.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -159,6 +160,9 @@ TEST_F(FolderProviderTest, ExtensionsAreLowercasedAndAMissingSourceIsNotNotFound
   auto missing = provider_->Upload(account_, f);
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code, ErrorCode::kInternal) << missing.error().message;
+  // The message reaches API clients: the file's name, not the server's folders.
+  EXPECT_THAT(missing.error().message, ::testing::HasSubstr("missing.mp4"));
+  EXPECT_THAT(missing.error().message, ::testing::Not(::testing::HasSubstr(dir_.path().string())));
 }
 
 TEST(FolderProvider, BaseUrlWithoutTrailingSlash) {

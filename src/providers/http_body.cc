@@ -22,12 +22,14 @@ Result<Piece> OpenFilePiece(const std::filesystem::path& path) {
   piece.path = path;
   piece.file = std::make_shared<Fd>(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (piece.file->fd < 0) {
-    return Fail(ErrorCode::kInternal,
-                "cannot open " + path.string() + " to send it: " + std::strerror(errno));
+    // Messages name the file, not the server's folders: they reach API clients.
+    return Fail(ErrorCode::kInternal, "cannot open the file to send (" + path.filename().string() +
+                                          "): " + std::strerror(errno));
   }
   struct stat st {};
   if (::fstat(piece.file->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    return Fail(ErrorCode::kInternal, "cannot send " + path.string() + ": not a regular file");
+    return Fail(ErrorCode::kInternal,
+                "cannot send " + path.filename().string() + ": not a regular file");
   }
   piece.size = st.st_size;
   return piece;

@@ -133,7 +133,7 @@ net::awaitable<Status> SendFile(beast::tcp_stream& stream, Call& call, const Pie
     const ssize_t n = ::sendfile(socket.native_handle(), piece.file->fd, &offset, want);
     if (n > 0) continue;
     if (n == 0) {
-      co_return Fail(ErrorCode::kInternal, "reading " + piece.path.string() +
+      co_return Fail(ErrorCode::kInternal, "reading " + piece.path.filename().string() +
                                                " to send it: the file shrank while being sent");
     }
     if (errno == EINTR) continue;
@@ -190,7 +190,7 @@ net::awaitable<Status> WriteBody(Stream& stream, Call& call) {
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
         co_return Fail(ErrorCode::kInternal,
-                       "reading " + piece.path.string() + " to send it: " +
+                       "reading " + piece.path.filename().string() + " to send it: " +
                            (n < 0 ? std::strerror(errno) : "the file shrank while being sent"));
       }
       lowest.expires_at(call.Until(call.request.idle_timeout));

@@ -226,6 +226,16 @@ TEST_F(HttpProviderTest, ConnectionsAreReused) {
   EXPECT_EQ(client->connections_opened(), 2);
 }
 
+TEST_F(HttpProviderTest, AnUnreadableFileIsAnErrorNamingTheFileNotItsFolder) {
+  UploadFile f = File();
+  f.path = file_.parent_path() / "gone.png";
+  auto ref = provider_->Upload(alice_, f);
+  Expect(ref, ErrorCode::kInternal, "gone.png");
+  // The message reaches API clients and stored attempts: no server folder in it.
+  EXPECT_EQ(ref.error().message.find(file_.parent_path().string()), std::string::npos)
+      << ref.error().message;
+}
+
 TEST_F(HttpProviderTest, CheckDeleteThenCheckIsNotFound) {
   auto ref = provider_->Upload(alice_, File());
   ASSERT_TRUE(ref) << ref.error().message;

@@ -92,8 +92,9 @@ Result<std::int64_t> DownloadToFile(providers::Provider& provider,
                                     const DownloadOptions& options) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0) {
+    // The download's file, not its folder: messages reach API clients and stored attempts.
     return Fail(ErrorCode::kUnavailable,
-                "cannot open " + path.string() + ": " + std::strerror(errno));
+                "cannot open the download file: " + std::string(std::strerror(errno)));
   }
   struct Closer {
     int fd;
@@ -101,7 +102,7 @@ Result<std::int64_t> DownloadToFile(providers::Provider& provider,
   } closer{fd};
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
-    return Fail(ErrorCode::kUnavailable, "cannot stat " + path.string());
+    return Fail(ErrorCode::kUnavailable, "cannot stat the download file");
   }
   std::int64_t size = st.st_size;
   if (options.max_bytes && size > *options.max_bytes) {
@@ -122,7 +123,7 @@ Result<std::int64_t> DownloadToFile(providers::Provider& provider,
           if (n < 0 && errno == EINTR) continue;
           if (n < 0) {
             return Fail(ErrorCode::kUnavailable,
-                        "cannot write " + path.string() + ": " + std::strerror(errno));
+                        "cannot write the download file: " + std::string(std::strerror(errno)));
           }
           done += static_cast<std::size_t>(n);
           size += n;
@@ -131,7 +132,7 @@ Result<std::int64_t> DownloadToFile(providers::Provider& provider,
       },
       requests));
   if (::fsync(fd) != 0) {
-    return Fail(ErrorCode::kUnavailable, "cannot sync " + path.string());
+    return Fail(ErrorCode::kUnavailable, "cannot sync the download file");
   }
   return size;
 }
