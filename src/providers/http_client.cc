@@ -24,11 +24,13 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <exception>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <type_traits>
 
 #include "fetch/fetch_url.h"
@@ -383,7 +385,62 @@ const std::string* HttpResponse::Header(std::string_view name) const {
   return nullptr;
 }
 
+// The system resolver: the addresses of `host` usable on this machine.
+Result<std::vector<std::string>> SystemResolve(const std::string& host) {
+  std::vector<std::string> out;
+  try {
+    net::io_context context;
+    tcp::resolver resolver(context);
+    for (const auto& entry : resolver.resolve(host, "")) {
+      out.push_back(entry.endpoint().address().to_string());
+    }
+  } catch (const boost::system::system_error& e) {
+    return Fail(ErrorCode::kUnavailable, e.code().message());
+  }
+  return out;
+}
+
+// `resolve(host)` on a thread of its own, waited for until `deadline`: a resolver that hangs
+// costs a thread until it returns, not the caller's time limits.
+Result<std::vector<tcp::endpoint>> ResolveBefore(const NameResolver& resolve,
+                                                 const std::string& host, std::uint16_t port,
+                                                 Steady::time_point deadline) {
+  struct Lookup {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    Result<std::vector<std::string>> result = std::vector<std::string>{};
+  };
+  auto lookup = std::make_shared<Lookup>();
+  std::thread([lookup, resolve, host] {
+    Result<std::vector<std::string>> result = Fail(ErrorCode::kUnavailable, "resolver failed");
+    try {
+      result = resolve(host);
+    } catch (const std::exception& e) {
+      result = Fail(ErrorCode::kUnavailable, e.what());
+    }
+    std::lock_guard lock(lookup->mu);
+    lookup->result = std::move(result);
+    lookup->done = true;
+    lookup->cv.notify_all();
+  }).detach();
+  std::unique_lock lock(lookup->mu);
+  if (!lookup->cv.wait_until(lock, deadline, [&] { return lookup->done; })) {
+    return Fail(ErrorCode::kUnavailable, "no answer from the name resolver in time");
+  }
+  if (!lookup->result) return Fail(lookup->result.error());
+  std::vector<tcp::endpoint> endpoints;
+  for (const std::string& address : *lookup->result) {
+    boost::system::error_code ec;
+    const net::ip::address parsed = net::ip::make_address(address, ec);
+    if (!ec) endpoints.emplace_back(parsed, port);
+  }
+  if (endpoints.empty()) return Fail(ErrorCode::kUnavailable, "the name has no address");
+  return endpoints;
+}
+
 struct HttpClient::Impl {
+  NameResolver resolve = SystemResolve;
   std::mutex mu;
   std::unique_ptr<ssl::context> tls;  // created on the first https request; guarded by mu
   // Idle connections by "scheme://host:port", oldest first; guarded by mu.
@@ -441,6 +498,9 @@ struct HttpClient::Impl {
 };
 
 HttpClient::HttpClient() : impl_(std::make_unique<Impl>()) {}
+HttpClient::HttpClient(NameResolver resolve) : impl_(std::make_unique<Impl>()) {
+  if (resolve) impl_->resolve = std::move(resolve);
+}
 HttpClient::~HttpClient() = default;
 
 Result<HttpResponse> HttpClient::Send(const HttpRequest& request, const ResponseStream* stream) {
@@ -474,20 +534,13 @@ Result<HttpResponse> HttpClient::Send(const HttpRequest& request, const Response
     const bool reused = conn != nullptr;
     if (!reused) {
       if (endpoints.empty()) {
-        try {
-          net::io_context resolver_context;
-          tcp::resolver resolver(resolver_context);
-          for (const auto& entry : resolver.resolve(url.host, std::to_string(url.port))) {
-            endpoints.push_back(entry.endpoint());
-          }
-        } catch (const boost::system::system_error& e) {
-          return Fail(ErrorCode::kUnavailable,
-                      call.Where() + ": cannot resolve '" + url.host + "': " + e.code().message());
+        Result<std::vector<tcp::endpoint>> resolved =
+            ResolveBefore(impl_->resolve, url.host, url.port, call.Until(request.connect_timeout));
+        if (!resolved) {
+          return Fail(ErrorCode::kUnavailable, call.Where() + ": cannot resolve '" + url.host +
+                                                   "': " + resolved.error().message);
         }
-        if (endpoints.empty()) {
-          return Fail(ErrorCode::kUnavailable,
-                      call.Where() + ": '" + url.host + "' has no address");
-        }
+        endpoints = std::move(*resolved);
       }
       conn = std::make_unique<Connection>();
       impl_->opened.fetch_add(1);

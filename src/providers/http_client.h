@@ -73,6 +73,7 @@ struct HttpRequest {
   std::optional<MultipartBody> multipart;          // Content-Type set by the client
   std::string content_type;  // Content-Type of `body` / `body_file`; empty: none sent
 
+  // Name resolution and the TCP (and TLS) connect, each.
   Timestamp connect_timeout = 10 * kMicrosPerSecond;
   Timestamp idle_timeout = 30 * kMicrosPerSecond;
   Timestamp total_timeout = 60 * kMicrosPerSecond;
@@ -104,9 +105,16 @@ struct ResponseStream {
   std::function<Status(std::span<const std::byte>)> on_data;
 };
 
+// Turns a host name into its addresses ("127.0.0.1", "2001:db8::1"), or fails with the reason.
+// The default asks the system resolver (getaddrinfo); tests put a slow or failing one in its
+// place. Called on a thread of its own, which the client stops waiting for after the request's
+// connect_timeout: it must not refer to anything that may be gone by the time it returns.
+using NameResolver = std::function<Result<std::vector<std::string>>(const std::string& host)>;
+
 class HttpClient {
  public:
   HttpClient();
+  explicit HttpClient(NameResolver resolve);
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;

@@ -14,9 +14,11 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "providers/http_provider.h"
 #include "providers/raw_server_testing.h"
@@ -287,6 +289,59 @@ TEST(HttpClient, TimeoutsRefusedConnectionsAndBadUrls) {
   ASSERT_FALSE(injected);
   EXPECT_EQ(injected.error().code, ErrorCode::kInvalidArgument);
   EXPECT_EQ(injected.error().message.find("Injected"), std::string::npos);
+}
+
+// Names go through the client's resolver; a resolver that does not answer costs the request
+// its connect_timeout, not the resolver's own time; one that fails is kUnavailable.
+TEST(HttpClient, NameResolutionIsBoundedByTheConnectTimeout) {
+  RawServer server([](const std::string&, const std::string&) { return Reply(200, "named"); });
+  const std::string port = server.Url("").substr(std::string("http://127.0.0.1:").size());
+  struct Gate {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool open = false;
+    std::atomic<int> asked{0};
+  };
+  auto gate = std::make_shared<Gate>();  // outlives the test if a lookup is still waiting
+  HttpClient client([gate](const std::string& host) -> Result<std::vector<std::string>> {
+    ++gate->asked;
+    if (host == "provider.test") return std::vector<std::string>{"127.0.0.1"};
+    if (host == "broken.test") return Fail(ErrorCode::kUnavailable, "no such name");
+    std::unique_lock lock(gate->mu);  // "silent.test": no answer until the gate opens
+    gate->cv.wait(lock, [&] { return gate->open; });
+    return Fail(ErrorCode::kUnavailable, "too late");
+  });
+  HttpRequest r;
+  r.url = "http://provider.test:" + port + "/x";
+  auto named = client.Send(r);
+  ASSERT_TRUE(named) << named.error().message;
+  EXPECT_EQ(named->body, "named");
+  EXPECT_NE(server.last_head().find("\r\nHost: provider.test:" + port), std::string::npos)
+      << server.last_head();
+
+  r.url = "http://broken.test:" + port + "/x";
+  auto broken = client.Send(r);
+  ASSERT_FALSE(broken);
+  EXPECT_EQ(broken.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(broken.error().message.find("cannot resolve 'broken.test': no such name"),
+            std::string::npos)
+      << broken.error().message;
+
+  r.url = "http://silent.test:" + port + "/x";
+  r.connect_timeout = 200 * 1000;
+  r.total_timeout = 3600 * kMicrosPerSecond;
+  auto silent = client.Send(r);
+  ASSERT_FALSE(silent);
+  EXPECT_EQ(silent.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(silent.error().message.find("no answer from the name resolver in time"),
+            std::string::npos)
+      << silent.error().message;
+  EXPECT_EQ(gate->asked.load(), 3);
+  {
+    std::lock_guard lock(gate->mu);
+    gate->open = true;
+  }
+  gate->cv.notify_all();
 }
 
 // HttpProvider against RawServer: what the fake provider does not do.
