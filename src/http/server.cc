@@ -89,9 +89,10 @@ struct Server::Impl {
   net::awaitable<bool> Write(beast::tcp_stream& stream, const Request& req, Response& res,
                              unsigned version, bool keep_alive, std::int64_t& bytes_out);
   // After an answer given before the request was read to its end (a 401 or 413 before the
-  // body, a 431): reads what the client still sends and drops it, until it closes, for at
-  // most kLingerTime and kLingerBytes. Closing with unread bytes makes the kernel reset the
-  // connection, and a client still sending then loses the answer (or never reads it).
+  // body, a 400 for a malformed header, a 431): reads what the client still sends and drops it,
+  // until it closes, for at most kLingerTime and kLingerBytes. Closing with unread bytes makes the
+  // kernel reset the connection, and a client still sending then loses the answer (or never reads
+  // it).
   net::awaitable<void> Linger(beast::tcp_stream& stream, beast::flat_buffer& buffer);
   // Runs `work` on the blocking pool; the coroutine resumes on its own I/O thread after.
   net::awaitable<Result<Response>> OnBlockingPool(std::function<Result<Response>()> work);

@@ -99,16 +99,15 @@ Result<Derivatives> VideoDerivatives(const std::filesystem::path& path,
 
 Result<RenderedImage> RenderThumbnail(const std::filesystem::path& path, MediaType type,
                                       const RenderOptions& options) {
+  // Options first, whatever the type (RenderImageThumbnail checks them again on its own).
+  PV_RETURN_IF_ERROR(CheckSize(options.size, "the size"));
+  PV_RETURN_IF_ERROR(CheckQuality(options.webp_quality));
   switch (type) {
     case MediaType::kImage:
       return RenderImageThumbnail(path, options);
     case MediaType::kVideo:
-      PV_RETURN_IF_ERROR(CheckSize(options.size, "the size"));
-      PV_RETURN_IF_ERROR(CheckQuality(options.webp_quality));
       return VideoThumbnail(path, options);
     case MediaType::kAudio:
-      PV_RETURN_IF_ERROR(CheckSize(options.size, "the size"));
-      PV_RETURN_IF_ERROR(CheckQuality(options.webp_quality));
       return AudioThumbnail(path, options);
     case MediaType::kModel3d:
       return Fail(ErrorCode::kUnsupported, "3D models have no thumbnail renderer");

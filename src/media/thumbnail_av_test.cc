@@ -248,7 +248,7 @@ TEST(RenderDerivatives, AudioWaveformsAtBothSizesWithoutHashes) {
   EXPECT_FALSE(out->hashes.has_value());
 }
 
-TEST(RenderThumbnail, VideoAndAudioOptionsAreChecked) {
+TEST(RenderThumbnail, VideoAudioAnd3dOptionsAreChecked) {
   PV_MEDIA_OR_SKIP(video, "video.mp4");
   PV_MEDIA_OR_SKIP(audio, "audio.wav");
   for (const auto& [path, type] :
@@ -259,6 +259,8 @@ TEST(RenderThumbnail, VideoAndAudioOptionsAreChecked) {
     bad_quality.webp_quality = 101;
     EXPECT_EQ(RenderThumbnail(path, type, bad_quality).error().code, ErrorCode::kInvalidArgument);
   }
+  // Bad options are reported before the type's own refusal.
+  EXPECT_EQ(Thumb(video, MediaType::kModel3d, 8).error().code, ErrorCode::kInvalidArgument);
 }
 
 }  // namespace
