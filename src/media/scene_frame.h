@@ -33,10 +33,20 @@ struct WorkFrame {
 // Resizes `frame`'s planes for a working size; the contents are left to BoxDownscale.
 void AllocateWorkFrame(int width, int height, WorkFrame& frame);
 
+// Source rows sampled per box row by BoxDownscale. Reading the decoder's frame (cold in this
+// core's cache) is the main cost of the analysis. Luma carries the cuts: two rows were tried
+// and lost one in the benchmark suite. Chroma is a quarter of the content score per plane and
+// smooth in natural video: two rows keep every cut and fade of the suite and read a sixth
+// less of each frame.
+inline constexpr int kLumaBoxRows = 4;
+inline constexpr int kChromaBoxRows = 2;
+
 // Averages `src` into `dst_width` x `dst_height` boxes and writes them to `dst` (rows
-// packed): each output pixel is the mean of the source pixels of its box in at most four rows
-// spread over the box's height (a sampled box filter: cheaper on large frames).
-void BoxDownscale(const PlaneView& src, int dst_width, int dst_height, std::uint8_t* dst);
+// packed): each output pixel is the mean of the source pixels of its box in at most
+// `max_rows` (1..257) rows spread over the box's height (a sampled box filter: cheaper on
+// large frames). The output is no larger than the source in either direction.
+void BoxDownscale(const PlaneView& src, int dst_width, int dst_height, int max_rows,
+                  std::uint8_t* dst);
 
 // (2 * mean|dY| + mean|dU| + mean|dV|) / 4 between two frames of the same working size.
 double ContentScore(const WorkFrame& a, const WorkFrame& b);

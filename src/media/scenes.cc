@@ -116,7 +116,7 @@ class WorkFrameMaker {
   static void FromPlanes(const AVFrame& frame, const AVPixFmtDescriptor& desc, WorkFrame& out) {
     const int cw = (out.width + 1) / 2, ch = (out.height + 1) / 2;
     scene::BoxDownscale({frame.data[0], frame.linesize[0], frame.width, frame.height}, out.width,
-                        out.height, out.y.data());
+                        out.height, scene::kLumaBoxRows, out.y.data());
     if (desc.nb_components == 1) {
       std::fill(out.u.begin(), out.u.end(), std::uint8_t{128});
       std::fill(out.v.begin(), out.v.end(), std::uint8_t{128});
@@ -125,8 +125,10 @@ class WorkFrameMaker {
     const int sw = AV_CEIL_RSHIFT(frame.width, static_cast<int>(desc.log2_chroma_w));
     const int sh = AV_CEIL_RSHIFT(frame.height, static_cast<int>(desc.log2_chroma_h));
     const int pu = desc.comp[1].plane, pv = desc.comp[2].plane;
-    scene::BoxDownscale({frame.data[pu], frame.linesize[pu], sw, sh}, cw, ch, out.u.data());
-    scene::BoxDownscale({frame.data[pv], frame.linesize[pv], sw, sh}, cw, ch, out.v.data());
+    scene::BoxDownscale({frame.data[pu], frame.linesize[pu], sw, sh}, cw, ch, scene::kChromaBoxRows,
+                        out.u.data());
+    scene::BoxDownscale({frame.data[pv], frame.linesize[pv], sw, sh}, cw, ch, scene::kChromaBoxRows,
+                        out.v.data());
   }
 
   int width_, height_;
