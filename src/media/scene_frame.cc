@@ -255,32 +255,36 @@ void AddColours(const WorkFrame& frame, ColourHistogram& histogram) {
   const double kb = frame.bt709 ? 0.0722 : 0.114;
   const double kg = 1 - kr - kb;
   const double y_offset = frame.full_range ? 0 : 16;
-  const double y_scale = frame.full_range ? 255 : 219;
-  const double c_scale = frame.full_range ? 255 : 224;
+  // Per-pixel divisions folded into factors: luma sums of 4 samples (1, 2 at the right and
+  // bottom edges of odd sizes) and chroma offsets from 128, to 0..255 RGB.
+  const double y_factor = 255 / (frame.full_range ? 255.0 : 219.0);
+  const double c_factor = 255 / (frame.full_range ? 255.0 : 224.0);
+  const double r_from_pr = 2 * (1 - kr) * c_factor;
+  const double g_from_pb = -2 * kb * (1 - kb) / kg * c_factor;
+  const double g_from_pr = -2 * kr * (1 - kr) / kg * c_factor;
+  const double b_from_pb = 2 * (1 - kb) * c_factor;
   const int cw = (frame.width + 1) / 2, ch = (frame.height + 1) / 2;
   const auto w = static_cast<std::size_t>(frame.width);
+  const auto bin = [](double value) { return std::min(3, static_cast<int>(value) >> 6); };
   for (int y = 0; y < ch; ++y) {
+    const std::uint8_t* top = frame.y.data() + static_cast<std::size_t>(2 * y) * w;
+    const std::uint8_t* bottom = 2 * y + 1 < frame.height ? top + w : top;
+    const std::uint8_t* u =
+        frame.u.data() + static_cast<std::size_t>(y) * static_cast<std::size_t>(cw);
+    const std::uint8_t* v =
+        frame.v.data() + static_cast<std::size_t>(y) * static_cast<std::size_t>(cw);
     for (int x = 0; x < cw; ++x) {
-      // Mean of the (up to) 2x2 luma samples under this chroma sample.
-      double luma = 0;
-      int n = 0;
-      for (int yy = 2 * y; yy < std::min(2 * y + 2, frame.height); ++yy) {
-        for (int xx = 2 * x; xx < std::min(2 * x + 2, frame.width); ++xx) {
-          luma += frame.y[static_cast<std::size_t>(yy) * w + static_cast<std::size_t>(xx)];
-          ++n;
-        }
-      }
-      const auto c =
-          static_cast<std::size_t>(y) * static_cast<std::size_t>(cw) + static_cast<std::size_t>(x);
-      const double yv = (luma / n - y_offset) / y_scale;
-      const double pb = (frame.u[c] - 128.0) / c_scale;
-      const double pr = (frame.v[c] - 128.0) / c_scale;
-      const double r = std::clamp(yv + 2 * (1 - kr) * pr, 0.0, 1.0) * 255;
-      const double g =
-          std::clamp(yv - 2 * kb * (1 - kb) / kg * pb - 2 * kr * (1 - kr) / kg * pr, 0.0, 1.0) *
-          255;
-      const double b = std::clamp(yv + 2 * (1 - kb) * pb, 0.0, 1.0) * 255;
-      const auto bin = [](double value) { return std::min(3, static_cast<int>(value / 64)); };
+      // Mean of the 2x2 luma samples under this chroma sample (a missing column or row at an
+      // odd edge repeats the one before it, which is its mean).
+      const auto x0 = static_cast<std::size_t>(2 * x);
+      const std::size_t x1 = 2 * x + 1 < frame.width ? x0 + 1 : x0;
+      const int luma4 = top[x0] + top[x1] + bottom[x0] + bottom[x1];
+      const double yv = (luma4 * 0.25 - y_offset) * y_factor;
+      const double pb = u[x] - 128.0;
+      const double pr = v[x] - 128.0;
+      const double r = std::clamp(yv + r_from_pr * pr, 0.0, 255.0);
+      const double g = std::clamp(yv + g_from_pb * pb + g_from_pr * pr, 0.0, 255.0);
+      const double b = std::clamp(yv + b_from_pb * pb, 0.0, 255.0);
       auto& slot = histogram.bins[static_cast<std::size_t>(bin(r) * 16 + bin(g) * 4 + bin(b))];
       slot.count += 1;
       slot.r += r;
