@@ -203,7 +203,8 @@ Status FolderProvider::Delete(const AccountAccess& /*account*/, const ProviderRe
 
 Result<std::string> FolderProvider::Submit(const AccountAccess& /*account*/,
                                            std::string_view /*operation*/,
-                                           const boost::json::object& /*params*/) {
+                                           const boost::json::object& /*params*/,
+                                           std::string_view /*idempotency_key*/) {
   return Fail(Unsupported(options_.id, "is a folder and generates nothing").error());
 }
 
@@ -232,8 +233,8 @@ class UserUploadProvider final : public Provider {
   }
   Status Check(const AccountAccess&, const ProviderRef&) override { return Refuse(); }
   Status Delete(const AccountAccess&, const ProviderRef&) override { return Refuse(); }
-  Result<std::string> Submit(const AccountAccess&, std::string_view,
-                             const boost::json::object&) override {
+  Result<std::string> Submit(const AccountAccess&, std::string_view, const boost::json::object&,
+                             std::string_view) override {
     return Fail(Refuse().error());
   }
   Result<GenerationStatus> Poll(const AccountAccess&, std::string_view) override {

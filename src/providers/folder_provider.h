@@ -33,7 +33,8 @@ class FolderProvider final : public Provider {
   Status Check(const AccountAccess& account, const ProviderRef& ref) override;
   Status Delete(const AccountAccess& account, const ProviderRef& ref) override;
   Result<std::string> Submit(const AccountAccess& account, std::string_view operation,
-                             const boost::json::object& params) override;
+                             const boost::json::object& params,
+                             std::string_view idempotency_key) override;
   Result<GenerationStatus> Poll(const AccountAccess& account, std::string_view job_id) override;
   Status Cancel(const AccountAccess& account, std::string_view job_id) override;
 

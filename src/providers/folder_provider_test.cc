@@ -144,7 +144,7 @@ TEST_F(FolderProviderTest, ABadShaIsRefusedAndGenerationIsUnsupported) {
   auto r = provider_->Upload(account_, f);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
-  auto s = provider_->Submit(account_, "text_to_video", {});
+  auto s = provider_->Submit(account_, "text_to_video", {}, "key");
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().code, ErrorCode::kUnsupported);
 }

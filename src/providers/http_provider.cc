@@ -61,9 +61,19 @@ Status HttpProvider::Impl::Validate() {
   }
   base = o.base_url;
   while (!base.empty() && base.back() == '/') base.pop_back();
+  const auto is_header_name = [](const std::string& name) {
+    return !name.empty() &&
+           std::all_of(name.begin(), name.end(), [](char c) { return IsNameChar(c) || c == '-'; });
+  };
+  for (const auto& [name, key] : {std::pair{&o.upload.idempotency_header, "upload"},
+                                  std::pair{&o.submit.idempotency_header, "submit"}}) {
+    if (!name->empty() && !is_header_name(*name)) {
+      return Fail(ErrorCode::kInvalidArgument, Key(std::string(key) + ".idempotency_header") +
+                                                   ": '" + *name + "' is not a header name");
+    }
+  }
   if (!o.auth_value.empty()) {
-    if (o.auth_header.empty() || !std::all_of(o.auth_header.begin(), o.auth_header.end(),
-                                              [](char c) { return IsNameChar(c) || c == '-'; })) {
+    if (!is_header_name(o.auth_header)) {
       return Fail(ErrorCode::kInvalidArgument,
                   Key("auth_header") + ": '" + o.auth_header + "' is not a header name");
     }
@@ -350,8 +360,9 @@ Status HttpProvider::Delete(const AccountAccess& account, const ProviderRef& ref
 }
 
 Result<std::string> HttpProvider::Submit(const AccountAccess& account, std::string_view operation,
-                                         const boost::json::object& params) {
-  return Scrubbed(account, impl_->Submit(account, operation, params));
+                                         const boost::json::object& params,
+                                         std::string_view idempotency_key) {
+  return Scrubbed(account, impl_->Submit(account, operation, params, idempotency_key));
 }
 
 Result<GenerationStatus> HttpProvider::Poll(const AccountAccess& account, std::string_view job_id) {

@@ -59,6 +59,8 @@ struct HttpProviderOptions {
     std::string ref_pointer = "/id";
     std::string url_pointer = "/url";             // empty: no URL
     std::string expires_pointer = "/expires_at";  // unix seconds or null; empty: none
+    // The request header carrying the upload's idempotency key; empty: not sent.
+    std::string idempotency_header = "Idempotency-Key";
   } upload;
   HttpEndpoint download{"GET", "/v1/files/{ref}/content"};
   HttpEndpoint check{"GET", "/v1/files/{ref}"};
@@ -66,6 +68,9 @@ struct HttpProviderOptions {
   struct Submit {
     HttpEndpoint endpoint{"POST", "/v1/generations"};
     std::string job_id_pointer = "/id";
+    // The request header carrying the submission's idempotency key (the same on every
+    // retry of one job's submission); empty: not sent.
+    std::string idempotency_header = "Idempotency-Key";
   } submit;
   struct Poll {
     HttpEndpoint endpoint{"GET", "/v1/generations/{job}"};
@@ -102,7 +107,8 @@ class HttpProvider final : public Provider {
   Status Check(const AccountAccess& account, const ProviderRef& ref) override;
   Status Delete(const AccountAccess& account, const ProviderRef& ref) override;
   Result<std::string> Submit(const AccountAccess& account, std::string_view operation,
-                             const boost::json::object& params) override;
+                             const boost::json::object& params,
+                             std::string_view idempotency_key) override;
   Result<GenerationStatus> Poll(const AccountAccess& account, std::string_view job_id) override;
   Status Cancel(const AccountAccess& account, std::string_view job_id) override;
 

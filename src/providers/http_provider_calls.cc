@@ -31,9 +31,13 @@ Result<ProviderRef> HttpProvider::Impl::Upload(const AccountAccess& account,
   }
   PV_ASSIGN_OR_RETURN(HttpRequest r, NewRequest(account, upload, "", true));
   r.max_response_bytes = o.max_json_bytes;
-  // Sent twice, an upload leaves the provider an unreferenced copy (as a timed-out one does);
-  // so it may reuse a kept-alive connection.
+  // Sent twice, an upload makes one file at a provider honouring its idempotency key, and at
+  // worst an unreferenced copy (as a timed-out one does); so it may reuse a kept-alive
+  // connection.
   r.may_resend = true;
+  if (!o.upload.idempotency_header.empty() && !file.idempotency_key.empty()) {
+    r.headers.emplace_back(o.upload.idempotency_header, file.idempotency_key);
+  }
   const std::string content_type =
       file.content_type.empty() ? "application/octet-stream" : file.content_type;
   if (o.upload.multipart) {
@@ -162,7 +166,8 @@ Status HttpProvider::Impl::Download(const AccountAccess& account, const Provider
 
 Result<std::string> HttpProvider::Impl::Submit(const AccountAccess& account,
                                                std::string_view operation,
-                                               const json::object& params) const {
+                                               const json::object& params,
+                                               std::string_view idempotency_key) const {
   PV_RETURN_IF_ERROR(Generates("submit"));
   const auto& ops = o.capabilities.operations;
   if (std::find(ops.begin(), ops.end(), operation) == ops.end()) {
@@ -175,6 +180,9 @@ Result<std::string> HttpProvider::Impl::Submit(const AccountAccess& account,
   body["params"] = params;
   r.body = json::serialize(body);
   r.content_type = "application/json";
+  if (!o.submit.idempotency_header.empty() && !idempotency_key.empty()) {
+    r.headers.emplace_back(o.submit.idempotency_header, std::string(idempotency_key));
+  }
   PV_ASSIGN_OR_RETURN(json::value v, Json(r, "submit"));
   auto id = IdText(At(v, o.submit.job_id_pointer));
   if (!id || id->empty()) {

@@ -102,7 +102,8 @@ struct HttpProvider::Impl {
                   const DownloadSink& sink) const;
 
   Result<std::string> Submit(const AccountAccess& account, std::string_view operation,
-                             const boost::json::object& params) const;
+                             const boost::json::object& params,
+                             std::string_view idempotency_key) const;
 
   Status Generates(std::string_view what) const;
 

@@ -221,7 +221,7 @@ TEST_F(HttpProviderTest, ConnectionsAreReused) {
   ASSERT_TRUE((*p)->Upload(alice_, File()));
   EXPECT_EQ(client->connections_opened(), 1);
   // ... a generation request never does: sent twice, it would start two jobs.
-  auto job = (*p)->Submit(alice_, "text_to_image", json::object{{"width", 16}, {"height", 16}});
+  auto job = (*p)->Submit(alice_, "text_to_image", json::object{{"width", 16}, {"height", 16}}, "");
   ASSERT_TRUE(job) << job.error().message;
   EXPECT_EQ(client->connections_opened(), 2);
 }
@@ -373,7 +373,7 @@ TEST_F(HttpProviderTest, BadOrMissingCredentials) {
 
 TEST_F(HttpProviderTest, GenerationSubmitPollAndDownloadTheOutput) {
   json::object params{{"width", 32}, {"height", 32}, {"prompt", "a cat"}};
-  auto job = provider_->Submit(alice_, "text_to_image", params);
+  auto job = provider_->Submit(alice_, "text_to_image", params, "key-1");
   ASSERT_TRUE(job) << job.error().message;
   GenerationStatus s = WaitForJob(*job);
   ASSERT_EQ(s.state, GenerationState::kSucceeded) << s.error;
@@ -389,9 +389,48 @@ TEST_F(HttpProviderTest, GenerationSubmitPollAndDownloadTheOutput) {
   Expect(provider_->Poll(bob_, *job), ErrorCode::kNotFound);
 }
 
+TEST_F(HttpProviderTest, AnUploadCarriesItsIdempotencyKey) {
+  Faults([](FaultSettings& s) { s.lose_next_n_uploads = 1; });
+  UploadFile file = File();
+  file.idempotency_key = "pv-up-1";
+  Expect(provider_->Upload(alice_, file), ErrorCode::kUnavailable);  // stored, answer lost
+  auto ref = provider_->Upload(alice_, file);
+  ASSERT_TRUE(ref) << ref.error().message;
+  EXPECT_EQ(fake_->stats().total.uploads, 1);
+  EXPECT_EQ(fake_->stats().total.replayed_uploads, 1);
+  // Switched off, the header is not sent: every upload is a file.
+  HttpProviderOptions o = Options();
+  o.upload.idempotency_header = "";
+  auto keyless = Make(o);
+  ASSERT_TRUE(keyless->Upload(alice_, file));
+  EXPECT_EQ(fake_->stats().total.uploads, 2);
+  EXPECT_EQ(fake_->stats().total.replayed_uploads, 1);
+}
+
+TEST_F(HttpProviderTest, ASubmissionCarriesItsIdempotencyKey) {
+  // A lost answer: the fake makes the job and answers 504; the retry, under the same key,
+  // gets that job instead of a second one.
+  Faults([](FaultSettings& s) { s.lose_next_n_submits = 1; });
+  Expect(provider_->Submit(alice_, "text_to_image", json::object{}, "pv-1"),
+         ErrorCode::kUnavailable);
+  auto job = provider_->Submit(alice_, "text_to_image", json::object{}, "pv-1");
+  ASSERT_TRUE(job) << job.error().message;
+  EXPECT_EQ(fake_->stats().total.generations, 1);
+  EXPECT_EQ(fake_->stats().total.replayed_submits, 1);
+  // Another key is another job; so is every submission when the header is switched off.
+  ASSERT_TRUE(provider_->Submit(alice_, "text_to_image", json::object{}, "pv-2"));
+  EXPECT_EQ(fake_->stats().total.generations, 2);
+  HttpProviderOptions o = Options();
+  o.submit.idempotency_header = "";
+  auto keyless = Make(o);
+  ASSERT_TRUE(keyless->Submit(alice_, "text_to_image", json::object{}, "pv-2"));
+  EXPECT_EQ(fake_->stats().total.generations, 3);
+  EXPECT_EQ(fake_->stats().total.replayed_submits, 1);
+}
+
 TEST_F(HttpProviderTest, AFailedGeneration) {
   Faults([](FaultSettings& s) { s.fail_generations = 1; });
-  auto job = provider_->Submit(alice_, "text_to_image", json::object{});
+  auto job = provider_->Submit(alice_, "text_to_image", json::object{}, "");
   ASSERT_TRUE(job) << job.error().message;
   GenerationStatus s = WaitForJob(*job);
   EXPECT_EQ(s.state, GenerationState::kFailed);
@@ -401,7 +440,7 @@ TEST_F(HttpProviderTest, AFailedGeneration) {
 
 TEST_F(HttpProviderTest, CancelAJob) {
   Faults([](FaultSettings& s) { s.generation_delay_ms = 10000; });
-  auto job = provider_->Submit(alice_, "text_to_image", json::object{});
+  auto job = provider_->Submit(alice_, "text_to_image", json::object{}, "");
   ASSERT_TRUE(job) << job.error().message;
   ASSERT_TRUE(provider_->Cancel(alice_, *job));
   auto s = provider_->Poll(alice_, *job);
@@ -412,16 +451,18 @@ TEST_F(HttpProviderTest, CancelAJob) {
 }
 
 TEST_F(HttpProviderTest, RefusedOrUnknownOperations) {
-  Expect(provider_->Submit(alice_, "image_to_video", json::object{}), ErrorCode::kInvalidArgument,
+  Expect(provider_->Submit(alice_, "image_to_video", json::object{}, ""),
+         ErrorCode::kInvalidArgument,
          "400");  // no image_ref
-  Expect(provider_->Submit(alice_, "text_to_song", json::object{}), ErrorCode::kUnsupported);
+  Expect(provider_->Submit(alice_, "text_to_song", json::object{}, ""), ErrorCode::kUnsupported);
   Expect(provider_->Poll(alice_, "gen_404"), ErrorCode::kNotFound);
 
   HttpProviderOptions o = Options();
   o.capabilities.operations.clear();
   auto no_generation = Make(o);
   ASSERT_TRUE(no_generation);
-  Expect(no_generation->Submit(alice_, "text_to_image", json::object{}), ErrorCode::kUnsupported);
+  Expect(no_generation->Submit(alice_, "text_to_image", json::object{}, ""),
+         ErrorCode::kUnsupported);
   Expect(no_generation->Poll(alice_, "gen_1"), ErrorCode::kUnsupported);
 }
 
@@ -468,6 +509,10 @@ TEST(HttpProviderOptions, BadOptionsNameTheirKey) {
          o.auth_header = "Bad Header";
        },
        "providers.p.auth_header"},
+      {[](HttpProviderOptions& o) { o.submit.idempotency_header = "Idempotency Key"; },
+       "providers.p.submit.idempotency_header"},
+      {[](HttpProviderOptions& o) { o.upload.idempotency_header = "Key:"; },
+       "providers.p.upload.idempotency_header"},
       {[](HttpProviderOptions& o) { o.download.path = "/v1/{job}"; }, "providers.p.download.path"},
       {[](HttpProviderOptions& o) { o.upload.endpoint.path = "/v1/{ref}"; },
        "providers.p.upload.path"},

@@ -68,6 +68,10 @@ struct UploadFile {
   std::string content_type;  // e.g. "video/mp4"
   std::string filename;      // a name for the provider, e.g. "<sha256>.mp4"
   MediaType media_type = MediaType::kImage;
+  // The same for every try of one upload, and another for the next upload of the same bytes
+  // (as Submit's key): an adapter that can hand it to the provider does, so a retry after a
+  // lost answer leaves no second copy. Empty: none.
+  std::string idempotency_key;
 };
 
 // The name under which a provider knows a file.
@@ -116,9 +120,12 @@ class Provider {
   virtual Status Delete(const AccountAccess& account, const ProviderRef& ref) = 0;
 
   // Generation: submits `operation` with `params` (input files already given as refs of
-  // this provider and account) and returns the provider's job id.
+  // this provider and account) and returns the provider's job id. `idempotency_key` is the
+  // same on every retry of one submission and differs between submissions: an adapter that
+  // can hand it to the provider does, so a retry after a lost answer makes no second job.
   virtual Result<std::string> Submit(const AccountAccess& account, std::string_view operation,
-                                     const boost::json::object& params) = 0;
+                                     const boost::json::object& params,
+                                     std::string_view idempotency_key) = 0;
   virtual Result<GenerationStatus> Poll(const AccountAccess& account, std::string_view job_id) = 0;
   virtual Status Cancel(const AccountAccess& account, std::string_view job_id) = 0;
 };

@@ -237,15 +237,18 @@ Result<std::shared_ptr<Provider>> LoadHttp(const std::string& id, Reader& r,
     }
     PV_RETURN_IF_ERROR(u.String("ref_pointer", o.upload.ref_pointer));
     PV_RETURN_IF_ERROR(u.String("url_pointer", o.upload.url_pointer));
+    PV_RETURN_IF_ERROR(u.String("idempotency_header", o.upload.idempotency_header));
     return u.String("expires_pointer", o.upload.expires_pointer);
   };
   PV_RETURN_IF_ERROR(ReadEndpoint(r, "upload", o.upload.endpoint, read_upload));
   PV_RETURN_IF_ERROR(ReadEndpoint(r, "download", o.download));
   PV_RETURN_IF_ERROR(ReadEndpoint(r, "check", o.check));
   PV_RETURN_IF_ERROR(ReadEndpoint(r, "delete", o.remove));
-  PV_RETURN_IF_ERROR(ReadEndpoint(r, "submit", o.submit.endpoint, [&](Reader& s) {
-    return s.String("job_id_pointer", o.submit.job_id_pointer);
-  }));
+  auto read_submit = [&](Reader& s) -> Status {
+    PV_RETURN_IF_ERROR(s.String("job_id_pointer", o.submit.job_id_pointer));
+    return s.String("idempotency_header", o.submit.idempotency_header);
+  };
+  PV_RETURN_IF_ERROR(ReadEndpoint(r, "submit", o.submit.endpoint, read_submit));
   auto read_poll = [&](Reader& p) -> Status {
     PV_RETURN_IF_ERROR(p.String("status_pointer", o.poll.status_pointer));
     PV_RETURN_IF_ERROR(p.String("outputs_pointer", o.poll.outputs_pointer));

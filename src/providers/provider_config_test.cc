@@ -74,7 +74,7 @@ TEST(ProviderConfig, TheExampleLoadsAndWorksAgainstTheFakeProvider) {
   auto ref = provider->Upload(alice, file);
   ASSERT_TRUE(ref) << ref.error().message;
   EXPECT_TRUE(provider->Check(alice, *ref));
-  auto job = provider->Submit(alice, "text_to_image", {});
+  auto job = provider->Submit(alice, "text_to_image", {}, "");
   ASSERT_TRUE(job) << job.error().message;
   auto status = provider->Poll(alice, *job);
   ASSERT_TRUE(status) << status.error().message;
@@ -113,6 +113,9 @@ url_pointer = ""
 expires_pointer = "/data/ttl_end"
 [providers.acme.upload.fields]
 purpose = "gen-{media_type}"
+[providers.acme.submit]
+path = "/jobs"
+idempotency_header = "X-Request-Id"
 [providers.acme.poll]
 path = "/jobs/{job}/state"
 status_pointer = "/state"
@@ -169,6 +172,15 @@ succeeded = ["READY"]
   auto unknown = acme->Poll(account, "j");
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().code, ErrorCode::kUnavailable);
+
+  answer = Reply(202, R"({"id":"j-5"})");
+  auto job = acme->Submit(account, "render", {}, "pv-9");
+  ASSERT_TRUE(job) << job.error().message;
+  EXPECT_EQ(*job, "j-5");
+  EXPECT_EQ(server.last_head().rfind("POST /api/jobs HTTP/1.1", 0), 0u);
+  EXPECT_NE(server.last_head().find("\nX-Request-Id: pv-9"), std::string::npos)
+      << server.last_head();
+  EXPECT_EQ(server.last_head().find("Idempotency-Key"), std::string::npos);
 
   answer = "";  // hangs: timeout_s = 0.5
   auto hung = acme->Check(account, *ref);

@@ -3,6 +3,8 @@
 #include <boost/json.hpp>
 
 #include <chrono>
+#include <cstdio>
+#include <random>
 #include <system_error>
 #include <thread>
 
@@ -18,6 +20,19 @@ constexpr std::string_view kIdSuffix = "_asset_id";
 constexpr std::string_view kIdsSuffix = "_asset_ids";
 constexpr std::size_t kMaxInputs = 100;
 constexpr std::int64_t kDefaultTimeoutS = 30 * 60;
+
+// A new submission's idempotency key (Provider::Submit): 128 random bits in hex. Unique, not
+// secret: it travels to the provider beside the credentials and is shown in the job's result.
+std::string NewSubmitKey() {
+  std::random_device random;
+  std::string key = "pv-";
+  for (int i = 0; i < 4; ++i) {
+    char part[9];
+    std::snprintf(part, sizeof part, "%08x", random());
+    key += part;
+  }
+  return key;
+}
 
 // One input asset named by the params: `image_asset_id` -> role "image", index 0.
 struct Input {
@@ -235,8 +250,22 @@ Result<std::string> Generator::Run(JobContext& ctx) {
           json::object{{"role", in.role}, {"asset_id", in.asset_id}, {"ref", ref}});
     }
     if (ctx.cancelled()) return Fail(ErrorCode::kUnavailable, "stopped before submitting");
+    // The key is saved before the provider hears of the job: a submission whose answer is
+    // lost (or whose job id this process died before saving) is retried under the same key,
+    // and a provider honouring it answers with the job it already made. A retry whose request
+    // differs (an input's ref was replaced meanwhile) is another submission: a provider would
+    // refuse the old key with another request.
+    const std::string request_digest =
+        Sha256Hex(*operation + "\n" + json::serialize(provider_params));
+    std::optional<std::string> submit_key = StringMember(progress, "submit_key");
+    if (!submit_key || StringMember(progress, "submit_digest") != request_digest) {
+      submit_key = NewSubmitKey();
+      progress["submit_key"] = *submit_key;
+      progress["submit_digest"] = request_digest;
+      PV_RETURN_IF_ERROR(save());
+    }
     PV_ASSIGN_OR_RETURN(std::string submitted,
-                        provider->Submit(access, *operation, provider_params));
+                        provider->Submit(access, *operation, provider_params, *submit_key));
     provider_job = submitted;
     progress["provider_job_id"] = submitted;
     progress["inputs"] = std::move(input_records);
@@ -285,6 +314,8 @@ Result<std::string> Generator::Run(JobContext& ctx) {
       // The provider forgot the job (e.g. it restarted): submit again on the next attempt,
       // and drop what was downloaded of the old job's outputs.
       progress.erase("provider_job_id");
+      progress.erase("submit_key");  // a new submission: its own key
+      progress.erase("submit_digest");
       RemovePartFiles(job.id);
       PV_RETURN_IF_ERROR(save());
       return Fail(ErrorCode::kUnavailable, "the provider no longer knows job " + *provider_job +

@@ -65,8 +65,8 @@ class Instrumented final : public providers::Provider {
     return inner_->Delete(account, ref);
   }
   Result<std::string> Submit(const providers::AccountAccess& account, std::string_view op,
-                             const boost::json::object& params) override {
-    return inner_->Submit(account, op, params);
+                             const boost::json::object& params, std::string_view key) override {
+    return inner_->Submit(account, op, params, key);
   }
   Result<providers::GenerationStatus> Poll(const providers::AccountAccess& account,
                                            std::string_view job) override {

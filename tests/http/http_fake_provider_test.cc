@@ -265,6 +265,37 @@ TEST_P(HttpFakeProviderTest, AFiveXXBurstIsRetriedIntoOneRef) {
   EXPECT_EQ(Stats().uploads, 1);
 }
 
+TEST_P(HttpFakeProviderTest, ALostUploadAnswerLeavesOneCopy) {
+  const std::int64_t id = UploadWav(alice_key_, 18);
+  const std::int64_t account = AddAccount(alice_key_, "fake", "main", kAliceToken);
+  // The provider stores the file and its answer is lost: the resolver's next try carries the
+  // same key and gets that file, so the provider keeps one copy.
+  SetFaults([](FaultSettings& f) { f.lose_next_n_uploads = 1; });
+  HttpResponse r = Resolve(id, account);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Stats().upload_requests, 2);
+  EXPECT_EQ(Stats().uploads, 1);
+  EXPECT_EQ(Stats().replayed_uploads, 1);
+  const std::string ref(ParseJson(r.body).at("provider_ref").as_string());
+  EXPECT_EQ(ParseJson(Call("GET",
+                           AssetPath(id) + "/providers/fake?account=" + std::to_string(account) +
+                               "&verify=true",
+                           alice_key_)
+                          .body)
+                .at("provider_ref")
+                .as_string(),
+            ref);
+  // A forced re-upload is a new upload: a new key, a second file.
+  HttpResponse forced =
+      Call("POST", AssetPath(id) + "/reupload", alice_key_,
+           R"({"provider_id":"fake","account_id":)" + std::to_string(account) + "}",
+           {{"Content-Type", "application/json"}});
+  ASSERT_EQ(forced.status, 200) << forced.body;
+  EXPECT_NE(ParseJson(forced.body).at("provider_ref").as_string(), ref);
+  EXPECT_EQ(Stats().uploads, 2);
+  EXPECT_EQ(Stats().replayed_uploads, 1);
+}
+
 TEST_P(HttpFakeProviderTest, AModerationRefusalIsRecordedWithoutARetryStorm) {
   const std::int64_t id = UploadWav(alice_key_, 13);
   const std::int64_t account = AddAccount(alice_key_, "fake", "main", kAliceToken);
@@ -465,6 +496,34 @@ TEST_P(HttpFakeProviderTest, AJobWhoseProviderHangsTimesOutAndResumesLater) {
   EXPECT_EQ(Stats().generations, generations);
 }
 
+TEST_P(HttpFakeProviderTest, ALostSubmissionAnswerMakesNoSecondJob) {
+  const std::int64_t account = AddAccount(alice_key_, "fake", "main", kAliceToken);
+  // The provider makes the job but its answer is lost (504 from its gateway): from here that
+  // is the same as pixvault dying before it saved the provider's job id.
+  SetFaults([](FaultSettings& f) { f.lose_next_n_submits = 1; });
+  HttpResponse queued = Generate(json::object{
+      {"provider_id", "fake"}, {"account_id", account}, {"operation_type", "text_to_image"}});
+  ASSERT_EQ(queued.status, 202) << queued.body;
+  const std::int64_t job = ParseJson(queued.body).at("id").as_int64();
+  ASSERT_TRUE(GenerationPool().RunOnce());
+  const json::value lost = Job(job);
+  EXPECT_EQ(lost.at("status").as_string(), "queued") << json::serialize(lost);
+  EXPECT_NE(lost.at("last_error").as_string().find("504"), std::string::npos)
+      << json::serialize(lost);
+  EXPECT_FALSE(lost.at("result").as_object().contains("provider_job_id"));
+  const std::string key(lost.at("result").at("submit_key").as_string());
+  EXPECT_FALSE(key.empty());
+  EXPECT_EQ(Stats().generations, 1);
+  // The next attempt submits under the same key and gets the job made the first time.
+  ASSERT_TRUE(Eventually([&] { return GenerationPool().RunOnce(); }));
+  const json::value done = Job(job);
+  EXPECT_EQ(done.at("status").as_string(), "succeeded") << json::serialize(done);
+  EXPECT_EQ(done.at("result").at("submit_key").as_string(), key);
+  EXPECT_EQ(done.at("result").at("outputs").as_array().size(), 1u);
+  EXPECT_EQ(Stats().generations, 1);
+  EXPECT_EQ(Stats().replayed_submits, 1);
+}
+
 TEST_P(HttpFakeProviderTest, ACancelledJobIsCancelledAtTheProvider) {
   const std::int64_t account = AddAccount(alice_key_, "fake", "main", kAliceToken);
   SetFaults([](FaultSettings& f) { f.generation_delay_ms = 60'000; });
@@ -473,7 +532,11 @@ TEST_P(HttpFakeProviderTest, ACancelledJobIsCancelledAtTheProvider) {
   ASSERT_EQ(queued.status, 202);
   const std::int64_t job = ParseJson(queued.body).at("id").as_int64();
   std::thread cancel([&] {
-    Eventually([&] { return Job(job).at("result").is_object(); });  // submitted
+    Eventually([&] {  // submitted
+      const json::value now = Job(job);
+      return now.at("result").is_object() &&
+             now.at("result").as_object().contains("provider_job_id");
+    });
     HttpResponse res = Call("DELETE", "/api/v1/jobs/" + std::to_string(job), alice_key_);
     EXPECT_EQ(res.status, 200) << res.body;
   });

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <system_error>
@@ -296,14 +297,57 @@ Result<std::unique_ptr<http::BodySink>> FakeProvider::BeginUpload(Request& req) 
 Result<Response> FakeProvider::FinishUpload(const Request& req, const std::filesystem::path& temp) {
   std::string account;
   if (auto refused = Admit(req, "upload", account)) return *refused;
+  const std::optional<std::string> key = IdempotencyKeyOf(req);
+  if (!key) return JsonError(400, "Idempotency-Key must be 1 to 255 visible ASCII characters");
+  // A key names one upload per account: while its file lives, the same key answers that file
+  // (200) and stores nothing; with a body of another size it is refused.
+  std::unique_lock<std::mutex> keyed;
+  if (!key->empty()) {
+    keyed = std::unique_lock(keyed_upload_mu_);
+    std::shared_ptr<File> earlier;
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = keyed_files_.find({account, *key}); it != keyed_files_.end()) {
+        earlier = it->second;
+      }
+    }
+    if (earlier) earlier = FindFile(earlier->id, account);  // gone once deleted or expired
+    if (earlier) {
+      std::error_code ec;
+      if (static_cast<std::int64_t>(std::filesystem::file_size(temp, ec)) != earlier->size) {
+        return JsonError(422, "Idempotency-Key already used for another file");
+      }
+      Count(account, &AccountStats::replayed_uploads);
+      return Response::Json(200, FileJson(req, *earlier));
+    }
+  }
   if (faults_.TakeModeration()) return JsonError(422, "moderated");
   std::string content_type = "application/octet-stream";
   if (auto ct = req.headers.Get("Content-Type"); ct && !ct->empty()) content_type = *ct;
   auto file = AddFile(account, temp, content_type);
   if (!file) return JsonError(500, "cannot store the upload");
+  if (!key->empty()) {
+    std::lock_guard lock(mu_);
+    keyed_files_[{account, *key}] = file;
+  }
   Count(account, &AccountStats::uploads);
   Count(account, &AccountStats::upload_bytes, file->size);
+  if (faults_.TakeLostUpload()) {
+    // Stored; the answer claims otherwise, as from a gateway that gave up waiting.
+    return JsonError(504, "gateway timeout");
+  }
   return Response::Json(201, FileJson(req, *file));
+}
+
+std::optional<std::string> IdempotencyKeyOf(const http::Request& req) {
+  const auto header = req.headers.Get("Idempotency-Key");
+  if (!header) return std::string();
+  const std::string key(*header);
+  if (key.empty() || key.size() > 255 ||
+      !std::all_of(key.begin(), key.end(), [](char c) { return c > 0x20 && c < 0x7f; })) {
+    return std::nullopt;
+  }
+  return key;
 }
 
 Result<Response> FakeProvider::GetFile(Request& req) {

@@ -23,6 +23,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "core/clock.h"
@@ -52,11 +53,13 @@ struct FakeProviderOptions {
 struct AccountStats {
   std::int64_t upload_requests = 0;    // POST /v1/files with a valid token, any answer
   std::int64_t uploads = 0;            // files stored (201)
+  std::int64_t replayed_uploads = 0;   // uploads answered with the file of their key (200)
   std::int64_t upload_bytes = 0;       // bytes of the files stored
   std::int64_t download_requests = 0;  // content GETs with a valid token, any answer
   std::int64_t downloads = 0;          // content answered 200 or 206 (a resumed download: 2)
   std::int64_t download_bytes = 0;     // bytes of content answered
-  std::int64_t generations = 0;        // jobs accepted (202)
+  std::int64_t generations = 0;        // jobs made (202, or 504 from lose_next_n_submits)
+  std::int64_t replayed_submits = 0;   // submissions answered with the job of their key
   std::int64_t deletes = 0;            // files deleted
 };
 
@@ -105,6 +108,7 @@ class FakeProvider {
     std::string id;
     std::string account;
     GenerationSpec spec;
+    std::string request;  // the submitted JSON, serialized (compared on an idempotent replay)
     // Guarded by mu_.
     std::string status = "queued";  // running, succeeded, failed, canceled
     std::vector<std::string> outputs;
@@ -153,6 +157,12 @@ class FakeProvider {
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<File>> files_;
   std::map<std::string, std::shared_ptr<Job>> jobs_;
+  // Jobs by (account, Idempotency-Key) of their submission.
+  std::map<std::pair<std::string, std::string>, std::shared_ptr<Job>> keyed_jobs_;
+  // Files by (account, Idempotency-Key) of their upload; keyed_upload_mu_ (taken before mu_)
+  // makes the look-up and the storing of a keyed upload one step.
+  std::map<std::pair<std::string, std::string>, std::shared_ptr<File>> keyed_files_;
+  std::mutex keyed_upload_mu_;
   std::deque<std::shared_ptr<Job>> queue_;
   Stats stats_;
   std::int64_t next_file_ = 1;
@@ -167,5 +177,9 @@ class FakeProvider {
 // Internal to the fake provider's .cc files: the provider's own error answer,
 // `{"error": message}` with `status`.
 http::Response JsonError(int status, std::string_view message);
+
+// The request's `Idempotency-Key` header: "" when there is none, nullopt when it is not 1 to
+// 255 visible ASCII characters.
+std::optional<std::string> IdempotencyKeyOf(const http::Request& req);
 
 }  // namespace pixvault::providers::fake

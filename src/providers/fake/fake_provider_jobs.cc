@@ -88,14 +88,40 @@ Result<Response> FakeProvider::Submit(Request& req) {
   }
   const std::string needed = InputRefKey(job->spec.operation);
   if (!needed.empty() && job->spec.input.empty()) return JsonError(400, needed + " is required");
+  // An idempotency key names one submission per account: the same key and request again
+  // answer the job it made (its current state), the same key with another request is refused.
+  const std::optional<std::string> idempotency_key = IdempotencyKeyOf(req);
+  if (!idempotency_key) {
+    return JsonError(400, "Idempotency-Key must be 1 to 255 visible ASCII characters");
+  }
+  const std::string& key = *idempotency_key;
+  job->request = json::serialize(o);
+  std::shared_ptr<Job> earlier;
   {
     std::lock_guard lock(mu_);
-    job->id = "gen_" + std::to_string(next_job_++);
-    jobs_[job->id] = job;
-    queue_.push_back(job);
+    if (!key.empty()) {
+      auto [it, added] = keyed_jobs_.try_emplace({account, key}, job);
+      if (!added) earlier = it->second;
+    }
+    if (!earlier) {
+      job->id = "gen_" + std::to_string(next_job_++);
+      jobs_[job->id] = job;
+      queue_.push_back(job);
+    }
+  }
+  if (earlier) {
+    if (earlier->request != job->request) {
+      return JsonError(422, "Idempotency-Key already used for another request");
+    }
+    Count(account, &AccountStats::replayed_submits);
+    return Response::Json(200, JobJson(req, *earlier));
   }
   queue_cv_.notify_all();  // all: a delayed job also waits on queue_cv_
   Count(account, &AccountStats::generations);
+  if (faults_.TakeLostSubmit()) {
+    // The job runs; the answer claims otherwise, as from a gateway that gave up waiting.
+    return JsonError(504, "gateway timeout");
+  }
   json::object out;
   out["id"] = job->id;
   out["status"] = "queued";

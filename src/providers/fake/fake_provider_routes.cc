@@ -25,6 +25,8 @@ json::object SettingsJson(const FaultSettings& s) {
   o["moderate_next_n"] = s.moderate_next_n;
   o["fail_generations"] = s.fail_generations;
   o["generation_delay_ms"] = s.generation_delay_ms;
+  o["lose_next_n_submits"] = s.lose_next_n_submits;
+  o["lose_next_n_uploads"] = s.lose_next_n_uploads;
   return o;
 }
 
@@ -32,11 +34,13 @@ json::object CountersJson(const AccountStats& a) {
   json::object o;
   o["upload_requests"] = a.upload_requests;
   o["uploads"] = a.uploads;
+  o["replayed_uploads"] = a.replayed_uploads;
   o["upload_bytes"] = a.upload_bytes;
   o["download_requests"] = a.download_requests;
   o["downloads"] = a.downloads;
   o["download_bytes"] = a.download_bytes;
   o["generations"] = a.generations;
+  o["replayed_submits"] = a.replayed_submits;
   o["deletes"] = a.deletes;
   return o;
 }
@@ -102,6 +106,8 @@ Result<Response> FakeProvider::Control(Request& req) {
                           : key == "moderate_next_n"     ? &s.moderate_next_n
                           : key == "fail_generations"    ? &s.fail_generations
                           : key == "generation_delay_ms" ? &s.generation_delay_ms
+                          : key == "lose_next_n_submits" ? &s.lose_next_n_submits
+                          : key == "lose_next_n_uploads" ? &s.lose_next_n_uploads
                                                          : nullptr;
     if (key == "fail_only") {
       static const std::set<std::string, std::less<>> kRoutes = {

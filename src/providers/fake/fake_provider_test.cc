@@ -157,6 +157,35 @@ TEST_F(FakeProviderTest, RefsBelongToTheAccountThatUploadedThem) {
   EXPECT_EQ(stats.accounts["account_2"].uploads, 0);
 }
 
+TEST_F(FakeProviderTest, AnIdempotencyKeyStoresAnUploadOnce) {
+  const auto upload = [&](const char* token, const std::string& key, const std::string& bytes) {
+    return Call("POST", "/v1/files", token, bytes, {{"Idempotency-Key", key}});
+  };
+  // The answer of the first upload is lost; the resend under its key gets the stored file.
+  Control(R"({"lose_next_n_uploads": 1})");
+  EXPECT_EQ(upload(kAlice, "up-1", "same bytes").status, 504);
+  auto resent = upload(kAlice, "up-1", "same bytes");
+  ASSERT_EQ(resent.status, 200) << resent.body;
+  const std::string id = Str(Json(resent), "id");
+  EXPECT_EQ(Call("GET", "/v1/files/" + id + "/content", kAlice).body, "same bytes");
+  // Another size under the key is refused; another account's key is its own.
+  EXPECT_EQ(upload(kAlice, "up-1", "other, longer bytes").status, 422);
+  auto bobs = upload(kBob, "up-1", "same bytes");
+  ASSERT_EQ(bobs.status, 201) << bobs.body;
+  EXPECT_NE(Str(Json(bobs), "id"), id);
+  // Once its file is deleted, the key stores again.
+  EXPECT_EQ(Call("DELETE", "/v1/files/" + id, kAlice).status, 204);
+  auto again = upload(kAlice, "up-1", "same bytes");
+  ASSERT_EQ(again.status, 201) << again.body;
+  EXPECT_NE(Str(Json(again), "id"), id);
+  EXPECT_EQ(upload(kAlice, "", "x").status, 400);
+  EXPECT_EQ(upload(kAlice, "tab\tkey", "x").status, 400);
+  Stats stats = provider_->stats();
+  EXPECT_EQ(stats.accounts["account_1"].uploads, 2);
+  EXPECT_EQ(stats.accounts["account_1"].replayed_uploads, 1);
+  EXPECT_EQ(stats.accounts["account_2"].uploads, 1);
+}
+
 TEST_F(FakeProviderTest, RefsExpireAfterTheirTtl) {
   const std::string forever = Upload("kept");
   Control(R"({"ref_ttl_s": 60})");
@@ -469,6 +498,56 @@ TEST_F(FakeProviderGenerationTest, InjectedAndFfmpegFailuresEndTheJobFailed) {
 
   // Jobs are scoped to their account too.
   EXPECT_EQ(Call("GET", "/v1/generations/" + Str(job, "id"), kBob).status, 404);
+}
+
+TEST_F(FakeProviderGenerationTest, AnIdempotencyKeyMakesOneJobPerSubmission) {
+  Control(R"({"generation_delay_ms": 60000})");  // the jobs stay put; only their ids matter
+  const std::string body = R"({"operation":"text_to_image","params":{"width":32}})";
+  const auto submit = [&](const char* token, const std::string& key, const std::string& b) {
+    return Call("POST", "/v1/generations", token, b, {{"Idempotency-Key", key}});
+  };
+  auto first = submit(kAlice, "key-1", body);
+  ASSERT_EQ(first.status, 202) << first.body;
+  const std::string id = Str(Json(first), "id");
+  // The same submission again: the same job, answered as it is now; nothing new runs.
+  auto again = submit(kAlice, "key-1", body);
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(Str(Json(again), "id"), id);
+  EXPECT_EQ(Str(Json(again), "operation"), "text_to_image");
+  // The key with another request is refused; another key, or the key of another account,
+  // is another submission.
+  EXPECT_EQ(submit(kAlice, "key-1", R"({"operation":"text_to_video"})").status, 422);
+  auto other_key = submit(kAlice, "key-2", body);
+  ASSERT_EQ(other_key.status, 202) << other_key.body;
+  auto bobs = submit(kBob, "key-1", body);
+  ASSERT_EQ(bobs.status, 202) << bobs.body;
+  EXPECT_NE(Str(Json(other_key), "id"), id);
+  EXPECT_NE(Str(Json(bobs), "id"), id);
+  // Without a key every submission is a job.
+  ASSERT_EQ(Call("POST", "/v1/generations", kAlice, body).status, 202);
+  ASSERT_EQ(Call("POST", "/v1/generations", kAlice, body).status, 202);
+  // A key must be visible ASCII, at most 255 characters.
+  EXPECT_EQ(submit(kAlice, "two words", body).status, 400);
+  EXPECT_EQ(submit(kAlice, std::string(256, 'k'), body).status, 400);
+  const Stats stats = provider_->stats();
+  EXPECT_EQ(stats.accounts.at("account_1").generations, 4);
+  EXPECT_EQ(stats.accounts.at("account_1").replayed_submits, 1);
+  EXPECT_EQ(stats.accounts.at("account_2").generations, 1);
+}
+
+TEST_F(FakeProviderGenerationTest, ALostSubmitAnswerStillMakesTheJob) {
+  Control(R"({"lose_next_n_submits": 1})");
+  const std::string body = R"({"operation":"text_to_image"})";
+  auto lost = Call("POST", "/v1/generations", kAlice, body, {{"Idempotency-Key", "k"}});
+  EXPECT_EQ(lost.status, 504) << lost.body;
+  EXPECT_EQ(provider_->stats().total.generations, 1);
+  // The retry learns the job's id from its key, and the job has run.
+  auto retry = Call("POST", "/v1/generations", kAlice, body, {{"Idempotency-Key", "k"}});
+  ASSERT_EQ(retry.status, 200) << retry.body;
+  EXPECT_EQ(Str(WaitForJob(Str(Json(retry), "id")), "status"), "succeeded");
+  EXPECT_EQ(provider_->stats().total.generations, 1);
+  // Only the next one was lost.
+  EXPECT_EQ(Call("POST", "/v1/generations", kAlice, body).status, 202);
 }
 
 }  // namespace

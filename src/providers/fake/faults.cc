@@ -53,4 +53,18 @@ bool Faults::TakeGenerationFailure() {
   return true;
 }
 
+bool Faults::TakeLostSubmit() {
+  std::lock_guard lock(mu_);
+  if (settings_.lose_next_n_submits <= 0) return false;
+  --settings_.lose_next_n_submits;
+  return true;
+}
+
+bool Faults::TakeLostUpload() {
+  std::lock_guard lock(mu_);
+  if (settings_.lose_next_n_uploads <= 0) return false;
+  --settings_.lose_next_n_uploads;
+  return true;
+}
+
 }  // namespace pixvault::providers::fake

@@ -1,5 +1,5 @@
 // The fault knobs of the fake provider: what tests tell it to do wrong (latency, 5xx bursts,
-// hangs, moderation, CDN propagation delay, ref expiry, failed generations).
+// hangs, moderation, CDN propagation delay, ref expiry, failed generations, lost answers).
 //
 // Thread-safe: every method may be called from any thread. Hung requests wait inside
 // WaitWhileHung() until Reset() or Shutdown().
@@ -27,6 +27,8 @@ struct FaultSettings {
   std::int64_t moderate_next_n = 0;      // the next N uploads answer 422 {"error":"moderated"}
   std::int64_t fail_generations = 0;     // the next N generation jobs end "failed"
   std::int64_t generation_delay_ms = 0;  // a job stays "running" at least this long
+  std::int64_t lose_next_n_submits = 0;  // the next N jobs made are answered 504 all the same
+  std::int64_t lose_next_n_uploads = 0;  // the next N files stored are answered 504 all the same
 };
 
 class Faults {
@@ -47,6 +49,9 @@ class Faults {
   bool TakeModeration();
   // Consumes one failed generation.
   bool TakeGenerationFailure();
+  // Consume one lost submission or upload answer.
+  bool TakeLostSubmit();
+  bool TakeLostUpload();
 
  private:
   mutable std::mutex mu_;
