@@ -16,9 +16,9 @@
 #      resolves are first-time); the medians are compared. Every run starts after a `sync`;
 #      the fake keeps its files on tmpfs when /dev/shm is there. The fake's `GET /_stats` must
 #      count exactly N uploads of the N files' bytes after each run. Then a fourth round with
-#      a blocking pool of C threads (a fourth account), compared with its own reference run:
-#      the blocking pool (`blocking_threads`, where the resolve route runs) bounds concurrent
-#      resolves;
+#      a remote pool of C threads (a fourth account), compared with its own reference run:
+#      the remote pool (`remote_threads`, default 16, where the resolve route runs) bounds
+#      concurrent resolves;
 #   2. cached resolves: the same route for the N assets now resolved, under wrk (as in
 #      scripts/bench_http.sh), --connections connections for S seconds, against the server
 #      with its defaults; the fake must see no request during the load. Twice: saturated
@@ -135,15 +135,15 @@ for t in a b c d; do
   [[ -n ${accounts[-1]} ]] || { log "could not add the provider accounts"; exit 1; }
 done
 
-# start_server [BLOCKING_THREADS]: `pixvault serve` with the providers file on a free port,
-# defaults otherwise (the blocking pool's size when given), except that no analysis worker
+# start_server [REMOTE_THREADS]: `pixvault serve` with the providers file on a free port,
+# defaults otherwise (the remote pool's size when given), except that no analysis worker
 # runs: the import queued the analysis of every file (loudness, onsets, waveform, thumbnail),
 # which a server in steady state has long finished, and which would otherwise take one of the
 # two CPUs through every measurement below.
 port=""
 start_server() {
   port=$(free_port)
-  env PIXVAULT_ANALYSIS_WORKERS=0 ${1:+PIXVAULT_BLOCKING_THREADS=$1} "$pixvault" \
+  env PIXVAULT_ANALYSIS_WORKERS=0 ${1:+PIXVAULT_REMOTE_THREADS=$1} "$pixvault" \
     --data-dir "$data" serve --listen "127.0.0.1:$port" --providers "$tmp/providers.toml" \
     >"$tmp/serve.log" 2>&1 &
   server_pid=$!
@@ -244,7 +244,7 @@ done
 ref_s=$(printf '%s\n' "${ref_runs[@]}" | median)
 pv_s=$(printf '%s\n' "${pv_runs[@]}" | median)
 
-# A fourth round with a blocking pool of C threads, compared with its own reference run.
+# A fourth round with a remote pool of C threads, compared with its own reference run.
 log "reference, run 4: the fake receives the $(commas "$assets") files, $concurrency at a time"
 reset_stats
 ref_wide_s=$(timed_curl "$tmp/reference.cfg" 201)
@@ -252,11 +252,11 @@ check_uploads "reference run 4"
 log "  $ref_wide_s s"
 start_server "$concurrency"
 log "pixvault, run 4: $(commas "$assets") first-time resolves, $concurrency at a time," \
-  "blocking_threads = $concurrency"
+  "remote_threads = $concurrency"
 reset_stats
 resolve_config "${accounts[3]}" "$tmp/resolve_wide.cfg"
 pv_wide_s=$(timed_curl "$tmp/resolve_wide.cfg" 200)
-check_uploads "resolves (blocking_threads = $concurrency)"
+check_uploads "resolves (remote_threads = $concurrency)"
 log "  $pv_wide_s s"
 stop_server
 
@@ -302,8 +302,8 @@ fake_requests=$(($(fake_stat requests) - requests_before))
 log "  $c_rps requests/s, p50 $c_p50 ms, p99 $c_p99 ms, $c_err errors;" \
   "$fake_requests requests reached the fake"
 # The reference: the plain asset read of the same assets on the same server, same load (an
-# inline route; the resolve route also reads the account and the upload row, and runs on the
-# blocking pool).
+# inline route; the resolve route also reads the account and the upload row, and answers a
+# cached ref on the I/O thread too).
 sed 's| \.\. "/providers/fake?account=[0-9]*"||' "$tmp/cached.lua" >"$tmp/get.lua"
 log "get by id of the same assets: $duration s, $connections connections"
 read -r g_rps g_p50 g_p99 g_n g_err < <(run_wrk get -t2 -c"$connections" -d"${duration}s" \
@@ -338,7 +338,7 @@ mib=$(awk -v n="$assets" -v b="$bytes" 'BEGIN {printf "%.0f", n * b / 1048576}')
     -v pvruns="${pv_runs[*]}" 'BEGIN {
     r = pv / ref
     printf "| %s first-time resolves of distinct assets (%d KiB WAV each, %s MiB), %d at a " \
-      "time, default blocking pool (4 threads) | %.2f s (%.0f resolves/s), median of 3 runs " \
+      "time, default remote pool (16 threads) | %.2f s (%.0f resolves/s), median of 3 runs " \
       "(%s s) | %.2f s, the fake receiving the same files " \
       "(`curl -X POST -T FILE .../v1/files`), median of 3 runs alternating with pixvault'"'"'s " \
       "(%s s) | %.2fx | <= 1.2x | %s |\n", n, kib, mib, c, pv, raw / pv, pvruns, ref, runs, r,
@@ -346,7 +346,7 @@ mib=$(awk -v n="$assets" -v b="$bytes" 'BEGIN {printf "%.0f", n * b / 1048576}')
   }'
   awk -v raw="$assets" -v c="$concurrency" -v pv="$pv_wide_s" -v ref="$ref_wide_s" 'BEGIN {
     r = pv / ref
-    printf "| The same with `blocking_threads = %d` (another account, so first-time again), " \
+    printf "| The same with `remote_threads = %d` (another account, so first-time again), " \
       "one run | %.2f s (%.0f resolves/s) | %.2f s, the reference run just before it " \
       "| %.2fx | <= 1.2x | %s |\n", c, pv, raw / pv, ref, r, (r <= 1.2 ? "PASS" : "**FAIL**")
   }'

@@ -65,6 +65,9 @@ std::vector<Setting> Settings() {
           "blocking_threads", 1, 256,
           [](ServeConfig& c, std::int64_t n) { c.server.blocking_threads = static_cast<int>(n); }),
       int_setting(
+          "remote_threads", 1, 1024,
+          [](ServeConfig& c, std::int64_t n) { c.server.remote_threads = static_cast<int>(n); }),
+      int_setting(
           "max_connections", 1, 1'000'000,
           [](ServeConfig& c, std::int64_t n) { c.server.max_connections = static_cast<int>(n); }),
       int_setting("header_limit_bytes", 1024, 1 << 20,

@@ -36,9 +36,11 @@ TEST(ServeConfig, FlagsBeatEnvironmentBeatsFile) {
   TempDir dir;
   WriteFile(dir / "p.toml",
             "listen = \"0.0.0.0:9000\"\nthreads = 3\nmax_connections = 10\n"
-            "upload_limit_bytes = 1000\ndata_dir = \"/srv/pv\"\n");
+            "upload_limit_bytes = 1000\ndata_dir = \"/srv/pv\"\nremote_threads = 7\n"
+            "blocking_threads = 2\n");
   FakeEnv env;
   env.vars["PIXVAULT_THREADS"] = "5";
+  env.vars["PIXVAULT_BLOCKING_THREADS"] = "3";
   env.vars["PIXVAULT_MAX_CONNECTIONS"] = "20";
   ServeFlags flags;
   flags.config_file = (dir / "p.toml").string();
@@ -51,6 +53,8 @@ TEST(ServeConfig, FlagsBeatEnvironmentBeatsFile) {
   EXPECT_EQ(c->server.max_connections, 30);  // flag over environment
   EXPECT_EQ(c->api.upload_limit, 1000);
   EXPECT_EQ(c->data_dir, "/srv/pv");
+  EXPECT_EQ(c->server.blocking_threads, 3);  // environment over file
+  EXPECT_EQ(c->server.remote_threads, 7);    // file only
 }
 
 TEST(ServeConfig, ProvidersComeFromTheConfigFileOrTheirOwnFile) {

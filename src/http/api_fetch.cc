@@ -181,6 +181,7 @@ void RegisterFetchRoutes(Router& router, ApiContext& api) {
                  "Problem", "application/problem+json"}}}};
   // A download holds its thread for as long as the remote server takes.
   route.blocking = true;
+  route.remote = true;
   router.Add(std::move(route));
 }
 

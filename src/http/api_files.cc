@@ -194,7 +194,7 @@ void RegisterFileRoutes(Router& router, ApiContext& api) {
                              {416, "Range not satisfiable", "Problem", "application/problem+json"},
                              {503, "The bytes are not local and cannot be fetched back now",
                               "Problem", "application/problem+json"}}},
-                   /*blocking=*/true});
+                   /*blocking=*/true, /*remote=*/true});
 }
 
 }  // namespace pixvault::http

@@ -287,6 +287,7 @@ void RegisterProviderRoutes(Router& router, ApiContext& api) {
                false,
                {{200, "The ref", "Resolution"}, problem400, problem403, problem404, problem503}}};
   resolve.blocking = true;
+  resolve.remote = true;
   resolve.at_once = [&api](Request& r) { return ResolveAtOnce(api, r); };
   router.Add(std::move(resolve));
   Route reupload{
@@ -307,6 +308,7 @@ void RegisterProviderRoutes(Router& router, ApiContext& api) {
           true,
           {{200, "The new ref", "Resolution"}, problem400, problem403, problem404, problem503}}};
   reupload.blocking = true;
+  reupload.remote = true;
   router.Add(std::move(reupload));
   router.Add(
       Route{"POST", "/api/v1/jobs", "createGenerationJob", true, api.options.json_body_limit,

@@ -57,8 +57,13 @@ struct Route {
   // The handler may block for long (e.g. a download): it runs on the server's blocking pool,
   // not on an I/O thread.
   bool blocking = false;
+  // With `blocking`: the handler may wait on another service (a provider, a remote URL) for as
+  // long as that service takes. It runs on the remote pool instead (ServerOptions::
+  // remote_threads), so slow or hung services never hold the threads local work needs
+  // (finishing uploads, rendering thumbnails).
+  bool remote = false;
   // A blocking route's answer when it can be given at once (e.g. from the database alone):
-  // run first on the I/O thread; nullopt hands the request to `handler` on the blocking pool,
+  // run first on the I/O thread; nullopt hands the request to `handler` on its pool,
   // or to `Request::then` when the step set it (to pass on what it has read).
   // It must not block (no network, no sleeping, no waiting on another request).
   std::function<std::optional<Result<Response>>(Request&)> at_once = nullptr;

@@ -59,6 +59,7 @@ struct Server::Impl {
     for (int i = 0; i < n; ++i) contexts.push_back(std::make_unique<net::io_context>(1));
     acceptor.emplace(contexts[0]->get_executor());
     blocking_pool.emplace(static_cast<std::size_t>(std::max(1, options.blocking_threads)));
+    remote_pool.emplace(static_cast<std::size_t>(std::max(1, options.remote_threads)));
   }
 
   const Router& router;
@@ -72,6 +73,9 @@ struct Server::Impl {
   // Work that may block for long (downloads, fsync of an upload) runs here, so it never
   // stalls the other connections of an I/O thread.
   std::optional<net::thread_pool> blocking_pool;
+  // Routes waiting on other services (Route::remote): a pool of their own, so a hung provider
+  // holds none of the threads above.
+  std::optional<net::thread_pool> remote_pool;
   std::optional<tcp::acceptor> acceptor;
   std::vector<std::thread> threads;
   std::atomic<bool> draining{false};
@@ -94,15 +98,16 @@ struct Server::Impl {
   // kernel reset the connection, and a client still sending then loses the answer (or never reads
   // it).
   net::awaitable<void> Linger(beast::tcp_stream& stream, beast::flat_buffer& buffer);
-  // Runs `work` on the blocking pool; the coroutine resumes on its own I/O thread after.
-  net::awaitable<Result<Response>> OnBlockingPool(std::function<Result<Response>()> work);
+  // Runs `work` on `pool`; the coroutine resumes on its own I/O thread after.
+  net::awaitable<Result<Response>> OnPool(net::thread_pool& pool,
+                                          std::function<Result<Response>()> work);
 };
 
-net::awaitable<Result<Response>> Server::Impl::OnBlockingPool(
-    std::function<Result<Response>()> work) {
+net::awaitable<Result<Response>> Server::Impl::OnPool(net::thread_pool& pool,
+                                                      std::function<Result<Response>()> work) {
   std::optional<Result<Response>> out;
   co_await net::co_spawn(
-      blocking_pool->get_executor(),
+      pool.get_executor(),
       [&]() -> net::awaitable<void> {
         out.emplace(work());
         co_return;
@@ -354,14 +359,15 @@ net::awaitable<Response> Server::Impl::Dispatch(beast::tcp_stream& stream,
   }
   Result<Response> res = Fail(ErrorCode::kInternal, "no handler ran");
   if (sink) {
-    res = co_await OnBlockingPool([&] { return sink->Finish(); });
+    res = co_await OnPool(*blocking_pool, [&] { return sink->Finish(); });
   } else if (route->blocking) {
     std::optional<Result<Response>> now;
     if (route->at_once) now = route->at_once(req);
     if (now) {
       res = std::move(*now);
     } else {
-      res = co_await OnBlockingPool([&] { return req.then ? req.then() : route->handler(req); });
+      res = co_await OnPool(route->remote ? *remote_pool : *blocking_pool,
+                            [&] { return req.then ? req.then() : route->handler(req); });
     }
   } else {
     res = route->handler(req);
@@ -489,6 +495,7 @@ void Server::Stop() {
   // Blocking work still running (a download past the grace period) is waited for: it
   // holds references to the request it serves.
   impl_->blocking_pool->join();
+  impl_->remote_pool->join();
   for (auto& t : impl_->threads) {
     if (t.joinable()) t.join();
   }

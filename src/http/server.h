@@ -38,6 +38,7 @@ struct ServerOptions {
   std::uint16_t port = 8080;  // 0 = any free port (see Server::port())
   int threads = 4;            // I/O threads, each with its own share of the connections
   int blocking_threads = 4;   // for routes marked blocking and upload finishing (fsync)
+  int remote_threads = 16;    // for blocking routes marked remote (waiting on providers)
   int max_connections = 4096;
   std::int64_t header_limit = 16 * 1024;
   Timestamp header_timeout = 10 * kMicrosPerSecond;  // to receive a complete header

@@ -555,42 +555,63 @@ TEST_P(HttpFakeProviderTest, ACancelledJobIsCancelledAtTheProvider) {
 
 PV_INSTANTIATE_STORE_TEST(HttpFakeProviderTest);
 
-// One blocking-pool thread, so a resolve that waits on the provider holds all of it.
+// One thread in each pool: a resolve that waits on the provider holds all of the remote pool.
 class HttpFakeProviderOnePoolThreadTest : public HttpFakeProviderTest {
  protected:
-  HttpFakeProviderOnePoolThreadTest() { server_options_.blocking_threads = 1; }
+  HttpFakeProviderOnePoolThreadTest() {
+    server_options_.blocking_threads = 1;
+    server_options_.remote_threads = 1;
+  }
+
+  // Makes the provider hang and starts a first-time resolve of `asset` that waits on it;
+  // returns once the provider has seen its request.
+  void HangAResolve(std::int64_t asset, std::int64_t account) {
+    provider_failures_expected_ = true;
+    SetFaults([](FaultSettings& f) { f.hang = true; });
+    const std::int64_t requests_before = fake_->stats().requests;
+    hung_ = std::thread([this, asset, account] {
+      hung_status_ =
+          Call("GET", AssetPath(asset) + "/providers/fake?account=" + std::to_string(account),
+               alice_key_)
+              .status;
+      hung_done_ = true;
+    });
+    for (int i = 0; i < 1000 && fake_->stats().requests == requests_before; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_GT(fake_->stats().requests, requests_before) << "the resolve never reached the fake";
+  }
+
+  // Releases the provider; the hung resolve's status (200, or 503 if it had timed out).
+  int ReleaseHungResolve() {
+    SetFaults([](FaultSettings& f) { f.hang = false; });
+    if (hung_.joinable()) hung_.join();
+    return hung_status_;
+  }
+
+  void TearDown() override {
+    ReleaseHungResolve();
+    HttpFakeProviderTest::TearDown();
+  }
+
+  std::thread hung_;
+  std::atomic<bool> hung_done_{false};
+  int hung_status_ = 0;
 };
 
-TEST_P(HttpFakeProviderOnePoolThreadTest, ACachedResolveIsAnsweredWhileTheBlockingPoolWaits) {
-  provider_failures_expected_ = true;
+TEST_P(HttpFakeProviderOnePoolThreadTest, ACachedResolveIsAnsweredWhileTheRemotePoolWaits) {
   const std::int64_t cached = UploadWav(alice_key_, 11);
   const std::int64_t slow = UploadWav(alice_key_, 12);
   const std::int64_t account = AddAccount(alice_key_, "fake", "main", kAliceToken);
   HttpResponse first = Resolve(cached, account);
   ASSERT_EQ(first.status, 200) << first.body;
   const std::string ref(ParseJson(first.body).at("provider_ref").as_string());
-
-  // The provider hangs: a first-time resolve takes the only blocking thread and waits there.
-  SetFaults([](FaultSettings& f) { f.hang = true; });
-  const std::int64_t requests_before = fake_->stats().requests;
-  std::atomic<bool> slow_done{false};
-  int slow_status = 0;
-  std::thread slow_resolve([&] {
-    slow_status =
-        Call("GET", AssetPath(slow) + "/providers/fake?account=" + std::to_string(account),
-             alice_key_)
-            .status;
-    slow_done = true;
-  });
-  for (int i = 0; i < 1000 && fake_->stats().requests == requests_before; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  ASSERT_GT(fake_->stats().requests, requests_before) << "the slow resolve never reached the fake";
+  ASSERT_NO_FATAL_FAILURE(HangAResolve(slow, account));
 
   // The cached ref is answered from the database on the I/O thread, before the slow resolve
   // lets go of the pool; so are errors about the request.
   HttpResponse again = Resolve(cached, account);
-  EXPECT_FALSE(slow_done.load()) << "the cached resolve waited for the blocking pool";
+  EXPECT_FALSE(hung_done_.load()) << "the cached resolve waited for the remote pool";
   ASSERT_EQ(again.status, 200) << again.body;
   EXPECT_EQ(ParseJson(again.body).at("provider_ref").as_string(), ref);
   EXPECT_FALSE(ParseJson(again.body).at("uploaded_now").as_bool());
@@ -601,13 +622,27 @@ TEST_P(HttpFakeProviderOnePoolThreadTest, ACachedResolveIsAnsweredWhileTheBlocki
   HttpResponse bob_asks = Call(
       "GET", AssetPath(cached) + "/providers/fake?account=" + std::to_string(account), bob_key_);
   EXPECT_EQ(bob_asks.status, 404) << bob_asks.body;
-  EXPECT_FALSE(slow_done.load());
+  EXPECT_FALSE(hung_done_.load());
 
-  SetFaults([](FaultSettings& f) { f.hang = false; });
-  slow_resolve.join();
   // Released, the hung upload is answered, or the resolve had timed out by then.
-  EXPECT_TRUE(slow_status == 200 || slow_status == 503) << slow_status;
+  const int status = ReleaseHungResolve();
+  EXPECT_TRUE(status == 200 || status == 503) << status;
   ExpectNoTokenInResponses();
+}
+
+TEST_P(HttpFakeProviderOnePoolThreadTest, LocalWorkGoesOnWhileAHungProviderHoldsTheRemotePool) {
+  const std::int64_t slow = UploadWav(alice_key_, 13);
+  const std::int64_t account = AddAccount(alice_key_, "fake", "main", kAliceToken);
+  ASSERT_NO_FATAL_FAILURE(HangAResolve(slow, account));
+  // An upload is finished (fsync) and a thumbnail rendered on the blocking pool, which the
+  // hung resolve does not hold: both are answered while it still waits.
+  const std::int64_t uploaded = UploadWav(alice_key_, 14);
+  EXPECT_GT(uploaded, 0);
+  HttpResponse waveform = Call("GET", AssetPath(uploaded) + "/thumbnail", alice_key_);
+  EXPECT_EQ(waveform.status, 200) << waveform.body;
+  EXPECT_FALSE(hung_done_.load()) << "local work waited for the hung provider";
+  const int status = ReleaseHungResolve();
+  EXPECT_TRUE(status == 200 || status == 503) << status;
 }
 
 PV_INSTANTIATE_STORE_TEST(HttpFakeProviderOnePoolThreadTest);
