@@ -129,6 +129,31 @@ void Resolver::Sleep(Timestamp micros) const {
   }
 }
 
+Status Resolver::BreakerAllows(const std::string& provider) {
+  std::lock_guard lock(breaker_mu_);
+  const Breaker& b = breakers_[provider];
+  const Timestamp now = clock_.Now();
+  if (b.open_until <= now) return Ok();
+  return Fail(ErrorCode::kUnavailable,
+              "provider '" + provider + "' failed " + std::to_string(b.failures) +
+                  " uploads in a row; it is not asked again for " +
+                  std::to_string((b.open_until - now + kMicrosPerSecond - 1) / kMicrosPerSecond) +
+                  " s");
+}
+
+void Resolver::BreakerRecord(const std::string& provider, bool transient_failure) {
+  std::lock_guard lock(breaker_mu_);
+  Breaker& b = breakers_[provider];
+  if (!transient_failure) {
+    b = Breaker{};
+    return;
+  }
+  // Once open, every failure (the one try after a cooldown included) opens it again.
+  if (++b.failures >= std::max(1, options_.breaker_threshold)) {
+    b.open_until = clock_.Now() + options_.breaker_cooldown;
+  }
+}
+
 Timestamp Resolver::Backoff(int attempt) const {
   Timestamp delay = options_.initial_backoff;
   for (int i = 1; i < attempt && delay < options_.max_backoff; ++i) delay *= 2;
@@ -530,10 +555,12 @@ Result<Resolution> Resolver::Work(const Viewer& viewer, const Asset& asset,
                      .substr(0, 32);
   for (int attempt = 1;; ++attempt) {
     if (attempt > 1) PV_RETURN_IF_ERROR(renew());
+    PV_RETURN_IF_ERROR(BreakerAllows(pid));
     ProviderAttempt record =
         NewAttempt(asset, pid, access.account_id, "upload", options_.worker, clock_.Now());
     Result<providers::ProviderRef> ref = provider.Upload(access, file);
     record.finished_at = clock_.Now();
+    BreakerRecord(pid, !ref && ref.error().code == ErrorCode::kUnavailable);
     if (ref) {
       record.succeeded = true;
       record.bytes = file.size;

@@ -60,6 +60,12 @@ struct ResolverOptions {
   std::int64_t decode_pixel_limit = 268'402'689;  // 16383 x 16383
   // Sleeps for backoff and polling; injectable so tests need not wait.
   std::function<void(Timestamp)> sleep;
+  // A provider whose uploads failed this many times in a row with transient errors (any
+  // asset, account or caller of this process) is not asked again for `breaker_cooldown`:
+  // resolves fail at once (kUnavailable) instead of each spending its retries and a thread
+  // on it. After the cooldown one try is let through; a success closes the breaker.
+  int breaker_threshold = 8;
+  Timestamp breaker_cooldown = 30 * kMicrosPerSecond;
 };
 
 struct ResolveRequest {
@@ -90,7 +96,8 @@ class Resolver {
   // kInvalidArgument (no account or several for the provider, a disabled account, an asset the
   // provider cannot take: its media type or a limit, with the numbers), kPermissionDenied
   // (the provider refused the content or the credentials), kUnsupported (the provider takes
-  // no uploads), kUnavailable (the provider kept failing, another process's lease did not end
+  // no uploads), kUnavailable (the provider kept failing or its breaker is open, another
+  // process's lease did not end
   // within wait_timeout, or the bytes are not local and cannot be fetched), kCorrupt
   // (credentials that cannot be opened, or bytes that do not match their hash).
   Result<Resolution> Resolve(const Viewer& viewer, const ResolveRequest& request);
@@ -163,6 +170,11 @@ class Resolver {
                            std::optional<std::pair<std::string, std::int64_t>> exclude);
   void Sleep(Timestamp micros) const;
   Timestamp Backoff(int attempt) const;
+  // The breaker of `provider` (ResolverOptions::breaker_threshold): an error while it is
+  // open; Ok otherwise.
+  Status BreakerAllows(const std::string& provider);
+  // Counts an upload's outcome: a transient failure or anything else (the provider answered).
+  void BreakerRecord(const std::string& provider, bool transient_failure);
 
   storage::Store& store_;
   blob::BlobStore& blobs_;
@@ -173,6 +185,12 @@ class Resolver {
 
   std::mutex mu_;
   std::map<Key, std::shared_ptr<Flight>> flights_;
+  struct Breaker {
+    int failures = 0;          // transient upload failures in a row
+    Timestamp open_until = 0;  // no upload is tried before this
+  };
+  std::mutex breaker_mu_;
+  std::map<std::string, Breaker> breakers_;  // by provider id
 };
 
 }  // namespace pixvault::service

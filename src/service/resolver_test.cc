@@ -379,6 +379,52 @@ TEST_P(ResolverTest, TransientFailuresAreRetriedWithBackoffAndRecorded) {
   EXPECT_EQ(cdn_->uploads.load(), 3 + 4 + 1);
 }
 
+TEST_P(ResolverTest, AProviderFailingInARowIsNotAskedUntilItsCooldownEnds) {
+  ResolverOptions o = Options();
+  o.breaker_threshold = 3;
+  o.breaker_cooldown = 60 * kMicrosPerSecond;
+  Resolver resolver(*store_, *blobs_, registry_, cipher_, clock_, o);
+  const Asset image = Ingest(alice_, "image.png");
+  const Asset picture = Ingest(alice_, "picture.png");
+  const Asset video = Ingest(alice_, "video.mp4");
+  AddAccount(alice_, "cdn", "main");
+  AddAccount(alice_, "archive", "main");
+  const Viewer alice = Viewer::For(alice_);
+
+  // Three failures in a row open the breaker: the resolve's fourth try is not made.
+  cdn_->fail_uploads = 100;
+  auto failed = resolver.Resolve(alice, Request(image, "cdn"));
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_EQ(failed.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(cdn_->uploads.load(), 3);
+  // Other resolves fail at once without asking the provider, even once it has recovered,
+  // until the cooldown ends; other providers are not affected.
+  auto fast = resolver.Resolve(alice, Request(picture, "cdn"));
+  ASSERT_FALSE(fast.has_value());
+  EXPECT_EQ(fast.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(fast.error().message.find("not asked again for 60 s"), std::string::npos)
+      << fast.error().message;
+  PV_ASSERT_OK(resolver.Resolve(alice, Request(picture, "archive")));
+  cdn_->fail_uploads = 0;
+  clock_.Advance(30 * kMicrosPerSecond);
+  auto still = resolver.Resolve(alice, Request(picture, "cdn"));
+  ASSERT_FALSE(still.has_value());
+  EXPECT_NE(still.error().message.find("not asked again for 30 s"), std::string::npos)
+      << still.error().message;
+  EXPECT_EQ(cdn_->uploads.load(), 3);
+  // After the cooldown one try is let through; failing, it opens the breaker again at once.
+  clock_.Advance(31 * kMicrosPerSecond);
+  cdn_->fail_uploads = 1;
+  EXPECT_FALSE(resolver.Resolve(alice, Request(picture, "cdn")).has_value());
+  EXPECT_EQ(cdn_->uploads.load(), 4);
+  // Succeeding, it closes it: the next failures are retried as usual.
+  clock_.Advance(61 * kMicrosPerSecond);
+  PV_ASSERT_OK(resolver.Resolve(alice, Request(picture, "cdn")));
+  cdn_->fail_uploads = 2;
+  PV_ASSERT_OK(resolver.Resolve(alice, Request(video, "cdn")));
+  EXPECT_EQ(cdn_->uploads.load(), 4 + 1 + 3);
+}
+
 TEST_P(ResolverTest, ARefusalIsRecordedAndNotRetriedUntilForced) {
   Resolver& resolver = MakeResolver();
   const Asset asset = Ingest(alice_, "image.png");

@@ -296,6 +296,31 @@ TEST_P(HttpFakeProviderTest, ALostUploadAnswerLeavesOneCopy) {
   EXPECT_EQ(Stats().replayed_uploads, 1);
 }
 
+TEST_P(HttpFakeProviderTest, AProviderFailingInARowIsAnswered503AtOnce) {
+  provider_failures_expected_ = true;
+  const std::int64_t first = UploadWav(alice_key_, 19);
+  const std::int64_t second = UploadWav(alice_key_, 20);
+  const std::int64_t account = AddAccount(alice_key_, "fake", "main", kAliceToken);
+  SetFaults([](FaultSettings& f) {
+    f.fail_next_n = 1000;
+    f.fail_status = 502;
+    f.fail_only = "upload";
+  });
+  HttpResponse failed = Resolve(first, account);
+  EXPECT_EQ(failed.status, 503) << failed.body;
+  const std::int64_t asked = Stats().upload_requests;
+  EXPECT_EQ(asked, 4);  // every try of the first resolve (the default breaker opens at 8)
+  HttpResponse again = Resolve(first, account);
+  EXPECT_EQ(again.status, 503) << again.body;
+  EXPECT_EQ(Stats().upload_requests, 8);
+  // The breaker is open: the next resolve is answered without asking the provider.
+  HttpResponse fast = Resolve(second, account);
+  EXPECT_EQ(fast.status, 503) << fast.body;
+  EXPECT_EQ(fast.Header("Content-Type").value_or(""), "application/problem+json");
+  EXPECT_NE(fast.body.find("not asked again"), std::string::npos) << fast.body;
+  EXPECT_EQ(Stats().upload_requests, 8);
+}
+
 TEST_P(HttpFakeProviderTest, AModerationRefusalIsRecordedWithoutARetryStorm) {
   const std::int64_t id = UploadWav(alice_key_, 13);
   const std::int64_t account = AddAccount(alice_key_, "fake", "main", kAliceToken);
