@@ -81,11 +81,13 @@ std::string Disposition(const std::string& name) {
   return "inline; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded;
 }
 
+using OpenedFile = std::pair<std::shared_ptr<const int>, std::int64_t>;  // fd, size
+
 // The asset's bytes opened for reading. Bytes evicted from the local cache are fetched back
-// first (service::RestoreLocalCopy); the file is opened here, so an eviction between this and
-// writing the response cannot take it away (an open file stays readable).
-Result<std::pair<std::shared_ptr<const int>, std::int64_t>> OpenAssetFile(ApiContext& api,
-                                                                          const Asset& a) {
+// first (service::RestoreLocalCopy) when `may_restore`; without, nullopt says they must be.
+// The file is opened here, so an eviction between this and writing the response cannot take
+// it away (an open file stays readable).
+Result<std::optional<OpenedFile>> OpenAssetFile(ApiContext& api, const Asset& a, bool may_restore) {
   if (!a.sha256 ||
       (a.sync_status != SyncStatus::kDownloaded && a.sync_status != SyncStatus::kRemote)) {
     return Fail(ErrorCode::kUnavailable, "the bytes of asset " + std::to_string(a.id) +
@@ -96,6 +98,7 @@ Result<std::pair<std::shared_ptr<const int>, std::int64_t>> OpenAssetFile(ApiCon
   bool restore = a.sync_status == SyncStatus::kRemote;
   for (int attempt = 0;; ++attempt) {
     if (restore) {
+      if (!may_restore) return std::nullopt;
       PV_RETURN_IF_ERROR(service::RestoreLocalCopy(api.store, api.blobs, api.resolver, a));
     }
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -106,7 +109,7 @@ Result<std::pair<std::shared_ptr<const int>, std::int64_t>> OpenAssetFile(ApiCon
       });
       struct stat st {};
       if (::fstat(fd, &st) != 0) return Fail(ErrorCode::kInternal, "cannot stat a blob");
-      return std::make_pair(std::move(owned), static_cast<std::int64_t>(st.st_size));
+      return OpenedFile(std::move(owned), static_cast<std::int64_t>(st.st_size));
     }
     // Evicted (by this process or another) since the asset was read: fetch the bytes back.
     if (errno != ENOENT || attempt >= 4) {
@@ -117,16 +120,31 @@ Result<std::pair<std::shared_ptr<const int>, std::int64_t>> OpenAssetFile(ApiCon
   }
 }
 
-Result<Response> GetFile(ApiContext& api, Request& req) {
-  PV_ASSIGN_OR_RETURN(std::int64_t id, PathId(req, "id"));
-  PV_ASSIGN_OR_RETURN(Asset a, api.store.GetAsset(Viewer::For(*req.user), id));
-  PV_ASSIGN_OR_RETURN(auto opened, OpenAssetFile(api, a));
-  const std::int64_t size = opened.second;
+// Why an answer could not be given at once.
+enum class Wait { kDatabase, kProvider };
+
+// The answer for asset `a` (read for this request). `at_once` (on an I/O thread): nullopt
+// when the answer would wait, on a provider (bytes to fetch back) or on the database (the
+// access stamp to write), and `wait` says which.
+std::optional<Result<Response>> FileAnswer(ApiContext& api, Request& req, const Asset& a,
+                                           bool at_once, Wait* wait = nullptr) {
+  Result<std::optional<OpenedFile>> file = OpenAssetFile(api, a, /*may_restore=*/!at_once);
+  if (!file) return Result<Response>(Fail(file.error()));
+  if (!*file) {
+    if (wait != nullptr) *wait = Wait::kProvider;
+    return std::nullopt;
+  }
   // last_accessed_at orders the cache's eviction; a coarse stamp keeps reads free of writes.
   const Timestamp now = api.clock.Now();
-  if (!a.last_accessed_at || now - *a.last_accessed_at >= kAccessTouchInterval) {
-    (void)api.store.TouchAsset(id, now);
+  const bool touch = !a.last_accessed_at || now - *a.last_accessed_at >= kAccessTouchInterval;
+  if (at_once && touch) {
+    if (wait != nullptr) *wait = Wait::kDatabase;
+    return std::nullopt;
   }
+  OpenedFile opened = std::move(**file);
+  const AssetId id = a.id;
+  const std::int64_t size = opened.second;
+  if (touch) (void)api.store.TouchAsset(id, now);
   const std::string etag = "\"" + *a.sha256 + "\"";
   Response r;
   r.headers.Set("ETag", etag);
@@ -164,6 +182,31 @@ Result<Response> GetFile(ApiContext& api, Request& req) {
   return r;
 }
 
+Result<Response> GetFile(ApiContext& api, Request& req) {
+  PV_ASSIGN_OR_RETURN(std::int64_t id, PathId(req, "id"));
+  PV_ASSIGN_OR_RETURN(Asset a, api.store.GetAsset(Viewer::For(*req.user), id));
+  return *FileAnswer(api, req, a, /*at_once=*/false);
+}
+
+// Bytes that are here are answered on the I/O thread (or, when the access stamp is due, on the
+// blocking pool); bytes to fetch back from a provider go to the remote pool, so a hung
+// provider never holds the threads of local downloads. The asset read here goes along.
+std::optional<Result<Response>> GetFileAtOnce(ApiContext& api, Request& req) {
+  Result<std::int64_t> id = PathId(req, "id");
+  if (!id) return Result<Response>(Fail(id.error()));
+  Result<Asset> a = api.store.GetAsset(Viewer::For(*req.user), *id);
+  if (!a) return Result<Response>(Fail(a.error()));
+  Wait wait = Wait::kDatabase;
+  std::optional<Result<Response>> now = FileAnswer(api, req, *a, /*at_once=*/true, &wait);
+  if (!now) {
+    req.then = [&api, &req, asset = std::move(*a)] {
+      return *FileAnswer(api, req, asset, /*at_once=*/false);
+    };
+    req.then_remote = wait == Wait::kProvider;
+  }
+  return now;
+}
+
 }  // namespace
 
 void RegisterFileRoutes(Router& router, ApiContext& api) {
@@ -194,7 +237,8 @@ void RegisterFileRoutes(Router& router, ApiContext& api) {
                              {416, "Range not satisfiable", "Problem", "application/problem+json"},
                              {503, "The bytes are not local and cannot be fetched back now",
                               "Problem", "application/problem+json"}}},
-                   /*blocking=*/true, /*remote=*/true});
+                   /*blocking=*/true, /*remote=*/false,
+                   [&api](Request& r) { return GetFileAtOnce(api, r); }});
 }
 
 }  // namespace pixvault::http

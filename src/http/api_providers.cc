@@ -87,8 +87,8 @@ Result<Response> Resolve(ApiContext& api, Request& req) {
   return JsonResponse(200, ResolutionToJson(resolution));
 }
 
-// On the I/O thread: a cached ref (or a request error) is answered from the database at once;
-// anything else goes to Resolve on the blocking pool, with what was read here.
+// On the I/O thread: a cached ref (or a request error, or the account's open breaker) is
+// answered at once; anything else goes to Resolve on the remote pool, with what was read here.
 std::optional<Result<Response>> ResolveAtOnce(ApiContext& api, Request& req) {
   Result<service::Resolver*> resolver = RequireResolver(api);
   if (!resolver) return Fail(resolver.error());

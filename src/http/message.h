@@ -46,8 +46,11 @@ struct Request {
   // Set by the server after authentication (routes that require it).
   std::optional<User> user;
   // Set by a blocking route's `at_once` step that has done part of the work (e.g. the reads)
-  // and hands the rest to the blocking pool, which then runs this instead of the handler.
+  // and hands the rest to the route's pool, which then runs this instead of the handler.
   std::function<Result<Response>()> then;
+  // With `then`: the rest waits on another service (a provider), so it runs on the remote
+  // pool whatever the route's pool is (see Route::remote).
+  bool then_remote = false;
 
   std::optional<std::string_view> QueryParam(std::string_view name) const;
   std::vector<std::string_view> QueryParams(std::string_view name) const;

@@ -77,7 +77,10 @@ struct Match {
 
 class Router {
  public:
-  void Add(Route route) { routes_.push_back(std::move(route)); }
+  void Add(Route route) {
+    if (route.remote) route.blocking = true;  // remote is a pool of blocking work
+    routes_.push_back(std::move(route));
+  }
   const std::vector<Route>& routes() const { return routes_; }
   // kInvalidArgument for a malformed path (bad escapes, dot segments, encoded slashes).
   Result<Match> Find(std::string_view method, std::string_view raw_path) const;

@@ -366,7 +366,8 @@ net::awaitable<Response> Server::Impl::Dispatch(beast::tcp_stream& stream,
     if (now) {
       res = std::move(*now);
     } else {
-      res = co_await OnPool(route->remote ? *remote_pool : *blocking_pool,
+      const bool remote = route->remote || (req.then && req.then_remote);
+      res = co_await OnPool(remote ? *remote_pool : *blocking_pool,
                             [&] { return req.then ? req.then() : route->handler(req); });
     }
   } else {

@@ -120,7 +120,8 @@ void BoxDownscale(const PlaneView& src, int dst_width, int dst_height, int max_r
   // rows for 1080p at 128 wide) is sampled rather than read whole. 16-bit sums hold 257 rows.
   max_rows = std::clamp(max_rows, 1, 257);
   std::vector<std::uint16_t> columns(static_cast<std::size_t>(src.width));
-  // Box ox spans columns [edges[ox], edges[ox + 1]); no box is empty as dst_width <= src.width.
+  // Box ox spans columns [edges[ox], max(edges[ox] + 1, edges[ox + 1])): never empty, even
+  // for an output wider than the source (4:1:0 chroma of a narrow frame), never past it.
   std::vector<int> edges(static_cast<std::size_t>(dst_width) + 1);
   for (int ox = 0; ox <= dst_width; ++ox) {
     edges[static_cast<std::size_t>(ox)] =
@@ -152,7 +153,7 @@ void BoxDownscale(const PlaneView& src, int dst_width, int dst_height, int max_r
     }
     for (int ox = 0; ox < dst_width; ++ox) {
       const int x0 = edges[static_cast<std::size_t>(ox)];
-      const int x1 = edges[static_cast<std::size_t>(ox) + 1];
+      const int x1 = std::max(x0 + 1, edges[static_cast<std::size_t>(ox) + 1]);
       std::uint32_t sum = 0;
       for (int x = x0; x < x1; ++x) sum += columns[static_cast<std::size_t>(x)];
       dst[static_cast<std::ptrdiff_t>(oy) * dst_width + ox] =

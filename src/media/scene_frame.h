@@ -44,7 +44,7 @@ inline constexpr int kChromaBoxRows = 2;
 // Averages `src` into `dst_width` x `dst_height` boxes and writes them to `dst` (rows
 // packed): each output pixel is the mean of the source pixels of its box in at most
 // `max_rows` (1..257) rows spread over the box's height (a sampled box filter: cheaper on
-// large frames). The output is no larger than the source in either direction.
+// large frames). An output larger than the source repeats source pixels.
 void BoxDownscale(const PlaneView& src, int dst_width, int dst_height, int max_rows,
                   std::uint8_t* dst);
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <random>
+#include <tuple>
 #include <vector>
 
 namespace pixvault::media::scene {
@@ -70,6 +71,14 @@ TEST(BoxDownscale, BoxesWithinTheRowBudgetAreExactRoundedMeans) {
   EXPECT_EQ(Downscale(small, 33, 17, 1), unpadded);
 }
 
+TEST(BoxDownscale, AnOutputLargerThanTheSourceRepeatsItsPixels) {
+  // 3x2 into 4x3 (as 4:1:0 chroma of a narrow frame can ask): every output pixel is one
+  // source pixel, none is left empty or read past the plane.
+  Plane plane{3, 2, 5, {10, 20, 30, 0, 0, 40, 50, 60, 0, 0}};
+  EXPECT_EQ(Downscale(plane, 4, 3, 4),
+            (std::vector<std::uint8_t>{10, 10, 20, 30, 10, 10, 20, 30, 40, 40, 50, 60}));
+}
+
 TEST(BoxDownscale, LargeBoxesRoundExactly) {
   // One box of 4,080 x 257 pixels (just under 2^20, the fixed-point reciprocal's limit) and one
   // of 4,096 x 257 (above it): every pixel 200 but one, so the sum sits just above or below a
@@ -115,6 +124,70 @@ TEST(BoxDownscale, TallBoxesAreSampledAcrossTheirHeight) {
   EXPECT_EQ(Downscale(plane, 1, 4, 1), (std::vector<std::uint8_t>{7, 22, 37, 52}));
   // A row budget out of range is clamped: 0 reads one row.
   EXPECT_EQ(Downscale(plane, 1, 4, 0), (std::vector<std::uint8_t>{7, 22, 37, 52}));
+}
+
+// AddColours spelled out: each chroma sample with the mean of the (up to) 2x2 luma samples
+// under it, to RGB by the frame's matrix and range, binned 4x4x4.
+ColourHistogram ReferenceColours(const WorkFrame& f) {
+  const double kr = f.bt709 ? 0.2126 : 0.299, kb = f.bt709 ? 0.0722 : 0.114;
+  const double kg = 1 - kr - kb;
+  const double y_offset = f.full_range ? 0 : 16, y_scale = f.full_range ? 255 : 219;
+  const double c_scale = f.full_range ? 255 : 224;
+  const int cw = (f.width + 1) / 2, ch = (f.height + 1) / 2;
+  ColourHistogram h;
+  for (int y = 0; y < ch; ++y) {
+    for (int x = 0; x < cw; ++x) {
+      double luma = 0;
+      int n = 0;
+      for (int yy = 2 * y; yy < std::min(2 * y + 2, f.height); ++yy) {
+        for (int xx = 2 * x; xx < std::min(2 * x + 2, f.width); ++xx) {
+          luma += f.y[static_cast<std::size_t>(yy * f.width + xx)];
+          ++n;
+        }
+      }
+      const auto c = static_cast<std::size_t>(y * cw + x);
+      const double yv = (luma / n - y_offset) / y_scale;
+      const double pb = (f.u[c] - 128.0) / c_scale, pr = (f.v[c] - 128.0) / c_scale;
+      const double r = std::clamp(yv + 2 * (1 - kr) * pr, 0.0, 1.0) * 255;
+      const double g =
+          std::clamp(yv - 2 * kb * (1 - kb) / kg * pb - 2 * kr * (1 - kr) / kg * pr, 0.0, 1.0) *
+          255;
+      const double b = std::clamp(yv + 2 * (1 - kb) * pb, 0.0, 1.0) * 255;
+      const auto bin = [](double v) { return std::min(3, static_cast<int>(v / 64)); };
+      auto& slot = h.bins[static_cast<std::size_t>(bin(r) * 16 + bin(g) * 4 + bin(b))];
+      slot.count += 1;
+      slot.r += r;
+      slot.g += g;
+      slot.b += b;
+    }
+  }
+  return h;
+}
+
+TEST(AddColours, MatchesTheSpelledOutConversionOnOddSizes) {
+  std::mt19937 random(7);
+  for (const auto& [width, height, full_range, bt709] :
+       std::vector<std::tuple<int, int, bool, bool>>{
+           {9, 7, false, false}, {8, 6, true, true}, {1, 1, false, true}, {33, 17, true, false}}) {
+    WorkFrame f;
+    AllocateWorkFrame(width, height, f);
+    f.full_range = full_range;
+    f.bt709 = bt709;
+    for (auto* plane : {&f.y, &f.u, &f.v}) {
+      for (auto& p : *plane) p = static_cast<std::uint8_t>(random() & 0xff);
+    }
+    ColourHistogram got;
+    AddColours(f, got);
+    const ColourHistogram want = ReferenceColours(f);
+    for (std::size_t i = 0; i < want.bins.size(); ++i) {
+      // Rounding differs slightly (factors instead of divisions): it could move a value lying
+      // exactly on a bin edge, which these frames do not have.
+      EXPECT_EQ(got.bins[i].count, want.bins[i].count) << width << "x" << height << " bin " << i;
+      EXPECT_NEAR(got.bins[i].r, want.bins[i].r, 1e-6) << width << "x" << height << " bin " << i;
+      EXPECT_NEAR(got.bins[i].g, want.bins[i].g, 1e-6) << width << "x" << height << " bin " << i;
+      EXPECT_NEAR(got.bins[i].b, want.bins[i].b, 1e-6) << width << "x" << height << " bin " << i;
+    }
+  }
 }
 
 }  // namespace

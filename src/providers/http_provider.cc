@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 
 #include "fetch/fetch_url.h"
@@ -65,11 +66,32 @@ Status HttpProvider::Impl::Validate() {
     return !name.empty() &&
            std::all_of(name.begin(), name.end(), [](char c) { return IsNameChar(c) || c == '-'; });
   };
+  // A key's header must not be one the client or the auth header already sends.
+  const auto taken = [&](const std::string& name) {
+    const auto same = [&](std::string_view other) {
+      return std::equal(name.begin(), name.end(), other.begin(), other.end(), [](char a, char b) {
+        return std::tolower(static_cast<unsigned char>(a)) ==
+               std::tolower(static_cast<unsigned char>(b));
+      });
+    };
+    if (!o.auth_value.empty() && same(o.auth_header)) return true;
+    for (std::string_view h : {"host", "content-length", "content-type", "transfer-encoding",
+                               "connection", "expect", "range", "accept", "user-agent"}) {
+      if (same(h)) return true;
+    }
+    return false;
+  };
   for (const auto& [name, key] : {std::pair{&o.upload.idempotency_header, "upload"},
                                   std::pair{&o.submit.idempotency_header, "submit"}}) {
-    if (!name->empty() && !is_header_name(*name)) {
+    if (name->empty()) continue;
+    if (!is_header_name(*name)) {
       return Fail(ErrorCode::kInvalidArgument, Key(std::string(key) + ".idempotency_header") +
                                                    ": '" + *name + "' is not a header name");
+    }
+    if (taken(*name)) {
+      return Fail(ErrorCode::kInvalidArgument, Key(std::string(key) + ".idempotency_header") +
+                                                   ": '" + *name +
+                                                   "' is a header the adapter already sends");
     }
   }
   if (!o.auth_value.empty()) {

@@ -513,6 +513,14 @@ TEST(HttpProviderOptions, BadOptionsNameTheirKey) {
        "providers.p.submit.idempotency_header"},
       {[](HttpProviderOptions& o) { o.upload.idempotency_header = "Key:"; },
        "providers.p.upload.idempotency_header"},
+      {[](HttpProviderOptions& o) { o.upload.idempotency_header = "content-LENGTH"; },
+       "providers.p.upload.idempotency_header"},
+      {[](HttpProviderOptions& o) {
+         o.auth_value = "{key}";
+         o.auth_header = "X-Key";
+         o.submit.idempotency_header = "x-key";
+       },
+       "providers.p.submit.idempotency_header"},
       {[](HttpProviderOptions& o) { o.download.path = "/v1/{job}"; }, "providers.p.download.path"},
       {[](HttpProviderOptions& o) { o.upload.endpoint.path = "/v1/{ref}"; },
        "providers.p.upload.path"},

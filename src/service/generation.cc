@@ -23,15 +23,19 @@ constexpr std::int64_t kDefaultTimeoutS = 30 * 60;
 
 // A new submission's idempotency key (Provider::Submit): 128 random bits in hex. Unique, not
 // secret: it travels to the provider beside the credentials and is shown in the job's result.
-std::string NewSubmitKey() {
-  std::random_device random;
-  std::string key = "pv-";
-  for (int i = 0; i < 4; ++i) {
-    char part[9];
-    std::snprintf(part, sizeof part, "%08x", random());
-    key += part;
+Result<std::string> RandomSubmitKey() {
+  try {
+    std::random_device random;
+    std::string key = "pv-";
+    for (int i = 0; i < 4; ++i) {
+      char part[9];
+      std::snprintf(part, sizeof part, "%08x", random());
+      key += part;
+    }
+    return key;
+  } catch (const std::exception& e) {
+    return Fail(ErrorCode::kUnavailable, std::string("no random source: ") + e.what());
   }
-  return key;
 }
 
 // One input asset named by the params: `image_asset_id` -> role "image", index 0.
@@ -259,7 +263,11 @@ Result<std::string> Generator::Run(JobContext& ctx) {
         Sha256Hex(*operation + "\n" + json::serialize(provider_params));
     std::optional<std::string> submit_key = StringMember(progress, "submit_key");
     if (!submit_key || StringMember(progress, "submit_digest") != request_digest) {
-      submit_key = NewSubmitKey();
+      if (options_.new_submit_key) {
+        submit_key = options_.new_submit_key();
+      } else {
+        PV_ASSIGN_OR_RETURN(submit_key, RandomSubmitKey());
+      }
       progress["submit_key"] = *submit_key;
       progress["submit_digest"] = request_digest;
       PV_RETURN_IF_ERROR(save());

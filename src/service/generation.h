@@ -15,11 +15,13 @@
 // and frame given as `<role>_start_time`, `<role>_end_time`, `<role>_frame` (or without the
 // role prefix).
 //
-// Progress (the provider's job id, the outputs done) is saved on the job after each step, so
-// a worker that dies mid-job (or a server restart) resumes: an attempt never submits twice
-// once the provider's job id is recorded, and never ingests an output twice. The job's
-// result, when it succeeds: {"provider_job_id", "inputs": [...], "outputs": [{"ref", "url",
-// "asset_id"}]}. A cancelled job (DELETE /api/v1/jobs/{id}) is cancelled at the provider.
+// Progress (the submission's idempotency key, the provider's job id, the outputs done) is saved
+// on the job after each step, so a worker that dies mid-job (or a server restart) resumes: an
+// attempt never submits twice once the provider's job id is recorded, a submission retried
+// before that carries the same key (Provider::Submit), and no output is ingested twice. The
+// job's result, when it succeeds: {"submit_key", "submit_digest" (of the submitted request),
+// "provider_job_id", "inputs": [...], "outputs": [{"ref", "url", "asset_id"}]}. A cancelled job
+// (DELETE /api/v1/jobs/{id}) is cancelled at the provider.
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -68,6 +70,8 @@ struct GenerationOptions {
   std::filesystem::path temp_dir;                         // partial downloads (resumable); required
   std::int64_t max_output_bytes = std::int64_t{8} << 30;  // per output
   std::function<void(Timestamp)> sleep;                   // unset: real sleep
+  // Draws a submission's idempotency key; unset: 128 random bits in hex ("pv-...").
+  std::function<std::string()> new_submit_key;
 };
 
 class Generator {

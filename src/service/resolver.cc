@@ -129,25 +129,37 @@ void Resolver::Sleep(Timestamp micros) const {
   }
 }
 
-Status Resolver::BreakerAllows(const std::string& provider) {
+Status Resolver::BreakerAllows(const BreakerKey& key, bool take_try) {
   std::lock_guard lock(breaker_mu_);
-  const Breaker& b = breakers_[provider];
+  auto it = breakers_.find(key);
+  if (it == breakers_.end() || it->second.failures < std::max(1, options_.breaker_threshold)) {
+    return Ok();  // closed
+  }
+  Breaker& b = it->second;
   const Timestamp now = clock_.Now();
-  if (b.open_until <= now) return Ok();
-  return Fail(ErrorCode::kUnavailable,
-              "provider '" + provider + "' failed " + std::to_string(b.failures) +
-                  " uploads in a row; it is not asked again for " +
-                  std::to_string((b.open_until - now + kMicrosPerSecond - 1) / kMicrosPerSecond) +
-                  " s");
+  const std::string what = "provider '" + key.first + "' failed " + std::to_string(b.failures) +
+                           " uploads in a row for account " + std::to_string(key.second);
+  if (b.open_until > now) {
+    return Fail(ErrorCode::kUnavailable,
+                what + "; it is not asked again for " +
+                    std::to_string((b.open_until - now + kMicrosPerSecond - 1) / kMicrosPerSecond) +
+                    " s");
+  }
+  if (b.trying) {
+    return Fail(ErrorCode::kUnavailable, what + "; one try is under way, the others wait for it");
+  }
+  if (take_try) b.trying = true;
+  return Ok();
 }
 
-void Resolver::BreakerRecord(const std::string& provider, bool transient_failure) {
+void Resolver::BreakerRecord(const BreakerKey& key, bool unavailable) {
   std::lock_guard lock(breaker_mu_);
-  Breaker& b = breakers_[provider];
-  if (!transient_failure) {
-    b = Breaker{};
+  if (!unavailable) {
+    breakers_.erase(key);
     return;
   }
+  Breaker& b = breakers_[key];
+  b.trying = false;
   // Once open, every failure (the one try after a cooldown included) opens it again.
   if (++b.failures >= std::max(1, options_.breaker_threshold)) {
     b.open_until = clock_.Now() + options_.breaker_cooldown;
@@ -277,6 +289,11 @@ std::variant<Result<Resolution>, Resolver::Subject> Resolver::TryCached(
   if (!subject) return Result<Resolution>(Fail(subject.error()));
   if (std::optional<Result<Resolution>> recorded = Recorded(*subject, request.verify)) {
     return std::move(*recorded);
+  }
+  // An upload is needed while the account's breaker is open: that is the answer, at once.
+  if (!(subject->row && IsFresh(*subject->row))) {
+    Status allowed = BreakerAllows({subject->provider->id(), subject->account.id}, false);
+    if (!allowed) return Result<Resolution>(Fail(allowed.error()));
   }
   return std::move(*subject);
 }
@@ -475,6 +492,9 @@ Result<Resolution> Resolver::Work(const Viewer& viewer, const Asset& asset,
                                                  " s; provider '" + pid + "' takes at most " +
                                                  std::to_string(caps.max_duration_s) + " s");
   }
+  // An open breaker answers before anything is downloaded or downscaled for the upload.
+  const BreakerKey breaker{pid, access.account_id};
+  PV_RETURN_IF_ERROR(BreakerAllows(breaker, /*take_try=*/false));
   PV_ASSIGN_OR_RETURN(const bool fetched, EnsureLocal(asset, viewer.user_id, attempts,
                                                       std::make_pair(pid, access.account_id)));
   // A download may have taken long: the lease is extended before the upload.
@@ -553,14 +573,35 @@ Result<Resolution> Resolver::Work(const Viewer& viewer, const Asset& asset,
       "pv-up-" + Sha256Hex(file.sha256 + "\n" + pid + "\n" + std::to_string(access.account_id) +
                            "\n" + std::to_string(row.id) + "\n" + std::to_string(row.attempts))
                      .substr(0, 32);
+  std::optional<Error> last_error;
   for (int attempt = 1;; ++attempt) {
     if (attempt > 1) PV_RETURN_IF_ERROR(renew());
-    PV_RETURN_IF_ERROR(BreakerAllows(pid));
+    if (Status allowed = BreakerAllows(breaker, /*take_try=*/true); !allowed) {
+      if (!last_error) return Fail(allowed.error());
+      // The provider's own error stays the message; the breaker says why no more tries.
+      Error e = std::move(*last_error);
+      e.message += " (" + allowed.error().message + ")";
+      return Fail(std::move(e));
+    }
     ProviderAttempt record =
         NewAttempt(asset, pid, access.account_id, "upload", options_.worker, clock_.Now());
+    // The outcome is counted whatever happens (an exception included): a try taken and never
+    // counted would keep the breaker's "one try under way" for good.
+    struct Outcome {
+      Resolver& resolver;
+      const BreakerKey& key;
+      bool counted = false;
+      void Count(bool unavailable) {
+        resolver.BreakerRecord(key, unavailable);
+        counted = true;
+      }
+      ~Outcome() {
+        if (!counted) resolver.BreakerRecord(key, true);
+      }
+    } outcome{*this, breaker};
     Result<providers::ProviderRef> ref = provider.Upload(access, file);
     record.finished_at = clock_.Now();
-    BreakerRecord(pid, !ref && ref.error().code == ErrorCode::kUnavailable);
+    outcome.Count(!ref && ref.error().code == ErrorCode::kUnavailable);
     if (ref) {
       record.succeeded = true;
       record.bytes = file.size;
@@ -578,11 +619,13 @@ Result<Resolution> Resolver::Work(const Viewer& viewer, const Asset& asset,
     record.error_code = std::string(ErrorCodeName(ref.error().code));
     record.error = ref.error().message;
     attempts.push_back(std::move(record));
+    Error failure =
+        WithContext(ref.error(), "upload of asset " + std::to_string(asset.id) + " to '" + pid +
+                                     "' (attempt " + std::to_string(attempt) + ")");
     if (!IsTransient(ref.error().code) || attempt >= options_.max_attempts) {
-      return Fail(WithContext(ref.error(), "upload of asset " + std::to_string(asset.id) + " to '" +
-                                               pid + "' (attempt " + std::to_string(attempt) +
-                                               ")"));
+      return Fail(std::move(failure));
     }
+    last_error = std::move(failure);
     Sleep(Backoff(attempt));
   }
 }

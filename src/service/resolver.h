@@ -60,10 +60,12 @@ struct ResolverOptions {
   std::int64_t decode_pixel_limit = 268'402'689;  // 16383 x 16383
   // Sleeps for backoff and polling; injectable so tests need not wait.
   std::function<void(Timestamp)> sleep;
-  // A provider whose uploads failed this many times in a row with transient errors (any
-  // asset, account or caller of this process) is not asked again for `breaker_cooldown`:
-  // resolves fail at once (kUnavailable) instead of each spending its retries and a thread
-  // on it. After the cooldown one try is let through; a success closes the breaker.
+  // A provider account whose uploads failed this many times in a row with kUnavailable (any
+  // asset or caller of this process) is not asked again for `breaker_cooldown`: resolves for
+  // it fail at once (kUnavailable) instead of each spending its retries and a thread on it.
+  // After the cooldown a single try is let through (others still fail at once): a success
+  // closes the breaker, a failure opens it again. Accounts are apart, so one account's rate
+  // limit or failing files never hold back another's.
   int breaker_threshold = 8;
   Timestamp breaker_cooldown = 30 * kMicrosPerSecond;
 };
@@ -112,8 +114,9 @@ class Resolver {
   };
 
   // What Resolve answers from the database alone, without waiting for anything: a cached ref
-  // (neither `verify` nor `force` asked), a recorded refusal, or an error about the request
-  // (unknown asset, provider or account; a database error). Otherwise the answer needs the
+  // (neither `verify` nor `force` asked), a recorded refusal, an error about the request
+  // (unknown asset, provider or account; a database error), or the open breaker of the
+  // provider account when an upload is needed. Otherwise the answer needs the
   // provider, the bytes or another caller's flight, and what was read is returned: pass it to
   // Resolve (which may block), which then does not read it again. Meant for an I/O thread: it
   // makes a few indexed reads and never sleeps.
@@ -170,11 +173,14 @@ class Resolver {
                            std::optional<std::pair<std::string, std::int64_t>> exclude);
   void Sleep(Timestamp micros) const;
   Timestamp Backoff(int attempt) const;
-  // The breaker of `provider` (ResolverOptions::breaker_threshold): an error while it is
-  // open; Ok otherwise.
-  Status BreakerAllows(const std::string& provider);
-  // Counts an upload's outcome: a transient failure or anything else (the provider answered).
-  void BreakerRecord(const std::string& provider, bool transient_failure);
+  // The breaker of a provider account (ResolverOptions::breaker_threshold): an error while it
+  // is open, or while its one try after the cooldown is under way. With `take_try`, a caller
+  // let through after the cooldown becomes that try (and must call BreakerRecord); without,
+  // the state is only read.
+  using BreakerKey = std::pair<std::string, std::int64_t>;  // provider, account
+  Status BreakerAllows(const BreakerKey& key, bool take_try);
+  // Counts an upload's outcome: a kUnavailable failure or anything else (the provider answered).
+  void BreakerRecord(const BreakerKey& key, bool unavailable);
 
   storage::Store& store_;
   blob::BlobStore& blobs_;
@@ -186,11 +192,12 @@ class Resolver {
   std::mutex mu_;
   std::map<Key, std::shared_ptr<Flight>> flights_;
   struct Breaker {
-    int failures = 0;          // transient upload failures in a row
+    int failures = 0;          // kUnavailable upload failures in a row
     Timestamp open_until = 0;  // no upload is tried before this
+    bool trying = false;       // the one try after a cooldown is under way
   };
   std::mutex breaker_mu_;
-  std::map<std::string, Breaker> breakers_;  // by provider id
+  std::map<BreakerKey, Breaker> breakers_;
 };
 
 }  // namespace pixvault::service

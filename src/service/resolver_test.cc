@@ -7,6 +7,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <variant>
@@ -43,6 +44,7 @@ class Instrumented final : public providers::Provider {
     if (upload_delay_ms > 0) {
       std::this_thread::sleep_for(std::chrono::milliseconds(upload_delay_ms.load()));
     }
+    if (during_upload) during_upload();
     if (fail_uploads.load() > 0) {
       fail_uploads.fetch_sub(1);
       return Fail(fail_code,
@@ -80,6 +82,7 @@ class Instrumented final : public providers::Provider {
   std::atomic<int> fail_uploads{0};
   ErrorCode fail_code = ErrorCode::kUnavailable;
   std::atomic<int> upload_delay_ms{0};
+  std::function<void()> during_upload;  // set while no upload runs
   std::mutex mu;
   std::vector<providers::UploadFile> uploaded_files;
 
@@ -387,42 +390,65 @@ TEST_P(ResolverTest, AProviderFailingInARowIsNotAskedUntilItsCooldownEnds) {
   const Asset image = Ingest(alice_, "image.png");
   const Asset picture = Ingest(alice_, "picture.png");
   const Asset video = Ingest(alice_, "video.mp4");
-  AddAccount(alice_, "cdn", "main");
+  const std::int64_t main = AddAccount(alice_, "cdn", "main");
+  const std::int64_t second = AddAccount(alice_, "cdn", "second");
   AddAccount(alice_, "archive", "main");
   const Viewer alice = Viewer::For(alice_);
 
-  // Three failures in a row open the breaker: the resolve's fourth try is not made.
+  // Three failures in a row open the account's breaker: the resolve's fourth try is not
+  // made, and its error is still the provider's.
   cdn_->fail_uploads = 100;
-  auto failed = resolver.Resolve(alice, Request(image, "cdn"));
+  auto failed = resolver.Resolve(alice, Request(image, "cdn", main));
   ASSERT_FALSE(failed.has_value());
   EXPECT_EQ(failed.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(failed.error().message.find("503 injected failure"), std::string::npos)
+      << failed.error().message;
+  EXPECT_NE(failed.error().message.find("not asked again for 60 s"), std::string::npos)
+      << failed.error().message;
   EXPECT_EQ(cdn_->uploads.load(), 3);
-  // Other resolves fail at once without asking the provider, even once it has recovered,
-  // until the cooldown ends; other providers are not affected.
-  auto fast = resolver.Resolve(alice, Request(picture, "cdn"));
+  // Other resolves for the account fail at once without asking the provider, also when asked
+  // through TryCached (the I/O thread's answer), even once it has recovered, until the
+  // cooldown ends. Other accounts and providers are not affected.
+  auto fast = resolver.Resolve(alice, Request(picture, "cdn", main));
   ASSERT_FALSE(fast.has_value());
   EXPECT_EQ(fast.error().code, ErrorCode::kUnavailable);
   EXPECT_NE(fast.error().message.find("not asked again for 60 s"), std::string::npos)
       << fast.error().message;
+  auto at_once = resolver.TryCached(alice, Request(picture, "cdn", main));
+  ASSERT_TRUE(std::holds_alternative<Result<Resolution>>(at_once));
+  EXPECT_FALSE(std::get<Result<Resolution>>(at_once).has_value());
+  EXPECT_EQ(cdn_->uploads.load(), 3);
   PV_ASSERT_OK(resolver.Resolve(alice, Request(picture, "archive")));
   cdn_->fail_uploads = 0;
+  PV_ASSERT_OK(resolver.Resolve(alice, Request(picture, "cdn", second)));
+  EXPECT_EQ(cdn_->uploads.load(), 4);
   clock_.Advance(30 * kMicrosPerSecond);
-  auto still = resolver.Resolve(alice, Request(picture, "cdn"));
+  auto still = resolver.Resolve(alice, Request(picture, "cdn", main));
   ASSERT_FALSE(still.has_value());
   EXPECT_NE(still.error().message.find("not asked again for 30 s"), std::string::npos)
       << still.error().message;
-  EXPECT_EQ(cdn_->uploads.load(), 3);
-  // After the cooldown one try is let through; failing, it opens the breaker again at once.
+  EXPECT_EQ(cdn_->uploads.load(), 4);
+
+  // After the cooldown a single try is let through: while it runs, others fail at once;
+  // failing, it opens the breaker again.
   clock_.Advance(31 * kMicrosPerSecond);
   cdn_->fail_uploads = 1;
-  EXPECT_FALSE(resolver.Resolve(alice, Request(picture, "cdn")).has_value());
-  EXPECT_EQ(cdn_->uploads.load(), 4);
+  Result<Resolution> during = Fail(ErrorCode::kInternal, "not run");
+  cdn_->during_upload = [&] { during = resolver.Resolve(alice, Request(video, "cdn", main)); };
+  EXPECT_FALSE(resolver.Resolve(alice, Request(picture, "cdn", main)).has_value());
+  cdn_->during_upload = nullptr;
+  ASSERT_FALSE(during.has_value());
+  EXPECT_NE(during.error().message.find("one try is under way"), std::string::npos)
+      << during.error().message;
+  EXPECT_EQ(cdn_->uploads.load(), 5);
+  EXPECT_FALSE(resolver.Resolve(alice, Request(picture, "cdn", main)).has_value());
+  EXPECT_EQ(cdn_->uploads.load(), 5);
   // Succeeding, it closes it: the next failures are retried as usual.
   clock_.Advance(61 * kMicrosPerSecond);
-  PV_ASSERT_OK(resolver.Resolve(alice, Request(picture, "cdn")));
+  PV_ASSERT_OK(resolver.Resolve(alice, Request(picture, "cdn", main)));
   cdn_->fail_uploads = 2;
-  PV_ASSERT_OK(resolver.Resolve(alice, Request(video, "cdn")));
-  EXPECT_EQ(cdn_->uploads.load(), 4 + 1 + 3);
+  PV_ASSERT_OK(resolver.Resolve(alice, Request(video, "cdn", main)));
+  EXPECT_EQ(cdn_->uploads.load(), 5 + 1 + 3);
 }
 
 TEST_P(ResolverTest, ARefusalIsRecordedAndNotRetriedUntilForced) {

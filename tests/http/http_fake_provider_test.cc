@@ -47,7 +47,8 @@ base_url = ")" + fake_->base_url() +
 auth_value = "Bearer {api_key}"
 media_types = ["image", "video", "audio"]
 operations = ["text_to_video", "image_to_video", "video_extend", "text_to_image"]
-timeout_s = 2
+timeout_s = )" + std::to_string(adapter_timeout_s_) +
+                             R"(
 connect_timeout_s = 2
 [providers.fake.upload]
 path = "/v1/files"
@@ -135,6 +136,9 @@ path = "/v1/generations/{job}"
       o.temp_dir = blob_dir_->path();
       o.poll_initial = 20 * 1000;
       o.poll_max = 100 * 1000;
+      o.new_submit_key = [this] {
+        return "pv-test-" + std::to_string(submit_keys_.fetch_add(1) + 1);
+      };
       generator_ = std::make_unique<service::Generator>(*store_, *ingestor_, *resolver_, providers_,
                                                         system_clock_, o);
       service::WorkerPoolOptions p;
@@ -170,6 +174,9 @@ path = "/v1/generations/{job}"
     }
   }
 
+  std::atomic<int> submit_keys_{0};  // keys drawn by the generator
+  // The adapter's timeout_s: short, so a hung provider fails a test in seconds.
+  int adapter_timeout_s_ = 2;
   pixvault::testing::TempDir fake_dir_;
   std::unique_ptr<FakeProvider> fake_;
   std::unique_ptr<service::Generator> generator_;
@@ -537,13 +544,14 @@ TEST_P(HttpFakeProviderTest, ALostSubmissionAnswerMakesNoSecondJob) {
       << json::serialize(lost);
   EXPECT_FALSE(lost.at("result").as_object().contains("provider_job_id"));
   const std::string key(lost.at("result").at("submit_key").as_string());
-  EXPECT_FALSE(key.empty());
+  EXPECT_EQ(key, "pv-test-1");
   EXPECT_EQ(Stats().generations, 1);
   // The next attempt submits under the same key and gets the job made the first time.
   ASSERT_TRUE(Eventually([&] { return GenerationPool().RunOnce(); }));
   const json::value done = Job(job);
   EXPECT_EQ(done.at("status").as_string(), "succeeded") << json::serialize(done);
-  EXPECT_EQ(done.at("result").at("submit_key").as_string(), key);
+  EXPECT_EQ(done.at("result").at("submit_key").as_string(), key);  // not drawn again
+  EXPECT_EQ(submit_keys_, 1);
   EXPECT_EQ(done.at("result").at("outputs").as_array().size(), 1u);
   EXPECT_EQ(Stats().generations, 1);
   EXPECT_EQ(Stats().replayed_submits, 1);
@@ -586,6 +594,8 @@ class HttpFakeProviderOnePoolThreadTest : public HttpFakeProviderTest {
   HttpFakeProviderOnePoolThreadTest() {
     server_options_.blocking_threads = 1;
     server_options_.remote_threads = 1;
+    // A hung resolve waits until the test releases the provider, however slow the machine.
+    adapter_timeout_s_ = 120;
   }
 
   // Makes the provider hang and starts a first-time resolve of `asset` that waits on it;
@@ -665,6 +675,13 @@ TEST_P(HttpFakeProviderOnePoolThreadTest, LocalWorkGoesOnWhileAHungProviderHolds
   EXPECT_GT(uploaded, 0);
   HttpResponse waveform = Call("GET", AssetPath(uploaded) + "/thumbnail", alice_key_);
   EXPECT_EQ(waveform.status, 200) << waveform.body;
+  // Local bytes are served too: the first read stamps the access time (blocking pool), the
+  // next is answered on the I/O thread.
+  for (int i = 0; i < 2; ++i) {
+    HttpResponse file = Call("GET", AssetPath(uploaded) + "/file", alice_key_);
+    EXPECT_EQ(file.status, 200) << file.body;
+    EXPECT_EQ(file.body.substr(0, 4), "RIFF");
+  }
   EXPECT_FALSE(hung_done_.load()) << "local work waited for the hung provider";
   const int status = ReleaseHungResolve();
   EXPECT_TRUE(status == 200 || status == 503) << status;
