@@ -125,6 +125,15 @@ path = "/v1/generations/{job}"
     fake_->faults().Set(f);
   }
 
+  // The next `n` uploads the fake receives are answered `status`.
+  void FailUploads(std::int64_t n, int status) {
+    SetFaults([&](FaultSettings& f) {
+      f.fail_next_n = n;
+      f.fail_status = status;
+      f.fail_only = "upload";
+    });
+  }
+
   providers::fake::AccountStats Stats(const std::string& account = "account_1") {
     return fake_->stats().accounts[account];
   }
@@ -260,11 +269,7 @@ TEST_P(HttpFakeProviderTest, TwoAccountsMakeTwoUploads) {
 TEST_P(HttpFakeProviderTest, AFiveXXBurstIsRetriedIntoOneRef) {
   const std::int64_t id = UploadWav(alice_key_, 12);
   const std::int64_t account = AddAccount(alice_key_, "fake", "main", kAliceToken);
-  SetFaults([](FaultSettings& f) {
-    f.fail_next_n = 2;
-    f.fail_status = 503;
-    f.fail_only = "upload";
-  });
+  FailUploads(2, 503);
   HttpResponse r = Resolve(id, account);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(ParseJson(r.body).at("attempts").as_int64(), 3);
@@ -308,11 +313,7 @@ TEST_P(HttpFakeProviderTest, AProviderFailingInARowIsAnswered503AtOnce) {
   const std::int64_t first = UploadWav(alice_key_, 19);
   const std::int64_t second = UploadWav(alice_key_, 20);
   const std::int64_t account = AddAccount(alice_key_, "fake", "main", kAliceToken);
-  SetFaults([](FaultSettings& f) {
-    f.fail_next_n = 1000;
-    f.fail_status = 502;
-    f.fail_only = "upload";
-  });
+  FailUploads(1000, 502);
   HttpResponse failed = Resolve(first, account);
   EXPECT_EQ(failed.status, 503) << failed.body;
   const std::int64_t asked = Stats().upload_requests;

@@ -39,32 +39,19 @@ std::optional<int> Faults::TakeFailure(const std::string& route) {
   return settings_.fail_status;
 }
 
-bool Faults::TakeModeration() {
+bool Faults::TakeOne(std::int64_t FaultSettings::*count) {
   std::lock_guard lock(mu_);
-  if (settings_.moderate_next_n <= 0) return false;
-  --settings_.moderate_next_n;
+  if (settings_.*count <= 0) return false;
+  --(settings_.*count);
   return true;
 }
 
-bool Faults::TakeGenerationFailure() {
-  std::lock_guard lock(mu_);
-  if (settings_.fail_generations <= 0) return false;
-  --settings_.fail_generations;
-  return true;
-}
+bool Faults::TakeModeration() { return TakeOne(&FaultSettings::moderate_next_n); }
 
-bool Faults::TakeLostSubmit() {
-  std::lock_guard lock(mu_);
-  if (settings_.lose_next_n_submits <= 0) return false;
-  --settings_.lose_next_n_submits;
-  return true;
-}
+bool Faults::TakeGenerationFailure() { return TakeOne(&FaultSettings::fail_generations); }
 
-bool Faults::TakeLostUpload() {
-  std::lock_guard lock(mu_);
-  if (settings_.lose_next_n_uploads <= 0) return false;
-  --settings_.lose_next_n_uploads;
-  return true;
-}
+bool Faults::TakeLostSubmit() { return TakeOne(&FaultSettings::lose_next_n_submits); }
+
+bool Faults::TakeLostUpload() { return TakeOne(&FaultSettings::lose_next_n_uploads); }
 
 }  // namespace pixvault::providers::fake

@@ -54,6 +54,9 @@ class Faults {
   bool TakeLostUpload();
 
  private:
+  // Consumes one of the `count` knob (false when it is 0).
+  bool TakeOne(std::int64_t FaultSettings::*count);
+
   mutable std::mutex mu_;
   std::condition_variable released_;
   FaultSettings settings_;
