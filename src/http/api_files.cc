@@ -128,17 +128,21 @@ enum class Wait { kDatabase, kProvider };
 // access stamp to write), and `wait` says which.
 std::optional<Result<Response>> FileAnswer(ApiContext& api, Request& req, const Asset& a,
                                            bool at_once, Wait* wait = nullptr) {
-  Result<std::optional<OpenedFile>> file = OpenAssetFile(api, a, /*may_restore=*/!at_once);
-  if (!file) return Result<Response>(Fail(file.error()));
-  if (!*file) {
-    if (wait != nullptr) *wait = Wait::kProvider;
-    return std::nullopt;
-  }
   // last_accessed_at orders the cache's eviction; a coarse stamp keeps reads free of writes.
   const Timestamp now = api.clock.Now();
   const bool touch = !a.last_accessed_at || now - *a.last_accessed_at >= kAccessTouchInterval;
-  if (at_once && touch) {
-    if (wait != nullptr) *wait = Wait::kDatabase;
+  // Decided before opening, so a request handed on opens the file once: bytes known to be
+  // evicted wait on a provider, a due stamp on the database.
+  if (at_once && (a.sync_status == SyncStatus::kRemote || touch)) {
+    if (wait != nullptr) {
+      *wait = a.sync_status == SyncStatus::kRemote ? Wait::kProvider : Wait::kDatabase;
+    }
+    return std::nullopt;
+  }
+  Result<std::optional<OpenedFile>> file = OpenAssetFile(api, a, /*may_restore=*/!at_once);
+  if (!file) return Result<Response>(Fail(file.error()));
+  if (!*file) {  // evicted since the asset was read
+    if (wait != nullptr) *wait = Wait::kProvider;
     return std::nullopt;
   }
   OpenedFile opened = std::move(**file);
