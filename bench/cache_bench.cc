@@ -4,11 +4,14 @@
 // Usage: cache_bench --db URL --dir DIR [--blobs N] [--keep PERCENT]
 //
 // Loads N local blobs (a small real file each, one asset each, last accessed in a scrambled
-// order): 95% have an `uploaded` copy at the provider "cdn" (in the registry), 5% are the only
-// copy, and 2% are pinned. Then times (1) `service::Cache::GetStatus`, the one-query scan
-// behind `pixvault cache status`, and (2) one `service::Cache::Evict` pass down to PERCENT
-// (default 10) of the local bytes: the scan, the LRU choice, and every batch's locked
-// re-check, `remote` marking and unlinking. Prints one JSON line.
+// order): 95% have an `uploaded` copy at the provider "cdn" (a folder provider in the
+// registry, whose files are there), 5% are the only copy, and 2% are pinned. Then times (1)
+// `service::Cache::GetStatus`, the one-query scan behind `pixvault cache status`, and (2) one
+// `service::Cache::Evict` pass down to PERCENT (default 10) of the local bytes, built as the
+// server builds it: the scan, the LRU choice, and for every batch the listing of its copies,
+// each copy checked with its provider (`Resolver::CheckCopy`: the account's credentials
+// opened, the folder asked), the locked re-check, `remote` marking and unlinking. Prints one
+// JSON line.
 #include <unistd.h>
 
 #include <chrono>
@@ -25,6 +28,9 @@
 #include "core/sha256.h"
 #include "providers/folder_provider.h"
 #include "service/cache.h"
+#include "service/credentials.h"
+#include "service/provider_accounts.h"
+#include "service/resolver.h"
 #include "storage/sql/database.h"
 #include "storage/store.h"
 
@@ -75,12 +81,13 @@ int main(int argc, char** argv) {
   u.name = "cache-bench";
   auto user = (*store)->CreateUser(u);
   if (!user) return Die(user.error().message);
-  pv::ProviderAccount a;
-  a.user_id = user->id;
+  auto cipher = pv::service::CredentialCipher::FromHex(std::string(64, '7'));
+  if (!cipher) return Die(cipher.error().message);
+  pv::service::NewProviderAccount a;
   a.provider_id = "cdn";
   a.label = "bench";
-  a.credentials_encrypted = "x";
-  auto account = (*store)->CreateProviderAccount(a);
+  a.credentials = boost::json::object{{"api_key", "bench"}};
+  auto account = pv::service::AddProviderAccount(**store, *cipher, user->id, a);
   if (!account) return Die(account.error().message);
 
   // Blobs and assets, 250 rows per statement, one transaction per 5,000.
@@ -128,7 +135,7 @@ int main(int argc, char** argv) {
   auto copies = (*db)->Transaction([&](pv::storage::sql::Connection& c) -> pv::Status {
     PV_RETURN_IF_ERROR(c.Query(
         "INSERT INTO provider_uploads (asset_id, provider_id, account_id, provider_ref, status, "
-        "uploaded_at, attempts, updated_at) SELECT id, 'cdn', ?, 'ref', 'uploaded', ?, 1, ? "
+        "uploaded_at, attempts, updated_at) SELECT id, 'cdn', ?, sha256, 'uploaded', ?, 1, ? "
         "FROM assets WHERE user_id = ? AND (created_at - ?) % 20 <> 0",
         {account->id, now, now, user->id, now}));
     PV_RETURN_IF_ERROR(c.Query(
@@ -139,6 +146,12 @@ int main(int argc, char** argv) {
     return pv::Ok();
   });
   if (!copies) return Die(copies.error().message);
+  // The provider's files (a copy is the asset's hash, as the folder provider names them).
+  const std::filesystem::path cdn = std::filesystem::path(dir) / "cdn";
+  std::filesystem::create_directories(cdn);
+  for (std::int64_t k = 0; k < n; ++k) {
+    if (k % 20 != 0) std::ofstream(cdn / hashes[static_cast<std::size_t>(k)]) << "copy";
+  }
   // A cache's files and rows were written long before an eviction pass: flush them now (not
   // timed), or the pass would contend with the writeback of the load (and, on PostgreSQL,
   // with its checkpoint) and measure the disk's backlog rather than the eviction.
@@ -154,12 +167,15 @@ int main(int argc, char** argv) {
 
   pv::providers::FolderProviderOptions fo;
   fo.id = "cdn";
-  fo.root = std::filesystem::path(dir) / "cdn";
+  fo.root = cdn;
   auto folder = pv::providers::FolderProvider::Open(fo);
   if (!folder) return Die(folder.error().message);
   pv::providers::ProviderRegistry registry;
   if (auto st = registry.Add(*folder); !st) return Die(st.error().message);
-  pv::service::Cache cache(**store, **blobs, &registry, clock);
+  pv::service::Resolver resolver(**store, **blobs, registry, *cipher, clock);
+  pv::service::Cache cache(
+      **store, **blobs, &registry, clock,
+      [&resolver](const pv::storage::CacheCopy& copy) { return resolver.CheckCopy(copy); });
 
   const auto status_start = std::chrono::steady_clock::now();
   auto status = cache.GetStatus(std::nullopt);
@@ -177,10 +193,11 @@ int main(int argc, char** argv) {
   std::printf(
       "{\"backend\": \"%s\", \"blobs\": %lld, \"load_s\": %.3f, \"status_s\": %.3f, "
       "\"evictable_blobs\": %lld, \"budget\": %lld, \"evict_s\": %.3f, \"evicted_blobs\": %lld, "
-      "\"files_left\": %lld, \"over_budget\": %s}\n",
+      "\"files_left\": %lld, \"unverified_blobs\": %lld, \"over_budget\": %s}\n",
       url.starts_with("postgres") ? "postgres" : "sqlite", static_cast<long long>(n), load_seconds,
       status_seconds, static_cast<long long>(status->evictable_blobs),
       static_cast<long long>(budget), evict_seconds, static_cast<long long>(report->evicted_blobs),
-      static_cast<long long>(files), report->over_budget ? "true" : "false");
+      static_cast<long long>(files), static_cast<long long>(report->unverified_blobs),
+      report->over_budget ? "true" : "false");
   return 0;
 }

@@ -314,6 +314,13 @@ TEST_P(StoreGraph, UploadLeasesGiveTheWorkToOneOwnerAtATime) {
   PV_ASSERT_OK_AND_ASSIGN(auto fresh, store_->ClaimProviderUpload(other));
   EXPECT_FALSE(fresh.leased);
   EXPECT_EQ(fresh.upload.provider_ref, "file_1");
+  // Expiring a ref the row no longer holds changes nothing.
+  PV_ASSERT_OK(store_->ExpireProviderUpload(asset, "fake", account.id, "file_0"));
+  PV_ASSERT_OK_AND_ASSIGN(auto still, store_->GetProviderUpload(asset, "fake", account.id));
+  EXPECT_EQ(still.status, UploadStatus::kUploaded);
+  PV_ASSERT_OK(store_->ExpireProviderUpload(asset, "fake", account.id, "file_1"));
+  PV_ASSERT_OK_AND_ASSIGN(auto gone, store_->GetProviderUpload(asset, "fake", account.id));
+  EXPECT_EQ(gone.status, UploadStatus::kExpired);
   PV_ASSERT_OK(store_->ExpireProviderUpload(asset, "fake", account.id));
   PV_ASSERT_OK_AND_ASSIGN(auto expired, store_->ClaimProviderUpload(other));
   EXPECT_TRUE(expired.leased);

@@ -73,7 +73,10 @@ int RunServe(cli::Context& ctx, const ServeConfig& config) {
   service::ResolverOptions resolver_options;
   resolver_options.temp_dir = transfer_dir;
   service::Resolver resolver(**store, **blobs, **registry, *cipher, ctx.clock(), resolver_options);
-  service::Cache cache(**store, **blobs, registry->get(), ctx.clock());
+  // Eviction asks a copy's provider before it counts on it.
+  service::Cache cache(
+      **store, **blobs, registry->get(), ctx.clock(),
+      [&resolver](const storage::CacheCopy& copy) { return resolver.CheckCopy(copy); });
   service::WorkerPoolOptions pool_options;
   pool_options.lease = config.job_lease;
   pool_options.threads = std::max(config.analysis_workers, config.cache_budget ? 1 : 0);

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <charconv>
 #include <cmath>
+#include <future>
 #include <mutex>
 #include <system_error>
 #include <thread>
@@ -30,32 +31,46 @@ constexpr std::size_t kEvictBatch = 500;
 // unlink; overlapped, a batch's removals take a fraction of the time.
 constexpr std::size_t kRemoveThreads = 8;
 
+// Copies checked with their providers this many at a time (each is a request to a provider;
+// a folder provider's is a stat).
+constexpr std::size_t kCheckThreads = 8;
+
+// A provider account whose checks failed this many times (kUnavailable) without a success in
+// between is not asked again in the same pass: a provider that is down or hanging costs a
+// pass a few timeouts, not one per blob.
+constexpr int kMaxUnavailableChecks = 3;
+
+// Runs work(0) ... work(n - 1) on up to `max_threads` threads (this one included), `per_thread`
+// items per extra thread at least; returns once all are done.
+void ParallelFor(std::size_t n, std::size_t max_threads, std::size_t per_thread,
+                 const std::function<void(std::size_t)>& work) {
+  std::atomic<std::size_t> next{0};
+  const auto run = [&] {
+    for (std::size_t i = next++; i < n; i = next++) work(i);
+  };
+  std::vector<std::jthread> helpers;
+  const std::size_t threads = std::min(max_threads, n / per_thread + 1);
+  for (std::size_t t = 1; t < threads; ++t) {
+    try {
+      helpers.emplace_back(run);
+    } catch (const std::system_error&) {
+      break;  // no thread to be had: the ones started (and this one) do the work
+    }
+  }
+  run();
+}  // joins the helpers
+
 // Removes the blobs' files, several at a time; the first error (if any) once all were tried.
 pixvault::Status RemoveFiles(blob::BlobStore& blobs, const std::vector<std::string>& hashes) {
-  std::atomic<std::size_t> next{0};
   std::mutex mu;
   std::optional<Error> first_error;
-  const auto work = [&] {
-    for (std::size_t i = next++; i < hashes.size(); i = next++) {
-      pixvault::Status removed = blobs.Remove(hashes[i]);
-      if (!removed) {
-        const std::lock_guard lock(mu);
-        if (!first_error) first_error = removed.error();
-      }
+  ParallelFor(hashes.size(), kRemoveThreads, 16, [&](std::size_t i) {
+    pixvault::Status removed = blobs.Remove(hashes[i]);
+    if (!removed) {
+      const std::lock_guard lock(mu);
+      if (!first_error) first_error = removed.error();
     }
-  };
-  {
-    std::vector<std::jthread> helpers;
-    const std::size_t threads = std::min(kRemoveThreads, hashes.size() / 16 + 1);
-    for (std::size_t t = 1; t < threads; ++t) {
-      try {
-        helpers.emplace_back(work);
-      } catch (const std::system_error&) {
-        break;  // no thread to be had: the ones started (and this one) do the work
-      }
-    }
-    work();
-  }  // joins the helpers
+  });
   if (first_error) return Fail(std::move(*first_error));
   return Ok();
 }
@@ -72,18 +87,66 @@ std::string CacheStatus::ToJson() const {
 }
 
 std::string EvictionReport::ToJson() const {
-  return json::serialize(json::object{{"budget", budget},
-                                      {"dry_run", dry_run},
-                                      {"local_bytes_before", local_bytes_before},
-                                      {"local_bytes_after", local_bytes_after},
-                                      {"evicted_blobs", evicted_blobs},
-                                      {"evicted_bytes", evicted_bytes},
-                                      {"over_budget", over_budget}});
+  return json::serialize(
+      json::object{{"budget", budget},
+                   {"dry_run", dry_run},
+                   {"local_bytes_before", local_bytes_before},
+                   {"local_bytes_after", local_bytes_after},
+                   {"evicted_blobs", evicted_blobs},
+                   {"evicted_bytes", evicted_bytes},
+                   {"over_budget", over_budget},
+                   {"unverified_blobs", unverified_blobs},
+                   {"unverified_error", unverified_error.empty() ? json::value(nullptr)
+                                                                 : json::value(unverified_error)}});
 }
 
 Cache::Cache(storage::Store& store, blob::BlobStore& blobs,
-             const providers::ProviderRegistry* registry, const Clock& clock)
-    : store_(store), blobs_(blobs), registry_(registry), clock_(clock) {}
+             const providers::ProviderRegistry* registry, const Clock& clock, CopyCheck check)
+    : store_(store), blobs_(blobs), registry_(registry), clock_(clock), check_(std::move(check)) {}
+
+Result<Cache::Verification> Cache::Verified(const std::vector<std::string>& batch,
+                                            const storage::CachePolicy& policy, CheckState& state) {
+  PV_ASSIGN_OR_RETURN(std::vector<storage::CacheCopy> copies,
+                      store_.ListCacheCopies(batch, policy));
+  // The copies of each blob, in the store's order (origin first).
+  std::unordered_map<std::string, std::vector<const storage::CacheCopy*>> of;
+  for (const storage::CacheCopy& c : copies) of[c.sha256].push_back(&c);
+  std::vector<std::string> listed;
+  for (const std::string& sha : batch) {
+    if (of.count(sha)) listed.push_back(sha);  // others are no longer evictable anyway
+  }
+  std::vector<char> confirmed(listed.size(), 0);
+  Verification out;
+  ParallelFor(listed.size(), kCheckThreads, 1, [&](std::size_t i) {
+    for (const storage::CacheCopy* copy : of[listed[i]]) {
+      const std::pair<std::string, std::int64_t> account{copy->provider_id, copy->account.id};
+      {
+        const std::lock_guard lock(state.mu);
+        if (state.unavailable[account] >= kMaxUnavailableChecks) continue;
+      }
+      const pixvault::Status known = check_(*copy);
+      const std::lock_guard lock(state.mu);
+      if (known) {
+        state.unavailable[account] = 0;
+        confirmed[i] = 1;
+        return;
+      }
+      if (known.error().code == ErrorCode::kUnavailable) ++state.unavailable[account];
+      if (out.first_error.empty()) {
+        out.first_error = "asset " + std::to_string(copy->asset_id) + " at '" + copy->provider_id +
+                          "': " + known.error().message;
+      }
+    }
+  });
+  for (std::size_t i = 0; i < listed.size(); ++i) {
+    if (confirmed[i]) {
+      out.blobs.push_back(std::move(listed[i]));
+    } else {
+      ++out.unverified;
+    }
+  }
+  return out;
+}
 
 storage::CachePolicy Cache::Policy() const {
   storage::CachePolicy policy;
@@ -134,13 +197,13 @@ Result<EvictionReport> Cache::Evict(std::int64_t budget, bool dry_run,
     const auto unlink = [this](const std::vector<std::string>& hashes) {
       return RemoveFiles(blobs_, hashes);
     };
-    // Batches in LRU order, each just large enough to cover what is still over the budget
-    // (capped), so a blob the re-check keeps (pinned meanwhile) is made up for by the next.
+    // Batches in LRU order, each just large enough to cover what is still over the budget once
+    // `pending` bytes (the batch before it) are gone (capped), so a blob the re-check keeps
+    // (pinned meanwhile, or no provider confirmed its copy) is made up for by a later one.
     std::size_t next = 0;
-    while (local > budget && next < inv.evictable.size()) {
-      if (cancelled && cancelled()) break;
+    const auto plan = [&](std::int64_t pending) {
       std::vector<std::string> batch;
-      std::int64_t planned = 0;
+      std::int64_t planned = pending;
       while (next < inv.evictable.size() && batch.size() < kEvictBatch &&
              local - planned > budget) {
         const storage::CacheCandidate& c = inv.evictable[next++];
@@ -148,12 +211,44 @@ Result<EvictionReport> Cache::Evict(std::int64_t budget, bool dry_run,
         sizes[c.sha256] = c.size_bytes;
         batch.push_back(c.sha256);
       }
-      PV_ASSIGN_OR_RETURN(std::vector<std::string> evicted,
-                          store_.EvictBlobs(batch, policy, unlink));
-      for (const std::string& h : evicted) {
-        local -= sizes[h];
-        report.evicted_bytes += sizes[h];
-        ++report.evicted_blobs;
+      return batch;
+    };
+    CheckState checks;
+    const auto verify = [&](std::vector<std::string> batch) -> Result<Verification> {
+      if (!check_ || batch.empty()) return Verification{std::move(batch), 0, {}};
+      return Verified(batch, policy, checks);
+    };
+    // Each batch's copies are checked while the batch before it is evicted (which mostly
+    // waits on the disk).
+    Result<Verification> current = verify(plan(0));
+    for (;;) {
+      if (!current) return Fail(current.error());
+      report.unverified_blobs += current->unverified;
+      if (report.unverified_error.empty()) report.unverified_error = current->first_error;
+      if (cancelled && cancelled()) break;
+      std::int64_t batch_bytes = 0;
+      for (const std::string& h : current->blobs) batch_bytes += sizes[h];
+      std::vector<std::string> upcoming = plan(batch_bytes);
+      std::future<Result<Verification>> ahead;
+      if (!upcoming.empty()) {
+        // Run at once on a thread of its own, or (no thread to be had) when waited for.
+        ahead = std::async(std::launch::async | std::launch::deferred, verify, std::move(upcoming));
+      }
+      if (!current->blobs.empty()) {
+        PV_ASSIGN_OR_RETURN(std::vector<std::string> evicted,
+                            store_.EvictBlobs(current->blobs, policy, unlink));
+        for (const std::string& h : evicted) {
+          local -= sizes[h];
+          report.evicted_bytes += sizes[h];
+          ++report.evicted_blobs;
+        }
+      }
+      if (ahead.valid()) {
+        current = ahead.get();
+      } else if (local > budget && next < inv.evictable.size()) {
+        current = verify(plan(0));  // this batch evicted less than planned
+      } else {
+        break;
       }
     }
   }

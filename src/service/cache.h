@@ -5,9 +5,17 @@
 // The unit of eviction is a blob (assets share them). A blob is evictable when no asset of it
 // is pinned and one of its assets has a copy elsewhere that can be fetched back: an origin ref
 // (provider_asset_id and its account) or an `uploaded`, unexpired provider_uploads row, at a
-// provider of the registry. Without a registry (the CLI, which has no provider configuration)
-// any provider except user_upload counts: the recorded rows are trusted. The only copy of
-// bytes is never evicted.
+// provider of the registry, under an enabled account of the asset's owner (storage::CacheCopy).
+// Without a registry any provider except user_upload counts. The only copy of bytes is never
+// evicted.
+//
+// A record is not proof: a provider may drop a file before the expiry it announced. With a
+// CopyCheck (the server's: Resolver::CheckCopy), a pass evicts a blob only after a provider
+// confirmed one of its copies, checked a few at a time just before the blob's batch is
+// evicted; a copy the provider no longer knows is expired (and no longer counted), and an
+// account whose provider keeps failing is not asked again in that pass. Without one (the CLI
+// unless given the providers file), the recorded rows are trusted. Dry runs and GetStatus
+// read the records only.
 //
 // Eviction marks the blob's assets `remote` in the transaction that decides (after re-checking
 // pins and copies under row locks) and removes the file before committing; an open BlobReader
@@ -20,6 +28,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -59,17 +69,26 @@ struct EvictionReport {
   std::int64_t local_bytes_after = 0;  // what a dry run would leave
   std::int64_t evicted_blobs = 0;
   std::int64_t evicted_bytes = 0;
-  // The budget cannot be met: what is left is pinned or the only copy.
+  // The budget cannot be met: what is left is pinned or the only copy (or unverified).
   bool over_budget = false;
+  // Blobs kept because no provider confirmed a copy of them (Cache's CopyCheck), and the
+  // first reason given.
+  std::int64_t unverified_blobs = 0;
+  std::string unverified_error;
 
   std::string ToJson() const;
 };
 
 class Cache {
  public:
-  // Borrows everything; `registry` may be null (see the header comment).
+  // Asks a copy's provider whether it still has it (Resolver::CheckCopy): Ok when it does.
+  // Called from several threads at once.
+  using CopyCheck = std::function<Status(const storage::CacheCopy&)>;
+
+  // Borrows everything; `registry` may be null (see the header comment). With `check`, an
+  // eviction pass evicts a blob only after a provider confirmed one of its copies.
   Cache(storage::Store& store, blob::BlobStore& blobs, const providers::ProviderRegistry* registry,
-        const Clock& clock);
+        const Clock& clock, CopyCheck check = nullptr);
 
   // Errors: the store's.
   Result<CacheStatus> GetStatus(std::optional<std::int64_t> budget);
@@ -81,11 +100,25 @@ class Cache {
 
  private:
   storage::CachePolicy Policy() const;
+  // Per pass: kUnavailable check failures per (provider, account) since its last success.
+  struct CheckState {
+    std::mutex mu;
+    std::map<std::pair<std::string, std::int64_t>, int> unavailable;
+  };
+  struct Verification {
+    std::vector<std::string> blobs;  // those one of whose copies its provider confirmed
+    std::int64_t unverified = 0;     // the others
+    std::string first_error;         // why the first of them was not
+  };
+  // Checks the copies of `batch` (any thread; `state` is shared by a pass's batches).
+  Result<Verification> Verified(const std::vector<std::string>& batch,
+                                const storage::CachePolicy& policy, CheckState& state);
 
   storage::Store& store_;
   blob::BlobStore& blobs_;
   const providers::ProviderRegistry* registry_;
   const Clock& clock_;
+  CopyCheck check_;
 };
 
 // Makes an asset's bytes readable for a reader: when they are not in the blob store, fetches

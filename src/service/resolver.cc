@@ -321,7 +321,8 @@ Result<Resolution> Resolver::Resolve(const Viewer& viewer, const ResolveRequest&
     if (known) return Resolution{row, false, false};
     if (known.error().code != ErrorCode::kNotFound) return Fail(known.error());
     // The provider forgot it: expire the row and upload again, once, below.
-    auto expired = store_.ExpireProviderUpload(asset.id, provider->id(), account.id);
+    auto expired =
+        store_.ExpireProviderUpload(asset.id, provider->id(), account.id, *row.provider_ref);
     if (!expired && expired.error().code != ErrorCode::kNotFound) return Fail(expired.error());
   }
 
@@ -706,6 +707,22 @@ Status Resolver::EnsureLocalCopy(const Asset& asset) {
   auto recorded = store_.RecordProviderAttempts(attempts);
   if (!fetched) return Fail(fetched.error());
   return recorded;
+}
+
+Status Resolver::CheckCopy(const storage::CacheCopy& copy) {
+  const std::shared_ptr<providers::Provider> provider = registry_.Find(copy.provider_id);
+  if (provider == nullptr) {
+    return Fail(ErrorCode::kNotFound, "provider '" + copy.provider_id + "' is not configured");
+  }
+  PV_ASSIGN_OR_RETURN(const providers::AccountAccess access, Access(copy.account));
+  const Status known =
+      provider->Check(access, providers::ProviderRef{copy.ref, copy.url, copy.expires_at});
+  if (!known && known.error().code == ErrorCode::kNotFound && copy.upload_id) {
+    auto expired =
+        store_.ExpireProviderUpload(copy.asset_id, copy.provider_id, copy.account.id, copy.ref);
+    if (!expired && expired.error().code != ErrorCode::kNotFound) return Fail(expired.error());
+  }
+  return known;
 }
 
 Status Resolver::Invalidate(AssetId asset, std::string_view provider, std::int64_t account) {

@@ -136,6 +136,13 @@ class Resolver {
   // them back; kCorrupt when what came back is not the asset's content.
   Status EnsureLocalCopy(const Asset& asset);
 
+  // Asks the provider of `copy` (a copy the local cache counts on before evicting bytes)
+  // whether it still has it, under the copy's account. A provider that no longer knows the
+  // ref of an uploaded row makes the row `expired` (so nothing counts on it again and the next
+  // Resolve uploads again). Errors: kNotFound (the provider is not configured here, or forgot
+  // the ref), kCorrupt (credentials that cannot be opened), the provider's other errors.
+  Status CheckCopy(const storage::CacheCopy& copy);
+
   // The provider account the caller means (see ResolveRequest::account_id) and its opened
   // credentials; shared with generation jobs.
   Result<std::pair<ProviderAccount, providers::AccountAccess>> OpenAccount(

@@ -113,8 +113,8 @@ class SqlStore final : public Store {
   Result<ProviderUpload> FinishProviderUpload(
       const ProviderUpload& u, std::string_view owner,
       const std::vector<ProviderAttempt>& attempts) override;
-  Status ExpireProviderUpload(AssetId asset, std::string_view provider,
-                              std::int64_t account) override;
+  Status ExpireProviderUpload(AssetId asset, std::string_view provider, std::int64_t account,
+                              std::optional<std::string_view> only_ref) override;
   Status RecordProviderAttempts(const std::vector<ProviderAttempt>& attempts) override;
   Result<std::vector<ProviderAttempt>> ListProviderAttempts(AssetId asset,
                                                             std::string_view provider,
@@ -130,6 +130,8 @@ class SqlStore final : public Store {
   Result<std::vector<std::string>> EvictBlobs(
       const std::vector<std::string>& sha256s, const CachePolicy& policy,
       const std::function<Status(const std::vector<std::string>&)>& unlink) override;
+  Result<std::vector<CacheCopy>> ListCacheCopies(const std::vector<std::string>& sha256s,
+                                                 const CachePolicy& policy) override;
   Status MarkBlobLocal(std::string_view sha256) override;
 
   Status PutAnalysis(const AnalysisRecord& record) override;

@@ -3,7 +3,8 @@
 // A blob is local while one of its assets is `downloaded`; eviction marks them all `remote`.
 // Whether a blob may go is decided per blob from its assets in one grouped query: pinned if
 // any asset of it is pinned, fetchable if any asset of it has an origin ref or an unexpired
-// `uploaded` provider_uploads row at a provider the policy accepts.
+// `uploaded` provider_uploads row at a provider the policy accepts, under an enabled account
+// of the asset's owner (the only accounts a reader's fetch-back uses).
 #include <algorithm>
 #include <map>
 
@@ -54,11 +55,18 @@ Value PgTextArray(const std::vector<std::string>& items) {
   return out;
 }
 
-// 1 when the asset aliased `a` has a copy elsewhere the policy accepts, else 0.
+// The account whose id is `column` is an enabled account of the owner of the asset aliased
+// `a`.
+std::string OwnersAccountCondition(std::string_view column) {
+  return "EXISTS (SELECT 1 FROM provider_accounts pa WHERE pa.id = " + std::string(column) +
+         " AND pa.user_id = a.user_id AND pa.enabled = TRUE)";
+}
+
 // The asset aliased `a` came from a provider the policy accepts (its origin ref is a copy).
 std::string OriginCopyCondition(const CachePolicy& policy, std::vector<Value>& params) {
   return "(a.provider_asset_id IS NOT NULL AND a.provider_account_id IS NOT NULL AND " +
-         ProviderCondition(policy, "a.provider_id", params) + ")";
+         ProviderCondition(policy, "a.provider_id", params) + " AND " +
+         OwnersAccountCondition("a.provider_account_id") + ")";
 }
 
 // The provider_uploads row aliased `u` is an uploaded, unexpired copy of the asset aliased
@@ -70,7 +78,8 @@ std::string UploadedCopyCondition(const CachePolicy& policy, std::vector<Value>&
   params.emplace_back(policy.now);
   // `|| ''`: SQLite would otherwise look rows up by provider (provider_uploads_ref) and scan
   // them all for each asset, instead of by the asset's id.
-  return sql + ProviderCondition(policy, "(u.provider_id || '')", params);
+  return sql + ProviderCondition(policy, "(u.provider_id || '')", params) + " AND " +
+         OwnersAccountCondition("u.account_id");
 }
 
 std::string FetchableExpression(const CachePolicy& policy, std::vector<Value>& params) {
@@ -271,6 +280,81 @@ Result<std::vector<std::string>> SqlStore::EvictBlobs(
   });
   if (!st) return Fail(st.error());
   return evicted;
+}
+
+Result<std::vector<CacheCopy>> SqlStore::ListCacheCopies(const std::vector<std::string>& sha256s,
+                                                         const CachePolicy& policy) {
+  if (sha256s.size() > kMaxEvictBatch) {
+    return Fail(ErrorCode::kInvalidArgument, "at most 500 blobs are listed per call");
+  }
+  std::vector<CacheCopy> copies;
+  if (sha256s.empty()) return copies;
+  Status st = db_->Read([&](Connection& c) -> Status {
+    copies.clear();
+    const bool pg = c.dialect() == Dialect::kPostgres;
+    // Origin refs (kind 0) and uploaded rows (kind 1) of the blobs' assets, with the account
+    // each is under (its columns as ToAccount reads them).
+    std::vector<Value> params;
+    std::string accounts;
+    for (std::string_view col : {"id", "user_id", "provider_id", "label", "credentials_encrypted",
+                                 "settings", "enabled", "created_at"}) {
+      accounts += ", pa." + std::string(col) + " AS " + std::string(col);
+    }
+    const std::string blob_condition = pg ? "a.sha256 = ANY(CAST(? AS TEXT[]))" : "a.sha256 = ?";
+    std::string sql =
+        "SELECT 0 AS kind, a.sha256 AS copy_sha256, a.id AS copy_asset_id, "
+        "NULL AS copy_upload_id, a.provider_id AS copy_provider, a.provider_asset_id AS copy_ref, "
+        " NULL AS copy_url, "
+        "NULL AS copy_expires_at" +
+        accounts +
+        " FROM assets a JOIN provider_accounts pa ON pa.id = a.provider_account_id WHERE " +
+        blob_condition + " AND " + OriginCopyCondition(policy, params);
+    const std::size_t first_blob = 0;
+    params.insert(params.begin(), std::monostate{});
+    sql +=
+        " UNION ALL SELECT 1 AS kind, a.sha256 AS copy_sha256, a.id AS copy_asset_id, "
+        "u.id AS copy_upload_id, u.provider_id AS copy_provider, u.provider_ref AS copy_ref, "
+        " u.provider_url AS copy_url, "
+        "u.expires_at AS copy_expires_at" +
+        accounts +
+        " FROM assets a JOIN provider_uploads u ON u.asset_id = a.id "
+        "JOIN provider_accounts pa ON pa.id = u.account_id WHERE " +
+        blob_condition + " AND ";
+    const std::size_t second_blob = params.size();
+    params.emplace_back(std::monostate{});
+    sql += UploadedCopyCondition(policy, params);
+    sql += " ORDER BY copy_sha256, kind, copy_asset_id, copy_upload_id";
+    const auto add = [&copies](const Rows& rows) {
+      for (std::size_t i = 0; i < rows.size(); ++i) {
+        RowView r(rows, i);
+        CacheCopy copy;
+        copy.sha256 = r.Text("copy_sha256");
+        copy.asset_id = r.Int("copy_asset_id");
+        copy.upload_id = r.OptInt("copy_upload_id");
+        copy.ref = r.Text("copy_ref");
+        copy.url = r.OptText("copy_url").value_or("");
+        copy.expires_at = r.OptInt("copy_expires_at");
+        copy.account = ToAccount(r);
+        copy.provider_id = r.Text("copy_provider");
+        copies.push_back(std::move(copy));
+      }
+    };
+    if (pg) {
+      params[first_blob] = params[second_blob] = PgTextArray(sha256s);
+      PV_ASSIGN_OR_RETURN(Rows rows, c.Query(sql, params));
+      add(rows);
+    } else {
+      // One indexed lookup per hash (as in EvictBlobs).
+      for (const std::string& sha : sha256s) {
+        params[first_blob] = params[second_blob] = sha;
+        PV_ASSIGN_OR_RETURN(Rows rows, c.Query(sql, params));
+        add(rows);
+      }
+    }
+    return Ok();
+  });
+  if (!st) return Fail(st.error());
+  return copies;
 }
 
 Status SqlStore::MarkBlobLocal(std::string_view sha256) {

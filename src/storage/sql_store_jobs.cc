@@ -253,17 +253,22 @@ Result<ProviderUpload> SqlStore::FinishProviderUpload(
 }
 
 Status SqlStore::ExpireProviderUpload(AssetId asset, std::string_view provider,
-                                      std::int64_t account) {
+                                      std::int64_t account,
+                                      std::optional<std::string_view> only_ref) {
   return db_->Transaction([&](Connection& c) -> Status {
     PV_ASSIGN_OR_RETURN(Rows rows, c.Query("SELECT status FROM provider_uploads WHERE asset_id "
                                            "= ? AND provider_id = ? AND account_id = ?",
                                            {asset, Str(provider), account}));
     if (rows.empty()) return Fail(ErrorCode::kNotFound, "no such provider upload");
-    PV_RETURN_IF_ERROR(
-        c.Query("UPDATE provider_uploads SET status = 'expired', updated_at = ? WHERE asset_id = "
-                "? AND provider_id = ? AND account_id = ? AND status = 'uploaded' AND "
-                "lease_owner IS NULL",
-                {clock_.Now(), asset, Str(provider), account}));
+    std::string sql =
+        "UPDATE provider_uploads SET status = 'expired', updated_at = ? WHERE asset_id = ? AND "
+        "provider_id = ? AND account_id = ? AND status = 'uploaded' AND lease_owner IS NULL";
+    std::vector<Value> params{clock_.Now(), asset, Str(provider), account};
+    if (only_ref) {
+      sql += " AND provider_ref = ?";
+      params.push_back(Str(*only_ref));
+    }
+    PV_RETURN_IF_ERROR(c.Query(sql, params));
     return Ok();
   });
 }

@@ -115,8 +115,23 @@ struct CachePolicy {
   std::optional<std::vector<std::string>> providers;
 };
 
+// A copy of a local blob's bytes elsewhere that eviction may count on: an asset of the blob
+// has an origin ref, or an `uploaded`, unexpired provider_uploads row, at a provider the
+// policy accepts, under an enabled account of the asset's owner (the accounts a reader's
+// fetch-back may use: Resolver::EnsureLocalCopy).
+struct CacheCopy {
+  std::string sha256;
+  AssetId asset_id = 0;
+  std::optional<std::int64_t> upload_id;  // the provider_uploads row; unset: the origin ref
+  std::string provider_id;
+  std::string ref;
+  std::string url;
+  std::optional<Timestamp> expires_at;
+  ProviderAccount account;
+};
+
 // A local blob that may be evicted: no asset of it is pinned and one of its assets has a copy
-// elsewhere that can be fetched back.
+// elsewhere that can be fetched back (a CacheCopy).
 struct CacheCandidate {
   std::string sha256;
   std::int64_t size_bytes = 0;
@@ -322,9 +337,12 @@ class Store {
       const ProviderUpload& u, std::string_view owner,
       const std::vector<ProviderAttempt>& attempts) = 0;
   // Marks an uploaded row `expired` (its ref is no longer known to the provider), unless a
-  // lease is held. kNotFound when there is no row.
+  // lease is held; with `only_ref`, only while the row still holds that ref (the provider was
+  // asked about it, and the row may have been uploaded again since). kNotFound when there is
+  // no row.
   virtual Status ExpireProviderUpload(AssetId asset, std::string_view provider,
-                                      std::int64_t account) = 0;
+                                      std::int64_t account,
+                                      std::optional<std::string_view> only_ref = std::nullopt) = 0;
   // Records attempts made outside a lease (re-fetching evicted bytes for a reader).
   virtual Status RecordProviderAttempts(const std::vector<ProviderAttempt>& attempts) = 0;
   // The latest `limit` attempts for (asset, provider, account), newest first.
@@ -348,6 +366,10 @@ class Store {
   virtual Result<std::vector<std::string>> EvictBlobs(
       const std::vector<std::string>& sha256s, const CachePolicy& policy,
       const std::function<Status(const std::vector<std::string>&)>& unlink) = 0;
+  // The copies elsewhere (CacheCopy) of `sha256s` (at most 500) under `policy`: per blob,
+  // origin refs first, then uploaded rows.
+  virtual Result<std::vector<CacheCopy>> ListCacheCopies(const std::vector<std::string>& sha256s,
+                                                         const CachePolicy& policy) = 0;
   // The bytes are local again (fetched back): every `remote` asset of them becomes
   // `downloaded`.
   virtual Status MarkBlobLocal(std::string_view sha256) = 0;

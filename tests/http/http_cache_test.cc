@@ -38,7 +38,10 @@ class HttpCacheTest : public HttpTest {
   void SetUp() override {
     HttpTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    cache_ = std::make_unique<service::Cache>(*store_, *blobs_, &providers_, system_clock_);
+    // As the server builds it: a copy's provider is asked before the copy is counted on.
+    cache_ = std::make_unique<service::Cache>(
+        *store_, *blobs_, &providers_, system_clock_,
+        [this](const storage::CacheCopy& copy) { return resolver_->CheckCopy(copy); });
   }
 
   std::int64_t AddAccount(std::string_view key) {
@@ -71,6 +74,13 @@ class HttpCacheTest : public HttpTest {
   bool Local(std::int64_t id) { return blobs_->Exists(Sha(id)).value_or(false); }
   std::string SyncStatus(std::int64_t id) {
     return std::string(GetJson(alice_key_, id).at("sync_status").as_string());
+  }
+
+  // Where the folder provider keeps the copy of asset `id` under `account`.
+  std::filesystem::path CopyPath(std::int64_t id, std::int64_t account) {
+    auto row = store_->GetProviderUpload(id, "cdn", account);
+    EXPECT_TRUE(row.has_value() && row->provider_ref.has_value());
+    return folders_.path() / "cdn" / (row ? row->provider_ref.value_or("") : "");
   }
 
   pixvault::testing::TempDir folders_;
@@ -164,6 +174,115 @@ TEST_P(HttpCacheTest, AnExpiredOrMissingCopyKeepsTheBytes) {
   EXPECT_EQ(kept.evicted_blobs, 0);
   PV_ASSERT_OK_AND_ASSIGN(service::EvictionReport gone, cache_->Evict(0, false));
   EXPECT_EQ(gone.evicted_blobs, 1);
+}
+
+TEST_P(HttpCacheTest, ACopyTheProviderLostKeepsTheBytesAndIsUploadedAgain) {
+  const std::int64_t account = AddAccount(alice_key_);
+  const std::int64_t lost = MakeAsset(11, true, 1);
+  const std::int64_t kept = MakeAsset(12, true, 2);
+  // The provider dropped one file before the (unset) expiry its row records.
+  ASSERT_TRUE(std::filesystem::remove(CopyPath(lost, account)));
+  PV_ASSERT_OK_AND_ASSIGN(service::CacheStatus status, cache_->GetStatus(std::nullopt));
+  EXPECT_EQ(status.evictable_blobs, 2);  // the records alone say both could go
+
+  PV_ASSERT_OK_AND_ASSIGN(service::EvictionReport report, cache_->Evict(0, false));
+  EXPECT_EQ(report.evicted_blobs, 1);
+  EXPECT_EQ(report.unverified_blobs, 1);
+  EXPECT_NE(report.unverified_error.find("asset " + std::to_string(lost)), std::string::npos)
+      << report.unverified_error;
+  EXPECT_NE(report.ToJson().find("\"unverified_blobs\":1"), std::string::npos);
+  EXPECT_TRUE(Local(lost));
+  EXPECT_EQ(SyncStatus(lost), "downloaded");
+  EXPECT_FALSE(Local(kept));
+  // The lost copy no longer counts: the row is expired ...
+  PV_ASSERT_OK_AND_ASSIGN(ProviderUpload row, store_->GetProviderUpload(lost, "cdn", account));
+  EXPECT_EQ(row.status, UploadStatus::kExpired);
+  PV_ASSERT_OK_AND_ASSIGN(service::CacheStatus after, cache_->GetStatus(std::nullopt));
+  EXPECT_EQ(after.only_copy_blobs, 1);
+  EXPECT_EQ(after.evictable_blobs, 0);
+  // ... and the next resolve uploads the bytes again, after which they may go.
+  HttpResponse again = Call("GET", AssetPath(lost) + "/providers/cdn", alice_key_);
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_TRUE(ParseJson(again.body).at("uploaded_now").as_bool()) << again.body;
+  PV_ASSERT_OK_AND_ASSIGN(service::EvictionReport second, cache_->Evict(0, false));
+  EXPECT_EQ(second.evicted_blobs, 1);
+  EXPECT_EQ(second.unverified_blobs, 0);
+  HttpResponse file = Call("GET", AssetPath(lost) + "/file", alice_key_);
+  ASSERT_EQ(file.status, 200) << file.body;
+  EXPECT_EQ(file.body, WavBytes(11));
+}
+
+TEST_P(HttpCacheTest, OnlyCopiesUnderTheOwnersEnabledAccountsCount) {
+  const std::int64_t id = MakeAsset(13, false, 1);
+  // Two recorded copies whose files are there: under a disabled account of the owner, and
+  // under another user's account. A reader's fetch-back would use neither.
+  ProviderAccount disabled;
+  disabled.user_id = alice_.id;
+  disabled.provider_id = "cdn";
+  disabled.label = "off";
+  disabled.credentials_encrypted = "x";
+  disabled.enabled = false;
+  ProviderAccount bobs = disabled;
+  bobs.user_id = bob_.id;
+  bobs.label = "bob";
+  bobs.enabled = true;
+  std::filesystem::create_directories(folders_.path() / "cdn");
+  for (const ProviderAccount& a : {disabled, bobs}) {
+    PV_ASSERT_OK_AND_ASSIGN(ProviderAccount made, store_->CreateProviderAccount(a));
+    ProviderUpload u;
+    u.asset_id = id;
+    u.provider_id = "cdn";
+    u.account_id = made.id;
+    u.provider_ref = Sha(id) + ".wav";
+    u.status = UploadStatus::kUploaded;
+    u.uploaded_at = 1;
+    PV_ASSERT_OK(store_->PutProviderUpload(u));
+    pixvault::testing::WriteFile(folders_.path() / "cdn" / *u.provider_ref, WavBytes(13));
+  }
+  PV_ASSERT_OK_AND_ASSIGN(service::CacheStatus status, cache_->GetStatus(std::nullopt));
+  EXPECT_EQ(status.evictable_blobs, 0);
+  EXPECT_EQ(status.only_copy_blobs, 1);
+  PV_ASSERT_OK_AND_ASSIGN(service::EvictionReport report, cache_->Evict(0, false));
+  EXPECT_EQ(report.evicted_blobs, 0);
+  EXPECT_TRUE(Local(id));
+  // The owner's own enabled account makes it a copy.
+  AddAccount(alice_key_);
+  HttpResponse res = Call("GET", AssetPath(id) + "/providers/cdn", alice_key_);
+  ASSERT_EQ(res.status, 200) << res.body;
+  PV_ASSERT_OK_AND_ASSIGN(service::EvictionReport gone, cache_->Evict(0, false));
+  EXPECT_EQ(gone.evicted_blobs, 1);
+}
+
+TEST_P(HttpCacheTest, AProviderThatKeepsFailingIsNotAskedOncePerBlob) {
+  AddAccount(alice_key_);
+  constexpr int kAssets = 40;
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < kAssets; ++i) ids.push_back(MakeAsset(100 + i, true, 1 + i));
+  std::atomic<int> asked{0};
+  service::Cache down(*store_, *blobs_, &providers_, system_clock_,
+                      [&asked](const storage::CacheCopy&) -> Status {
+                        ++asked;
+                        return Fail(ErrorCode::kUnavailable, "503 from the provider");
+                      });
+  PV_ASSERT_OK_AND_ASSIGN(service::EvictionReport report, down.Evict(0, false));
+  EXPECT_EQ(report.evicted_blobs, 0);
+  EXPECT_EQ(report.unverified_blobs, kAssets);
+  EXPECT_TRUE(report.over_budget);
+  EXPECT_NE(report.unverified_error.find("503 from the provider"), std::string::npos);
+  // A few failures (and the checks already under way on the other threads), not one per blob.
+  EXPECT_GE(asked.load(), 3);
+  EXPECT_LE(asked.load(), 12);
+  for (const std::int64_t id : ids) EXPECT_TRUE(Local(id)) << id;
+  // A provider that answers again is asked again in the next pass.
+  asked = 0;
+  service::Cache up(*store_, *blobs_, &providers_, system_clock_,
+                    [&asked](const storage::CacheCopy&) -> Status {
+                      ++asked;
+                      return Ok();
+                    });
+  PV_ASSERT_OK_AND_ASSIGN(service::EvictionReport later, up.Evict(0, false));
+  EXPECT_EQ(later.evicted_blobs, kAssets);
+  EXPECT_EQ(asked.load(), kAssets);
 }
 
 TEST_P(HttpCacheTest, PinRoutesAreTheOwnersOrAnAdmins) {
