@@ -344,6 +344,86 @@ TEST_P(Cli, CacheStatusAndEvictKeepOnlyCopiesAndHonourTheBudget) {
   EXPECT_EQ(Pixvault({"cache", "evict", "--budget", "lots"}).code, 2);
 }
 
+TEST_P(Cli, CacheEvictGivenTheProvidersAsksEachCopysProvider) {
+  if (MediaFile("video.mp4").empty() || MediaFile("image.png").empty()) GTEST_SKIP();
+  CopyMedia("video.mp4", "clip.mp4");
+  CopyMedia("image.png", "still.png");
+  Outcome imp = Pixvault({"import", "--json", "--recursive", Input("").string()});
+  ASSERT_EQ(imp.code, 0) << imp.err << imp.out;
+  std::map<std::string, boost::json::value> assets;
+  for (const auto& line : imp.Lines()) {
+    assets[std::string(line.at("asset").at("original_filename").as_string())] = line.at("asset");
+  }
+  ASSERT_EQ(assets.size(), 2u);
+  // A folder provider holding a copy of the clip only, though both are recorded as uploaded
+  // under the local user's account (sealed as `account add` seals it).
+  const std::filesystem::path cdn = dir_.path() / "cdn";
+  const std::filesystem::path toml = dir_.path() / "providers.toml";
+  WriteFile(toml, "[providers.cdn]\ntype = \"folder\"\nroot = \"" + cdn.string() + "\"\n");
+  const std::filesystem::path creds = dir_.path() / "creds.json";
+  WriteFile(creds, R"({"api_key": "unused"})");
+  Outcome added =
+      Pixvault({"--json", "account", "add", "cdn", "main", "--credentials-file", creds.string()});
+  ASSERT_EQ(added.code, 0) << added.err;
+  const std::int64_t account = added.Json().at("id").as_int64();
+  std::filesystem::create_directories(cdn);
+  std::map<std::string, std::string> refs;
+  {
+    SystemClock clock;
+    const std::string url =
+        pg_ ? pg_->url()
+            : "sqlite://" + (std::filesystem::absolute(data_) / "pixvault.db").string();
+    auto store = storage::OpenStore(url, clock);
+    ASSERT_TRUE(store.has_value()) << store.error().message;
+    for (const auto& [name, asset] : assets) {
+      ProviderUpload u;
+      u.asset_id = asset.at("id").as_int64();
+      u.provider_id = "cdn";
+      u.account_id = account;
+      u.provider_ref = std::string(asset.at("sha256").as_string());
+      u.status = UploadStatus::kUploaded;
+      u.uploaded_at = clock.Now();
+      ASSERT_TRUE((*store)->PutProviderUpload(u).has_value());
+      refs[name] = *u.provider_ref;
+    }
+  }
+  WriteFile(cdn / refs["clip.mp4"], "the provider's copy");
+
+  // Trusting the records, both could go; asked, the provider confirms the clip only.
+  Outcome dry = Pixvault({"cache", "evict", "--budget", "0", "--dry-run", "--json"});
+  ASSERT_EQ(dry.code, 0) << dry.err;
+  EXPECT_EQ(dry.Json().at("evicted_blobs"), 2);
+  Outcome evict =
+      Pixvault({"cache", "evict", "--budget", "0", "--providers", toml.string(), "--json"});
+  ASSERT_EQ(evict.code, 0) << evict.err;
+  EXPECT_EQ(evict.Json().at("evicted_blobs"), 1);
+  EXPECT_EQ(evict.Json().at("unverified_blobs"), 1);
+  EXPECT_EQ(evict.Json().at("over_budget"), true);
+  EXPECT_NE(std::string(evict.Json().at("unverified_error").as_string()).find("asset"),
+            std::string::npos);
+  Outcome clip =
+      Pixvault({"show", std::to_string(assets["clip.mp4"].at("id").as_int64()), "--json"});
+  EXPECT_EQ(clip.Json().at("sync_status"), "remote");
+  Outcome still =
+      Pixvault({"show", std::to_string(assets["still.png"].at("id").as_int64()), "--json"});
+  EXPECT_EQ(still.Json().at("sync_status"), "downloaded");
+  EXPECT_EQ(BlobFiles(), 1);
+  // The lost copy no longer counts, even for the CLI without the providers.
+  Outcome status = Pixvault({"cache", "status", "--json"});
+  ASSERT_EQ(status.code, 0) << status.err;
+  EXPECT_EQ(status.Json().at("only_copy_blobs"), 1);
+  EXPECT_EQ(status.Json().at("evictable_blobs"), 0);
+  // The human output says what was kept and why; a providers file that cannot be read is an
+  // error, not a fall-back to trusting the records.
+  Outcome text = Pixvault({"cache", "evict", "--budget", "0", "--providers", toml.string()});
+  ASSERT_EQ(text.code, 0) << text.err;
+  EXPECT_NE(text.out.find("evicted 0 blobs"), std::string::npos) << text.out;
+  Outcome missing = Pixvault(
+      {"cache", "evict", "--budget", "0", "--providers", (dir_.path() / "nope.toml").string()});
+  EXPECT_NE(missing.code, 0);
+  EXPECT_NE(missing.err.find("nope.toml"), std::string::npos) << missing.err;
+}
+
 TEST_P(Cli, KeysArePrintedOnceListedByPrefixAndRevoked) {
   ASSERT_EQ(Pixvault({"user", "create", "alice"}).code, 0);
   Outcome made = Pixvault({"key", "create", "alice", "--label", "laptop"});

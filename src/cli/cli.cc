@@ -152,6 +152,9 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   cevict->add_option("--budget", cache_options.budget,
                      "Bytes to keep at most (or 500M, 10G); default PIXVAULT_CACHE_BUDGET");
   cevict->add_flag("--dry-run", cache_options.dry_run, "Only say what would be evicted");
+  cevict->add_option("--providers", cache_options.providers,
+                     "Providers file (as for serve; default PIXVAULT_PROVIDERS_FILE): ask each "
+                     "copy's provider before counting on it");
   cevict->callback([&] { run = [&](Context& c) { return CmdCacheEvict(c, cache_options); }; });
 
   AnalyzeOptions analyze;

@@ -1,15 +1,20 @@
 // `pixvault cache status|evict`: the local cache of downloaded bytes (service/cache.h).
 //
-// The CLI has no provider configuration, so it decides with a null registry: a recorded
-// `uploaded`, unexpired provider_uploads row (or an origin ref) at any provider other than
-// user_upload counts as a copy the bytes can be fetched back from.
+// `cache evict` given the providers file (--providers, PIXVAULT_PROVIDERS_FILE) decides as the
+// server does: only copies at those providers count, and each is checked with its provider
+// before its bytes go. Without it, and for `cache status`, there is no provider configuration:
+// a recorded `uploaded`, unexpired provider_uploads row (or an origin ref) at any provider
+// other than user_upload counts as a copy the bytes can be fetched back from.
 #include <boost/json.hpp>
 
 #include <cstdlib>
 #include <ostream>
 
 #include "cli/commands.h"
+#include "providers/provider_config.h"
 #include "service/cache.h"
+#include "service/credentials.h"
+#include "service/resolver.h"
 
 namespace pixvault::cli {
 namespace {
@@ -71,8 +76,27 @@ int CmdCacheEvict(Context& ctx, const CacheOptions& o) {
   if (!store) return ctx.ReportError(store.error());
   auto blobs = ctx.Blobs();
   if (!blobs) return ctx.ReportError(blobs.error());
-  service::Cache cache(**store, **blobs, nullptr, ctx.clock());
-  auto report = cache.Evict(**budget, o.dry_run);
+  std::optional<std::string> providers_file = o.providers;
+  if (!providers_file) {
+    if (const char* e = std::getenv("PIXVAULT_PROVIDERS_FILE"); e && *e) providers_file = e;
+  }
+  Result<service::EvictionReport> report = Fail(ErrorCode::kInternal, "not run");
+  if (providers_file) {
+    auto registry = providers::LoadProviderRegistryFile(*providers_file);
+    if (!registry) {
+      return ctx.ReportError(WithContext(registry.error(), "providers in " + *providers_file));
+    }
+    auto cipher = service::LoadCredentialCipher(ctx.options().data_dir, &std::getenv);
+    if (!cipher) return ctx.ReportError(cipher.error());
+    service::Resolver resolver(**store, **blobs, **registry, *cipher, ctx.clock());
+    service::Cache cache(
+        **store, **blobs, registry->get(), ctx.clock(),
+        [&resolver](const storage::CacheCopy& copy) { return resolver.CheckCopy(copy); });
+    report = cache.Evict(**budget, o.dry_run);
+  } else {
+    service::Cache cache(**store, **blobs, nullptr, ctx.clock());
+    report = cache.Evict(**budget, o.dry_run);
+  }
   if (!report) return ctx.ReportError(report.error());
   if (ctx.options().json) {
     ctx.PrintJson(json::parse(report->ToJson()));
@@ -82,8 +106,15 @@ int CmdCacheEvict(Context& ctx, const CacheOptions& o) {
   out << (o.dry_run ? "would evict " : "evicted ") << report->evicted_blobs << " blobs ("
       << report->evicted_bytes << " bytes); local " << report->local_bytes_before << " -> "
       << report->local_bytes_after << " bytes, budget " << report->budget << "\n";
+  if (report->unverified_blobs > 0) {
+    out << report->unverified_blobs << " blobs kept: no provider confirmed a copy ("
+        << report->unverified_error << ")\n";
+  }
   if (report->over_budget) {
     out << "still over budget: the rest is pinned or the only copy of its bytes\n";
+  }
+  if (!providers_file && report->evicted_blobs > 0 && !o.dry_run) {
+    out << "(recorded copies were trusted: pass --providers FILE to have each checked)\n";
   }
   return 0;
 }

@@ -71,6 +71,8 @@ int CmdAccountRemove(Context& ctx, std::int64_t id);
 struct CacheOptions {
   std::optional<std::string> budget;
   bool dry_run = false;
+  // evict: the providers file (as `serve --providers`); else PIXVAULT_PROVIDERS_FILE.
+  std::optional<std::string> providers;
 };
 int CmdCacheStatus(Context& ctx, const CacheOptions& options);
 int CmdCacheEvict(Context& ctx, const CacheOptions& options);
