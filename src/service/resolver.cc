@@ -566,14 +566,16 @@ Result<Resolution> Resolver::Work(const Viewer& viewer, const Asset& asset,
                                                  std::to_string(caps.max_bytes));
   }
 
-  // One key for every try of this upload, in this process or (after a crash, before the row
-  // records an attempt) in the next: the row's attempt count changes once an upload is
-  // recorded, so a later upload of the same bytes (a forced or expired one) is a new key.
-  // The bytes' hash is part of it: one key never names two contents.
+  // One key for every try of this upload until one succeeds: across the retries of this
+  // resolve, across resolves that gave up (every answer lost: the provider may hold the file
+  // already), and across a crash. The row's uploaded_at changes only when an upload succeeds,
+  // so a later upload of the same bytes (a forced or expired one) is a new key. The bytes'
+  // hash is part of it: one key never names two contents.
   file.idempotency_key =
-      "pv-up-" + Sha256Hex(file.sha256 + "\n" + pid + "\n" + std::to_string(access.account_id) +
-                           "\n" + std::to_string(row.id) + "\n" + std::to_string(row.attempts))
-                     .substr(0, 32);
+      "pv-up-" +
+      Sha256Hex(file.sha256 + "\n" + pid + "\n" + std::to_string(access.account_id) + "\n" +
+                std::to_string(row.id) + "\n" + std::to_string(row.uploaded_at.value_or(0)))
+          .substr(0, 32);
   std::optional<Error> last_error;
   for (int attempt = 1;; ++attempt) {
     if (attempt > 1) PV_RETURN_IF_ERROR(renew());

@@ -308,6 +308,23 @@ TEST_P(HttpFakeProviderTest, ALostUploadAnswerLeavesOneCopy) {
   EXPECT_EQ(Stats().replayed_uploads, 1);
 }
 
+TEST_P(HttpFakeProviderTest, AResolveWhoseAnswersWereAllLostLeavesOneCopyForTheNext) {
+  const std::int64_t id = UploadWav(alice_key_, 21);
+  const std::int64_t account = AddAccount(alice_key_, "fake", "main", kAliceToken);
+  // Every try of the first resolve stores (or finds) the file, and every answer is lost: the
+  // resolve gives up. The next resolve still carries the same key, so it gets that file.
+  SetFaults([this](FaultSettings& f) { f.lose_next_n_uploads = resolver_options_.max_attempts; });
+  provider_failures_expected_ = true;
+  HttpResponse lost = Resolve(id, account);
+  EXPECT_NE(lost.status, 200) << lost.body;
+  EXPECT_EQ(Stats().upload_requests, resolver_options_.max_attempts);
+  EXPECT_EQ(Stats().uploads, 1);
+  HttpResponse r = Resolve(id, account);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Stats().uploads, 1);
+  EXPECT_EQ(Stats().replayed_uploads, resolver_options_.max_attempts);
+}
+
 TEST_P(HttpFakeProviderTest, AProviderFailingInARowIsAnswered503AtOnce) {
   provider_failures_expected_ = true;
   const std::int64_t first = UploadWav(alice_key_, 19);

@@ -318,6 +318,8 @@ Result<Response> FakeProvider::FinishUpload(const Request& req, const std::files
         return JsonError(422, "Idempotency-Key already used for another file");
       }
       Count(account, &AccountStats::replayed_uploads);
+      // A gateway loses the answer to a replay as readily as any other.
+      if (faults_.TakeLostUpload()) return JsonError(504, "gateway timeout");
       return Response::Json(200, FileJson(req, *earlier));
     }
   }
