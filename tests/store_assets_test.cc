@@ -146,6 +146,49 @@ TEST_P(StoreAssets, PublishRunsOnlyForNewAssetsAndItsFailureRollsBack) {
   EXPECT_TRUE(List(alice_).size() == 1);
 }
 
+TEST_P(StoreAssets, AFollowUpJobIsEnqueuedWithTheNewAssetOrNeitherIs) {
+  const auto job_for = [](std::string payload_prefix) {
+    return [payload_prefix](const Asset& stored) -> std::optional<Job> {
+      Job j;
+      j.kind = "analyze";
+      j.payload = payload_prefix + std::to_string(stored.id) + "}";
+      j.idempotency_key = "follow-up:" + std::to_string(stored.id);
+      return j;
+    };
+  };
+  Asset a;
+  a.user_id = alice_.id;
+  a.sha256 = Sha256Hex("follow");
+  const BlobRef ref{*a.sha256, 6, "local", {}};
+  PV_ASSERT_OK_AND_ASSIGN(auto made, store_->CreateAsset(a, ref, job_for(R"({"asset_id": )")));
+  ASSERT_TRUE(made.job.has_value());
+  EXPECT_EQ(made.job->payload, R"({"asset_id": )" + std::to_string(made.asset.id) + "}");
+  PV_ASSERT_OK_AND_ASSIGN(Job stored, store_->GetJob(made.job->id));
+  EXPECT_EQ(stored.kind, "analyze");
+  // A duplicate creates nothing, so it enqueues nothing.
+  PV_ASSERT_OK_AND_ASSIGN(auto dup, store_->CreateAsset(a, ref, job_for(R"({"asset_id": )")));
+  EXPECT_TRUE(dup.duplicate);
+  EXPECT_FALSE(dup.job.has_value());
+  // No job wanted: none.
+  Asset plain = a;
+  plain.sha256 = Sha256Hex("plain");
+  PV_ASSERT_OK_AND_ASSIGN(auto none,
+                          store_->CreateAsset(plain, BlobRef{*plain.sha256, 5, "local", {}},
+                                              [](const Asset&) { return std::nullopt; }));
+  EXPECT_FALSE(none.job.has_value());
+  // A job the store refuses (a payload that is not JSON) rolls the asset back with it.
+  const std::size_t before = List(alice_).size();
+  Asset bad = a;
+  bad.sha256 = Sha256Hex("bad");
+  PV_EXPECT_ERROR(
+      store_->CreateAsset(bad, BlobRef{*bad.sha256, 3, "local", {}}, job_for("{not json ")),
+      ErrorCode::kInvalidArgument);
+  EXPECT_EQ(List(alice_).size(), before);
+  PV_EXPECT_ERROR(store_->GetBlob(*bad.sha256), ErrorCode::kNotFound);
+  PV_ASSERT_OK_AND_ASSIGN(auto jobs, store_->ListJobs(storage::JobFilter{}, 100));
+  EXPECT_EQ(jobs.size(), 1u);
+}
+
 TEST_P(StoreAssets, ConcurrentIdenticalCreatesYieldOneAsset) {
   std::string sha = Sha256Hex("race");
   std::vector<std::thread> threads;

@@ -154,15 +154,16 @@ Result<Response> NearDuplicates(ApiContext& api, Request& req) {
   PV_ASSIGN_OR_RETURN(auto limit, QueryInt(req, "limit", 1, 200));
   const Viewer viewer = Viewer::For(*req.user);
   PV_ASSIGN_OR_RETURN(
-      std::vector<service::NearDuplicate> found,
+      service::NearDuplicateSearch found,
       service::FindNearDuplicates(api.store, viewer, id, static_cast<int>(max_distance.value_or(6)),
                                   limit.value_or(50)));
   std::vector<AssetId> ids;
-  for (const auto& d : found) ids.push_back(d.asset_id);
+  for (const auto& d : found.items) ids.push_back(d.asset_id);
   PV_ASSIGN_OR_RETURN(std::vector<Asset> assets, api.store.GetAssets(viewer, ids));
-  std::string body = "{\"asset_id\":" + std::to_string(id) + ",\"items\":[";
+  std::string body = "{\"asset_id\":" + std::to_string(id) +
+                     ",\"complete\":" + (found.complete ? "true" : "false") + ",\"items\":[";
   bool first = true;
-  for (const auto& d : found) {
+  for (const auto& d : found.items) {
     auto it = std::find_if(assets.begin(), assets.end(),
                            [&](const Asset& a) { return a.id == d.asset_id; });
     if (it == assets.end()) continue;  // deleted since the lookup
@@ -218,6 +219,7 @@ const char* const kAnalysisSchemas = R"json({
       "updated_at": {"type": "string", "format": "date-time"}}}}}},
   "NearDuplicates": {"type": "object", "properties": {
     "asset_id": {"type": "integer"},
+    "complete": {"type": "boolean", "description": "false when more than 20,000 assets share an index band with this one and only the 20,000 of lowest id were compared"},
     "items": {"type": "array", "items": {"type": "object", "properties": {
       "distance": {"type": "integer", "description": "pHash Hamming distance"},
       "dhash_distance": {"type": "integer"},

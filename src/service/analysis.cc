@@ -564,36 +564,49 @@ Result<std::vector<std::int64_t>> CandidateBandKeys(std::uint64_t phash, int max
   return keys;
 }
 
-Result<std::vector<NearDuplicate>> FindNearDuplicates(storage::Store& store, const Viewer& viewer,
-                                                      AssetId id, int max_distance,
-                                                      std::int64_t limit) {
+Result<NearDuplicateSearch> FindNearDuplicates(storage::Store& store, const Viewer& viewer,
+                                               AssetId id, int max_distance, std::int64_t limit,
+                                               std::int64_t max_candidates) {
   if (max_distance < 0 || max_distance > 15) {
     return Fail(ErrorCode::kInvalidArgument, "max_distance must be between 0 and 15");
   }
   PV_ASSIGN_OR_RETURN(PerceptualHash self, store.GetPerceptualHash(viewer, id));
   PV_ASSIGN_OR_RETURN(std::vector<std::int64_t> keys, CandidateBandKeys(self.phash, max_distance));
   // Candidates share a band with the hash; most of them are far in the other bands. The cap
-  // bounds the work on a catalogue full of near-identical pictures.
-  constexpr std::int64_t kMaxCandidates = 20'000;
+  // bounds the work on a catalogue full of near-identical pictures; one more is asked for, to
+  // know whether it cut anything.
+  max_candidates = std::max<std::int64_t>(max_candidates, 1);
   PV_ASSIGN_OR_RETURN(std::vector<PerceptualHash> candidates,
-                      store.FindHashCandidates(viewer, keys, id, kMaxCandidates));
-  std::vector<NearDuplicate> out;
+                      store.FindHashCandidates(viewer, keys, id, max_candidates + 1));
+  NearDuplicateSearch out;
+  if (static_cast<std::int64_t>(candidates.size()) > max_candidates) {
+    candidates.resize(static_cast<std::size_t>(max_candidates));
+    out.complete = false;
+  }
   for (const PerceptualHash& c : candidates) {
     const int d = media::HammingDistance(c.phash, self.phash);
     if (d > max_distance) continue;
-    out.push_back({c.asset_id, d, media::HammingDistance(c.dhash, self.dhash)});
+    out.items.push_back({c.asset_id, d, media::HammingDistance(c.dhash, self.dhash)});
   }
-  std::sort(out.begin(), out.end(), [](const NearDuplicate& a, const NearDuplicate& b) {
+  std::sort(out.items.begin(), out.items.end(), [](const NearDuplicate& a, const NearDuplicate& b) {
     return std::tie(a.distance, a.dhash_distance, a.asset_id) <
            std::tie(b.distance, b.dhash_distance, b.asset_id);
   });
-  if (static_cast<std::int64_t>(out.size()) > limit) out.resize(static_cast<std::size_t>(limit));
+  if (static_cast<std::int64_t>(out.items.size()) > limit) {
+    out.items.resize(static_cast<std::size_t>(limit));
+  }
   return out;
 }
 
 // --- The job queue --------------------------------------------------------------------------
 
 Result<Job> EnqueueAnalysis(storage::Store& store, const AnalyzeRequest& request) {
+  PV_ASSIGN_OR_RETURN(Job job, AnalysisJob(request));
+  PV_ASSIGN_OR_RETURN(storage::Store::Enqueued enqueued, store.EnqueueJob(job));
+  return std::move(enqueued.job);
+}
+
+Result<Job> AnalysisJob(const AnalyzeRequest& request) {
   PV_RETURN_IF_ERROR(Analyzer::ValidateSteps(request.steps));
   json::object payload;
   payload["asset_id"] = request.asset_id;
@@ -608,8 +621,7 @@ Result<Job> EnqueueAnalysis(storage::Store& store, const AnalyzeRequest& request
     job.idempotency_key = "analyze-on-ingest:" + std::to_string(request.asset_id);
   job.payload = json::serialize(payload);
   job.max_attempts = 3;
-  PV_ASSIGN_OR_RETURN(storage::Store::Enqueued enqueued, store.EnqueueJob(job));
-  return std::move(enqueued.job);
+  return job;
 }
 
 void RegisterAnalysisJob(WorkerPool& pool, Analyzer& analyzer) {

@@ -143,12 +143,22 @@ struct NearDuplicate {
 // kInvalidArgument for max_distance outside 0..15.
 Result<std::vector<std::int64_t>> CandidateBandKeys(std::uint64_t phash, int max_distance);
 
+struct NearDuplicateSearch {
+  std::vector<NearDuplicate> items;
+  // False when more assets shared an index band with the hash than were compared (the
+  // `max_candidates` of lowest id were): a catalogue full of near-identical pictures.
+  bool complete = true;
+};
+
+// Candidates compared at most per search: bounds the work of one request.
+inline constexpr std::int64_t kMaxNearDuplicateCandidates = 20'000;
+
 // Assets the viewer may see in lists whose pHash is within `max_distance` (0..15) of the
 // asset's, nearest first (then by id), at most `limit`. kNotFound when the asset is not visible
 // or has no hashes yet; kInvalidArgument for a distance out of range.
-Result<std::vector<NearDuplicate>> FindNearDuplicates(storage::Store& store, const Viewer& viewer,
-                                                      AssetId id, int max_distance,
-                                                      std::int64_t limit);
+Result<NearDuplicateSearch> FindNearDuplicates(
+    storage::Store& store, const Viewer& viewer, AssetId id, int max_distance, std::int64_t limit,
+    std::int64_t max_candidates = kMaxNearDuplicateCandidates);
 
 // --- The job queue --------------------------------------------------------------------------
 
@@ -164,6 +174,8 @@ struct AnalyzeRequest {
   bool on_ingest = false;
 };
 
+// The analyze job of `request`. kInvalidArgument for unknown steps.
+Result<Job> AnalysisJob(const AnalyzeRequest& request);
 // Enqueues an analyze job. kInvalidArgument for unknown steps.
 Result<Job> EnqueueAnalysis(storage::Store& store, const AnalyzeRequest& request);
 

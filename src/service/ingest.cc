@@ -162,16 +162,20 @@ Result<IngestResult> IngestSession::Commit(const User& owner, const IngestReques
   a.last_accessed_at = clock.Now();
 
   storage::BlobRef blob_ref{sha, writer_->size(), "local", [&] { return writer_->Publish(); }};
-  PV_ASSIGN_OR_RETURN(storage::CreatedAsset created, store.CreateAsset(a, blob_ref));
-  IngestResult out{std::move(created.asset), created.duplicate, false};
+  // The analysis of a new asset of a type analysed on ingest is queued in the asset's own
+  // transaction: a crash leaves both or neither.
   const auto& types = ingestor_.options_.analyze_on_ingest;
-  if (!out.duplicate &&
-      std::find(types.begin(), types.end(), out.asset.media_type) != types.end()) {
-    // The asset is stored whatever happens here; an analysis that could not be queued can be
-    // requested later (`pixvault analyze`, POST /assets/{id}/analyze).
-    out.analysis_queued =
-        EnqueueAnalysis(store, AnalyzeRequest{out.asset.id, {}, false, owner.id, true}).has_value();
+  const bool analyse = std::find(types.begin(), types.end(), a.media_type) != types.end();
+  const UserId owner_id = owner.id;
+  storage::AssetFollowUp follow_up;
+  if (analyse) {
+    follow_up = [owner_id](const Asset& stored) -> std::optional<Job> {
+      auto job = AnalysisJob(AnalyzeRequest{stored.id, {}, false, owner_id, true});
+      return job ? std::optional<Job>(std::move(*job)) : std::nullopt;  // no steps: cannot fail
+    };
   }
+  PV_ASSIGN_OR_RETURN(storage::CreatedAsset created, store.CreateAsset(a, blob_ref, follow_up));
+  IngestResult out{std::move(created.asset), created.duplicate, created.job.has_value()};
   return out;
 }
 

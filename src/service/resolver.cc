@@ -138,7 +138,7 @@ Status Resolver::BreakerAllows(const BreakerKey& key, bool take_try) {
   Breaker& b = it->second;
   const Timestamp now = clock_.Now();
   const std::string what = "provider '" + key.first + "' failed " + std::to_string(b.failures) +
-                           " uploads in a row for account " + std::to_string(key.second);
+                           " transfers in a row for account " + std::to_string(key.second);
   if (b.open_until > now) {
     return Fail(ErrorCode::kUnavailable,
                 what + "; it is not asked again for " +
@@ -674,6 +674,13 @@ Result<bool> Resolver::EnsureLocal(const Asset& asset, UserId requester,
     }
     auto access = Access(*account);
     if (!access) continue;
+    // A provider account failing in a row is not asked (its breaker, shared with uploads);
+    // after the cooldown this download may be its one try.
+    const BreakerKey breaker{s.provider, s.account};
+    if (Status allowed = BreakerAllows(breaker, /*take_try=*/true); !allowed) {
+      last = allowed.error();
+      continue;
+    }
     DownloadOptions opts;
     opts.expected_sha256 = *asset.sha256;
     opts.max_bytes = asset.file_size_bytes;
@@ -684,6 +691,7 @@ Result<bool> Resolver::EnsureLocal(const Asset& asset, UserId requester,
     ProviderAttempt record =
         NewAttempt(asset, s.provider, s.account, "download", options_.worker, clock_.Now());
     Result<DownloadedBlob> got = DownloadToBlob(blobs_, *from, *access, s.ref, opts);
+    BreakerRecord(breaker, !got && got.error().code == ErrorCode::kUnavailable);
     record.finished_at = clock_.Now();
     record.succeeded = got.has_value();
     if (got) {
@@ -716,6 +724,7 @@ Status Resolver::CheckCopy(const storage::CacheCopy& copy) {
   if (provider == nullptr) {
     return Fail(ErrorCode::kNotFound, "provider '" + copy.provider_id + "' is not configured");
   }
+  PV_RETURN_IF_ERROR(BreakerAllows({copy.provider_id, copy.account.id}, /*take_try=*/false));
   PV_ASSIGN_OR_RETURN(const providers::AccountAccess access, Access(copy.account));
   const Status known =
       provider->Check(access, providers::ProviderRef{copy.ref, copy.url, copy.expires_at});

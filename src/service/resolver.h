@@ -60,9 +60,11 @@ struct ResolverOptions {
   std::int64_t decode_pixel_limit = 268'402'689;  // 16383 x 16383
   // Sleeps for backoff and polling; injectable so tests need not wait.
   std::function<void(Timestamp)> sleep;
-  // A provider account whose uploads failed this many times in a row with kUnavailable (any
-  // asset or caller of this process) is not asked again for `breaker_cooldown`: resolves for
-  // it fail at once (kUnavailable) instead of each spending its retries and a thread on it.
+  // A provider account whose transfers (uploads, and downloads of evicted bytes: one per
+  // download after its retries) failed this many times in a row with kUnavailable (any asset
+  // or caller of this process) is not asked again for `breaker_cooldown`: resolves and
+  // fetch-backs through it fail at once (kUnavailable) instead of each spending its retries
+  // and a thread on it, and eviction does not ask it about copies.
   // After the cooldown a single try is let through (others still fail at once): a success
   // closes the breaker, a failure opens it again. Accounts are apart, so one account's rate
   // limit or failing files never hold back another's.

@@ -55,6 +55,10 @@ class Instrumented final : public providers::Provider {
   Status Download(const providers::AccountAccess& account, const providers::ProviderRef& ref,
                   std::int64_t offset, const providers::DownloadSink& sink) override {
     downloads.fetch_add(1);
+    if (fail_downloads.load() > 0) {
+      fail_downloads.fetch_sub(1);
+      return Fail(ErrorCode::kUnavailable, "503 injected download failure");
+    }
     return inner_->Download(account, ref, offset, sink);
   }
   Status Check(const providers::AccountAccess& account,
@@ -79,7 +83,7 @@ class Instrumented final : public providers::Provider {
   }
 
   std::atomic<int> uploads{0}, downloads{0}, checks{0};
-  std::atomic<int> fail_uploads{0};
+  std::atomic<int> fail_uploads{0}, fail_downloads{0};
   ErrorCode fail_code = ErrorCode::kUnavailable;
   std::atomic<int> upload_delay_ms{0};
   std::function<void()> during_upload;  // set while no upload runs
@@ -604,6 +608,51 @@ TEST_P(ResolverTest, EvictedBytesAreFetchedBackAndVerifiedBeforeUploading) {
   PV_ASSERT_OK_AND_ASSIGN(bool published, blobs_->Exists(*other.sha256));
   EXPECT_FALSE(published);
   EXPECT_EQ(cdn_->uploads.load(), 1);
+}
+
+TEST_P(ResolverTest, FetchBacksAndEvictionChecksShareTheAccountsBreaker) {
+  ResolverOptions o = Options();
+  o.breaker_threshold = 2;
+  o.breaker_cooldown = 60 * kMicrosPerSecond;
+  Resolver resolver(*store_, *blobs_, registry_, cipher_, clock_, o);
+  const Asset asset = Ingest(alice_, "image.png");
+  AddAccount(alice_, "archive", "main");
+  PV_ASSERT_OK(resolver.Resolve(Viewer::For(alice_), Request(asset, "archive")));
+  PV_ASSERT_OK(blobs_->Remove(*asset.sha256));  // evicted
+
+  // Each fetch-back spends its retries; two of them failing open the account's breaker.
+  archive_->fail_downloads = 1000;
+  for (int i = 0; i < 2; ++i) {
+    Status got = resolver.EnsureLocalCopy(asset);
+    ASSERT_FALSE(got.has_value());
+    EXPECT_NE(got.error().message.find("503 injected download failure"), std::string::npos)
+        << got.error().message;
+  }
+  const int tried = archive_->downloads.load();
+  EXPECT_EQ(tried, 2 * o.max_attempts);
+  // Open: the next fetch-back fails at once, and eviction does not ask about the copy.
+  Status fast = resolver.EnsureLocalCopy(asset);
+  ASSERT_FALSE(fast.has_value());
+  EXPECT_EQ(fast.error().code, ErrorCode::kUnavailable);
+  EXPECT_NE(fast.error().message.find("not asked again"), std::string::npos)
+      << fast.error().message;
+  EXPECT_EQ(archive_->downloads.load(), tried);
+  storage::CachePolicy policy;
+  policy.now = clock_.Now();
+  policy.providers = std::vector<std::string>{"archive"};
+  PV_ASSERT_OK_AND_ASSIGN(std::vector<storage::CacheCopy> copies,
+                          store_->ListCacheCopies({*asset.sha256}, policy));
+  ASSERT_EQ(copies.size(), 1u);
+  const int checks = archive_->checks.load();
+  EXPECT_EQ(resolver.CheckCopy(copies[0]).error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(archive_->checks.load(), checks);
+  // After the cooldown the provider is asked again; recovered, it gives the bytes back.
+  clock_.Advance(61 * kMicrosPerSecond);
+  archive_->fail_downloads = 0;
+  PV_ASSERT_OK(resolver.EnsureLocalCopy(asset));
+  EXPECT_EQ(archive_->downloads.load(), tried + 1);
+  PV_ASSERT_OK(resolver.CheckCopy(copies[0]));
+  EXPECT_EQ(archive_->checks.load(), checks + 1);
 }
 
 PV_INSTANTIATE_STORE_TEST(ResolverTest);

@@ -118,6 +118,12 @@ Result<std::vector<std::pair<std::string, std::string>>> FlattenTaxonomy(std::st
 // kInvalidArgument unless `json` parses.
 Status ValidateJson(std::string_view json, std::string_view field);
 
+// A job's fields as EnqueueJob requires them (kInvalidArgument otherwise).
+Status ValidateNewJob(const Job& job);
+// Enqueues `job` on `c` (inside the caller's transaction): an existing idempotency key yields
+// the existing job with `existed`.
+Result<Store::Enqueued> InsertJob(sql::Connection& c, const Job& job, Timestamp now);
+
 // Keyset cursor "<created_at>.<id>".
 std::string EncodeCursor(Timestamp created_at, AssetId id);
 Result<std::pair<Timestamp, AssetId>> DecodeCursor(std::string_view cursor);

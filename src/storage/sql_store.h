@@ -41,7 +41,8 @@ class SqlStore final : public Store {
   Result<std::vector<std::string>> ListReferencedSha256(std::string_view after,
                                                         std::int64_t limit) override;
 
-  Result<CreatedAsset> CreateAsset(const Asset& asset, const std::optional<BlobRef>& blob) override;
+  Result<CreatedAsset> CreateAsset(const Asset& asset, const std::optional<BlobRef>& blob,
+                                   const AssetFollowUp& follow_up = nullptr) override;
   Result<std::vector<std::pair<std::string, AssetId>>> FindUploadsBySha256(
       UserId user, const std::vector<std::string>& sha256s) override;
   Result<Asset> GetAsset(const Viewer& viewer, AssetId id) override;

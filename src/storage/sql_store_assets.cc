@@ -322,7 +322,8 @@ Result<std::vector<std::string>> SqlStore::ListReferencedSha256(std::string_view
 
 // --- Assets ----------------------------------------------------------------------------
 
-Result<CreatedAsset> SqlStore::CreateAsset(const Asset& in, const std::optional<BlobRef>& blob) {
+Result<CreatedAsset> SqlStore::CreateAsset(const Asset& in, const std::optional<BlobRef>& blob,
+                                           const AssetFollowUp& follow_up) {
   PV_ASSIGN_OR_RETURN(auto leaves, FlattenTaxonomy(in.content_taxonomy));
   PV_RETURN_IF_ERROR(ValidateJson(in.media_metadata, "media_metadata"));
   if (blob && in.sha256 != blob->sha256) {
@@ -404,6 +405,13 @@ Result<CreatedAsset> SqlStore::CreateAsset(const Asset& in, const std::optional<
     PV_RETURN_IF_ERROR(WriteTags(c, id, "style", in.style_tags));
     PV_RETURN_IF_ERROR(WriteTaxonomy(c, id, leaves));
     PV_ASSIGN_OR_RETURN(out.asset, SelectAsset(c, Viewer{in.user_id, true, true}, id));
+    if (follow_up) {
+      if (std::optional<Job> job = follow_up(out.asset)) {
+        PV_RETURN_IF_ERROR(ValidateNewJob(*job));
+        PV_ASSIGN_OR_RETURN(Enqueued enqueued, InsertJob(c, *job, now));
+        out.job = std::move(enqueued.job);
+      }
+    }
     // Last, so a statement the database refuses above leaves no published file behind; the
     // blob row locked at the start still serialises this with collection of the same bytes.
     if (blob && blob->publish) PV_RETURN_IF_ERROR(blob->publish());

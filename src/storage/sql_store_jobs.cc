@@ -293,34 +293,42 @@ Result<std::vector<ProviderAttempt>> SqlStore::ListProviderAttempts(AssetId asse
 
 // --- Jobs ------------------------------------------------------------------------------
 
-Result<Store::Enqueued> SqlStore::EnqueueJob(const Job& job) {
+Status internal::ValidateNewJob(const Job& job) {
   if (job.kind.empty()) return Fail(ErrorCode::kInvalidArgument, "job kind is required");
   if (job.max_attempts < 1) return Fail(ErrorCode::kInvalidArgument, "max_attempts must be >= 1");
-  PV_RETURN_IF_ERROR(ValidateJson(job.payload, "payload"));
+  return ValidateJson(job.payload, "payload");
+}
+
+Result<Store::Enqueued> internal::InsertJob(Connection& c, const Job& job, Timestamp now) {
+  Store::Enqueued out;
+  // ON CONFLICT DO NOTHING makes concurrent enqueues with one key yield one job.
+  PV_ASSIGN_OR_RETURN(
+      Rows rows,
+      c.Query(std::string("INSERT INTO jobs (kind, user_id, idempotency_key, status, priority, "
+                          "payload, attempts, max_attempts, run_after, created_at, updated_at) "
+                          "VALUES (?, ?, ?, 'queued', ?, ?, 0, ?, ?, ?, ?) ON CONFLICT "
+                          "(idempotency_key) DO NOTHING RETURNING ") +
+                  kJobColumns,
+              {job.kind, Opt(job.user_id), Opt(job.idempotency_key), job.priority, job.payload,
+               job.max_attempts, job.run_after ? job.run_after : now, now, now}));
+  if (!rows.empty()) {
+    out.job = ToJob(RowView(rows, 0));
+    return out;
+  }
+  PV_ASSIGN_OR_RETURN(Rows existing, c.Query(std::string("SELECT ") + kJobColumns +
+                                                 " FROM jobs WHERE idempotency_key = ?",
+                                             {Opt(job.idempotency_key)}));
+  if (existing.empty()) return Fail(ErrorCode::kInternal, "job insert returned nothing");
+  out.job = ToJob(RowView(existing, 0));
+  out.existed = true;
+  return out;
+}
+
+Result<Store::Enqueued> SqlStore::EnqueueJob(const Job& job) {
+  PV_RETURN_IF_ERROR(ValidateNewJob(job));
   Enqueued out;
   Status st = db_->Transaction([&](Connection& c) -> Status {
-    out = Enqueued{};
-    Timestamp now = clock_.Now();
-    // ON CONFLICT DO NOTHING makes concurrent enqueues with one key yield one job.
-    PV_ASSIGN_OR_RETURN(
-        Rows rows,
-        c.Query(std::string("INSERT INTO jobs (kind, user_id, idempotency_key, status, priority, "
-                            "payload, attempts, max_attempts, run_after, created_at, updated_at) "
-                            "VALUES (?, ?, ?, 'queued', ?, ?, 0, ?, ?, ?, ?) ON CONFLICT "
-                            "(idempotency_key) DO NOTHING RETURNING ") +
-                    kJobColumns,
-                {job.kind, Opt(job.user_id), Opt(job.idempotency_key), job.priority, job.payload,
-                 job.max_attempts, job.run_after ? job.run_after : now, now, now}));
-    if (!rows.empty()) {
-      out.job = ToJob(RowView(rows, 0));
-      return Ok();
-    }
-    PV_ASSIGN_OR_RETURN(Rows existing, c.Query(std::string("SELECT ") + kJobColumns +
-                                                   " FROM jobs WHERE idempotency_key = ?",
-                                               {Opt(job.idempotency_key)}));
-    if (existing.empty()) return Fail(ErrorCode::kInternal, "job insert returned nothing");
-    out.job = ToJob(RowView(existing, 0));
-    out.existed = true;
+    PV_ASSIGN_OR_RETURN(out, InsertJob(c, job, clock_.Now()));
     return Ok();
   });
   if (!st) return Fail(st.error());

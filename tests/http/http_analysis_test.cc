@@ -15,6 +15,7 @@
 #include "core/sha256.h"
 #include "http/http_fixture.h"
 #include "media/thumbnail_test_util.h"
+#include "service/analysis.h"
 #include "service/worker_pool.h"
 #include "testing/temp_dir.h"
 #include "testing/test_media.h"
@@ -223,6 +224,19 @@ TEST_P(HttpAnalysisTest, NearDuplicatesFindsReencodedCopiesOnlyAmongVisibleAsset
     last_distance = d;
   }
   EXPECT_EQ(Sorted(found), Sorted({jpeg, half}));  // not itself, not mandelbrot, not bob's
+  EXPECT_TRUE(listed.at("complete").as_bool());
+  // Past the cap on candidates compared, the answer says it is incomplete: here only the
+  // candidate of lowest id (the JPEG) is compared.
+  PV_ASSERT_OK_AND_ASSIGN(
+      service::NearDuplicateSearch capped,
+      service::FindNearDuplicates(*store_, Viewer::For(alice_), original, 6, 50, 1));
+  EXPECT_FALSE(capped.complete);
+  ASSERT_EQ(capped.items.size(), 1u);
+  EXPECT_EQ(capped.items[0].asset_id, jpeg);
+  PV_ASSERT_OK_AND_ASSIGN(
+      service::NearDuplicateSearch enough,
+      service::FindNearDuplicates(*store_, Viewer::For(alice_), original, 6, 50, 3));
+  EXPECT_TRUE(enough.complete);  // alice's other three pictures are all the candidates there are
   // Bob's copy is found from bob's side only when he can see the original: he cannot.
   EXPECT_EQ(Call("GET", Path(original, "near-duplicates"), bob_key_).status, 404);
   // A distance of 0 finds only identical hashes; limit caps the list.
