@@ -17,6 +17,7 @@
 #include "providers/fake/fake_provider.h"
 #include "providers/folder_provider.h"
 #include "providers/provider_config.h"
+#include "service/cache.h"
 #include "service/generation.h"
 #include "service/worker_pool.h"
 
@@ -323,6 +324,47 @@ TEST_P(HttpFakeProviderTest, AResolveWhoseAnswersWereAllLostLeavesOneCopyForTheN
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(Stats().uploads, 1);
   EXPECT_EQ(Stats().replayed_uploads, resolver_options_.max_attempts);
+}
+
+TEST_P(HttpFakeProviderTest, EvictionAsksTheProviderAndKeepsBytesItForgot) {
+  const std::int64_t kept = UploadWav(alice_key_, 22);
+  const std::int64_t forgotten = UploadWav(alice_key_, 23);
+  const std::int64_t account = AddAccount(alice_key_, "fake", "main", kAliceToken);
+  ASSERT_EQ(Resolve(kept, account).status, 200);
+  ASSERT_EQ(Resolve(forgotten, account).status, 200);
+  service::Cache cache(
+      *store_, *blobs_, &providers_, system_clock_,
+      [this](const storage::CacheCopy& copy) { return resolver_->CheckCopy(copy); });
+  // Every ref the provider had is forgotten (a restart, an early expiry): the records still
+  // say uploaded and unexpired, and the provider says 404 to each check.
+  fake_->ExpireAllRefs();
+  PV_ASSERT_OK_AND_ASSIGN(service::EvictionReport nothing, cache.Evict(0, false));
+  EXPECT_EQ(nothing.evicted_blobs, 0);
+  EXPECT_EQ(nothing.unverified_blobs, 2);
+  EXPECT_TRUE(nothing.over_budget);
+  for (const std::int64_t id : {kept, forgotten}) {
+    PV_ASSERT_OK_AND_ASSIGN(ProviderUpload row, store_->GetProviderUpload(id, "fake", account));
+    EXPECT_EQ(row.status, UploadStatus::kExpired) << id;
+  }
+  // Uploaded again, one of them may go; the other's local bytes are all there is.
+  HttpResponse again = Resolve(kept, account);
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_TRUE(ParseJson(again.body).at("uploaded_now").as_bool());
+  PV_ASSERT_OK_AND_ASSIGN(service::EvictionReport one, cache.Evict(0, false));
+  EXPECT_EQ(one.evicted_blobs, 1);
+  EXPECT_EQ(one.unverified_blobs, 0);
+  PV_ASSERT_OK_AND_ASSIGN(
+      bool gone, blobs_->Exists(std::string(GetJson(alice_key_, kept).at("sha256").as_string())));
+  EXPECT_FALSE(gone);
+  // Read back through the API: fetched from the provider with the account's token.
+  const int downloads_before = static_cast<int>(Stats().downloads);
+  HttpResponse file = Call("GET", AssetPath(kept) + "/file", alice_key_);
+  ASSERT_EQ(file.status, 200) << file.body;
+  EXPECT_EQ(file.body, WavBytes(22));
+  EXPECT_EQ(Stats().downloads, downloads_before + 1);
+  for (const std::string& body : responses_) {
+    EXPECT_EQ(body.find(kAliceToken), std::string::npos) << body;
+  }
 }
 
 TEST_P(HttpFakeProviderTest, AProviderFailingInARowIsAnswered503AtOnce) {
