@@ -8,10 +8,12 @@
 
 #include <boost/json.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
 
+#include "blob/derived_files.h"
 #include "core/clock.h"
 #include "core/sha256.h"
 #include "core/utf8.h"
@@ -243,6 +245,52 @@ TEST_P(Cli, UsageErrorsAndDatabaseCommands) {
   EXPECT_EQ(Pixvault({"ls"}).code, 0);
   boost::json::value after = Pixvault({"db", "status", "--json"}).Json();
   for (const auto& m : after.at("migrations").as_array()) EXPECT_EQ(m.at("applied"), true);
+}
+
+TEST_P(Cli, FsckCollectsDerivedFilesOfBytesThatAreGone) {
+  if (MediaFile("image.png").empty()) GTEST_SKIP();
+  CopyMedia("image.png", "p.png");
+  Outcome imp = Pixvault({"import", "--json", Input("p.png").string()});
+  ASSERT_EQ(imp.code, 0);
+  const std::string sha(imp.Lines()[0].at("asset").at("sha256").as_string());
+  const std::string gone = Sha256Hex("bytes deleted before their thumbnails");
+  const std::string young = Sha256Hex("bytes deleted a moment ago");
+  const blob::DerivedFiles derived(data_);
+  ASSERT_TRUE(derived.Write(sha, "thumb-320.webp", "live").has_value());
+  ASSERT_TRUE(derived.Write(gone, "thumb-320.webp", "orphan").has_value());
+  ASSERT_TRUE(derived.Write(young, "thumb-320.webp", "orphan, but maybe in flight").has_value());
+  const std::filesystem::path live = derived.PathFor(sha, "thumb-320.webp").value();
+  const std::filesystem::path orphan = derived.PathFor(gone, "thumb-320.webp").value();
+  const std::filesystem::path fresh = derived.PathFor(young, "thumb-320.webp").value();
+  const std::filesystem::path temp = live.string() + ".tmp-4242-7";  // a crashed write
+  const std::filesystem::path stray = data_ / "derived" / "notes.txt";
+  WriteFile(temp, "half");
+  WriteFile(stray, "not ours");
+  const auto an_hour_ago = std::filesystem::file_time_type::clock::now() - std::chrono::hours(1);
+  for (const auto& p : {live, orphan, temp, stray})
+    std::filesystem::last_write_time(p, an_hour_ago);
+
+  Outcome check = Pixvault({"fsck", "--json"});
+  EXPECT_EQ(check.code, 1) << check.out;
+  EXPECT_EQ(check.Json().at("clean"), false);
+  ASSERT_EQ(check.Json().at("derived_orphans").as_array().size(), 1u) << check.out;
+  EXPECT_EQ(check.Json().at("derived_orphans").at(0).as_string(), orphan.string());
+  EXPECT_EQ(check.Json().at("derived_temps"), 1);
+  ASSERT_EQ(check.Json().at("derived_strays").as_array().size(), 1u);
+  EXPECT_EQ(check.Json().at("derived_strays").at(0).as_string(), stray.string());
+  EXPECT_TRUE(std::filesystem::exists(orphan));
+
+  Outcome repair = Pixvault({"fsck", "--repair", "--json"});
+  EXPECT_EQ(repair.code, 0) << repair.out;
+  EXPECT_EQ(repair.Json().at("derived_removed"), 2);
+  EXPECT_FALSE(std::filesystem::exists(orphan));
+  EXPECT_FALSE(std::filesystem::exists(temp));
+  EXPECT_TRUE(std::filesystem::exists(live));
+  EXPECT_TRUE(std::filesystem::exists(fresh));  // within the grace period
+  EXPECT_TRUE(std::filesystem::exists(stray));  // reported, never removed
+  Outcome after = Pixvault({"fsck"});
+  EXPECT_EQ(after.code, 0) << after.out;
+  EXPECT_NE(after.out.find("stray derived path"), std::string::npos) << after.out;
 }
 
 TEST_P(Cli, FsckReportsAndRepairsMissingBytes) {

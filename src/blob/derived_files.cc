@@ -100,6 +100,47 @@ Result<std::string> DerivedFiles::Read(std::string_view sha256, std::string_view
   return out;
 }
 
+Status DerivedFiles::ForEach(const FileVisitor& file,
+                             const std::function<void(const std::filesystem::path&)>& stray) const {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::recursive_directory_iterator it(root_, ec);
+  if (ec) {
+    return ec == std::errc::no_such_file_or_directory
+               ? Ok()
+               : Fail(ErrorCode::kUnavailable, "list " + root_.string() + ": " + ec.message());
+  }
+  for (const fs::recursive_directory_iterator end; it != end; it.increment(ec)) {
+    if (ec) return Fail(ErrorCode::kUnavailable, "list " + root_.string() + ": " + ec.message());
+    const fs::directory_entry& entry = *it;
+    if (entry.is_directory(ec)) continue;
+    const fs::path& path = entry.path();
+    const std::string name = path.filename().string();
+    const std::string_view sha = std::string_view(name).substr(0, 64);
+    // <root>/ab/cd/<sha256>.<name>, and a temp file <sha256>.<name>.tmp-<pid>-<n> beside it.
+    const bool placed =
+        it.depth() == 2 && name.size() > 65 && name[64] == '.' && IsSha256Hex(sha) &&
+        path.parent_path().filename() == std::string(sha.substr(2, 2)) &&
+        path.parent_path().parent_path().filename() == std::string(sha.substr(0, 2));
+    if (!placed) {
+      stray(path);
+      continue;
+    }
+    const std::string_view rest = std::string_view(name).substr(65);
+    const std::size_t tmp = rest.find(".tmp-");
+    if (tmp == std::string_view::npos) {
+      if (!IsValidName(rest)) {
+        stray(path);
+        continue;
+      }
+      PV_RETURN_IF_ERROR(file(sha, path, false));
+    } else {
+      PV_RETURN_IF_ERROR(file(sha, path, true));
+    }
+  }
+  return Ok();
+}
+
 Status DerivedFiles::RemoveAll(std::string_view sha256) const {
   return RemoveWithPrefix(sha256, "");
 }

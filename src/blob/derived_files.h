@@ -13,6 +13,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -36,6 +37,15 @@ class DerivedFiles {
   [[nodiscard]] Status RemoveAll(std::string_view sha256) const;
   // Removes the blob's derived files whose name starts with `prefix` (a valid name start).
   [[nodiscard]] Status RemoveWithPrefix(std::string_view sha256, std::string_view prefix) const;
+
+  // Walks every file under the root (none yet is not an error): `file(sha256, path, temp)` for
+  // one named after a blob in its blob's folder (`temp`: a write's temp file, which a crash
+  // can leave), `stray(path)` for anything else. Stops at the first error `file` returns.
+  using FileVisitor =
+      std::function<Status(std::string_view sha256, const std::filesystem::path& path, bool temp)>;
+  [[nodiscard]] Status ForEach(
+      const FileVisitor& file,
+      const std::function<void(const std::filesystem::path&)>& stray) const;
 
  private:
   std::filesystem::path root_;

@@ -107,6 +107,8 @@ int CmdFsck(Context& ctx, const FsckCliOptions& o) {
   service::FsckOptions options;
   options.repair = o.repair;
   options.verify_content = o.verify;
+  const blob::DerivedFiles derived(ctx.options().data_dir);
+  options.derived = &derived;
   auto report = service::Fsck(**store, **blobs, ctx.clock(), options);
   if (!report) return ctx.ReportError(report.error());
   auto list = [](const std::vector<std::string>& v) {
@@ -128,6 +130,10 @@ int CmdFsck(Context& ctx, const FsckCliOptions& o) {
                                          {"assets_marked_error", report->assets_marked_error},
                                          {"orphans_removed", report->orphans_removed},
                                          {"rows_removed", report->rows_removed},
+                                         {"derived_orphans", list(report->derived_orphans)},
+                                         {"derived_temps", report->derived_temps},
+                                         {"derived_strays", list(report->derived_strays)},
+                                         {"derived_removed", report->derived_removed},
                                          {"repaired", o.repair}})
               << "\n";
   } else {
@@ -138,10 +144,18 @@ int CmdFsck(Context& ctx, const FsckCliOptions& o) {
     for (const auto& s : report->corrupt_files) out << "corrupt content: " << s << "\n";
     for (const auto& s : report->unreferenced_rows) out << "unreferenced blob row: " << s << "\n";
     for (const auto& s : report->stray_paths) out << "stray path: " << s << "\n";
+    for (const auto& s : report->derived_orphans) {
+      out << "derived file of bytes that are gone: " << s << "\n";
+    }
+    if (report->derived_temps) {
+      out << report->derived_temps << " stale temp files among the derived files\n";
+    }
+    for (const auto& s : report->derived_strays) out << "stray derived path: " << s << "\n";
     if (report->refcounts_fixed) out << "fixed " << report->refcounts_fixed << " refcounts\n";
     if (o.repair) {
       out << "repaired: removed " << report->orphans_removed << " orphan files and "
-          << report->rows_removed << " unreferenced rows; marked " << report->assets_marked_error
+          << report->rows_removed << " unreferenced rows and " << report->derived_removed
+          << " stale derived files; marked " << report->assets_marked_error
           << " assets with missing bytes as error\n";
     }
     out << (report->clean() ? "clean\n"

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include <filesystem>
+#include <map>
 #include <set>
 
 namespace pixvault::service {
@@ -156,6 +157,39 @@ Result<FsckReport> Fsck(storage::Store& store, blob::BlobStore& blobs, const Clo
       } while (cursor);
     }
     PV_RETURN_IF_ERROR(blobs.CleanTemp(now - options.grace));
+  }
+
+  // 6. Derived files follow the bytes: those of bytes that no longer exist, and temp files a
+  //    crash left, are collected (after the grace period: a render may be writing them).
+  if (options.derived != nullptr) {
+    std::map<std::string, bool, std::less<>> known;  // sha256 -> has a blob row
+    PV_RETURN_IF_ERROR(options.derived->ForEach(
+        [&](std::string_view sha, const std::filesystem::path& path, bool temp) -> Status {
+          if (now - FileMtime(path) < options.grace) return Ok();
+          bool stale = temp;
+          if (!temp) {
+            auto it = known.find(sha);
+            if (it == known.end()) {
+              auto row = store.GetBlob(sha);
+              if (!row && row.error().code != ErrorCode::kNotFound) return Fail(row.error());
+              it = known.emplace(std::string(sha), row.has_value()).first;
+            }
+            if (it->second) return Ok();
+            report.derived_orphans.push_back(path.string());
+            stale = true;
+          } else {
+            ++report.derived_temps;
+          }
+          if (stale && options.repair) {
+            std::error_code ec;
+            if (std::filesystem::remove(path, ec)) ++report.derived_removed;
+            if (ec) {
+              return Fail(ErrorCode::kUnavailable, "remove " + path.string() + ": " + ec.message());
+            }
+          }
+          return Ok();
+        },
+        [&](const std::filesystem::path& p) { report.derived_strays.push_back(p.string()); }));
   }
   return report;
 }

@@ -28,6 +28,8 @@ struct FsckOptions {
   bool verify_content = false;
   // Files and temp files younger than this are left alone: an ingest may be publishing them.
   Timestamp grace = 10 * 60 * kMicrosPerSecond;
+  // The derived files (thumbnails, previews) beside the blobs, checked too when given.
+  const blob::DerivedFiles* derived = nullptr;
 };
 
 struct FsckReport {
@@ -42,9 +44,15 @@ struct FsckReport {
   std::int64_t assets_marked_error = 0;  // assets whose bytes are missing (repair)
   std::int64_t orphans_removed = 0;
   std::int64_t rows_removed = 0;
+  // Derived files of bytes that no longer exist (no blob row: a crash between deleting the
+  // bytes and their derived files), stale temp files of derived writes, anything else there.
+  std::vector<std::string> derived_orphans;
+  std::int64_t derived_temps = 0;
+  std::vector<std::string> derived_strays;
+  std::int64_t derived_removed = 0;  // orphans and temps removed (repair)
   bool clean() const {
     return missing_files.empty() && orphan_files.empty() && corrupt_files.empty() &&
-           unreferenced_rows.empty() && refcounts_fixed == 0;
+           unreferenced_rows.empty() && refcounts_fixed == 0 && derived_orphans.empty();
   }
 };
 
