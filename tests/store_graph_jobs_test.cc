@@ -346,6 +346,93 @@ TEST_P(StoreGraph, UploadLeasesGiveTheWorkToOneOwnerAtATime) {
   PV_EXPECT_ERROR(store_->ExpireProviderUpload(asset, "nope", account.id), ErrorCode::kNotFound);
 }
 
+TEST_P(StoreGraph, CacheCopiesAreOriginsThenUploadsUnderTheOwnersEnabledAccounts) {
+  ProviderAccount acc;
+  acc.user_id = alice_.id;
+  acc.provider_id = "gen";
+  acc.label = "main";
+  acc.credentials_encrypted = "sealed";
+  acc.settings = R"({"region":"eu"})";
+  PV_ASSERT_OK_AND_ASSIGN(const ProviderAccount gen, store_->CreateProviderAccount(acc));
+  acc.provider_id = "cdn";
+  PV_ASSERT_OK_AND_ASSIGN(const ProviderAccount cdn, store_->CreateProviderAccount(acc));
+  acc.label = "off";
+  acc.enabled = false;
+  PV_ASSERT_OK_AND_ASSIGN(const ProviderAccount off, store_->CreateProviderAccount(acc));
+  acc.user_id = bob_.id;
+  acc.label = "bobs";
+  acc.enabled = true;
+  PV_ASSERT_OK_AND_ASSIGN(const ProviderAccount bobs, store_->CreateProviderAccount(acc));
+
+  // A generated asset (its origin ref is a copy) with an upload, and an upload-only asset.
+  Asset generated;
+  generated.user_id = alice_.id;
+  generated.media_type = MediaType::kVideo;
+  generated.upload_method = UploadMethod::kProvider;
+  generated.provider_id = "gen";
+  generated.provider_asset_id = "gen_17";
+  generated.provider_account_id = gen.id;
+  generated.sha256 = Sha256Hex("generated");
+  PV_ASSERT_OK_AND_ASSIGN(
+      auto made, store_->CreateAsset(generated, BlobRef{*generated.sha256, 1, "local", {}}));
+  const AssetId uploaded = Make(alice_, "uploaded");
+  const auto upload = [&](AssetId asset, const ProviderAccount& account, std::string ref,
+                          std::optional<Timestamp> expires) {
+    ProviderUpload u;
+    u.asset_id = asset;
+    u.provider_id = account.provider_id;
+    u.account_id = account.id;
+    u.provider_ref = std::move(ref);
+    u.provider_url = "https://cdn.example/" + *u.provider_ref;
+    u.status = UploadStatus::kUploaded;
+    u.uploaded_at = clock_.Now();
+    u.expires_at = expires;
+    PV_ASSERT_OK(store_->PutProviderUpload(u));
+  };
+  upload(made.asset.id, cdn, "cdn_1", std::nullopt);
+  upload(uploaded, cdn, "cdn_2", clock_.Now() + kMicrosPerSecond);
+  upload(uploaded, off, "off_2", std::nullopt);    // a disabled account: not a copy
+  upload(uploaded, bobs, "bobs_2", std::nullopt);  // another user's account: not a copy
+
+  storage::CachePolicy policy;
+  policy.now = clock_.Now();
+  PV_ASSERT_OK_AND_ASSIGN(
+      std::vector<storage::CacheCopy> copies,
+      store_->ListCacheCopies({Sha256Hex("uploaded"), *generated.sha256, Sha256Hex("none")},
+                              policy));
+  ASSERT_EQ(copies.size(), 3u);
+  std::map<std::string, std::vector<storage::CacheCopy>> of;
+  for (const auto& c : copies) of[c.sha256].push_back(c);
+  ASSERT_EQ(of[*generated.sha256].size(), 2u);
+  const storage::CacheCopy& origin = of[*generated.sha256][0];  // the origin first
+  EXPECT_FALSE(origin.upload_id.has_value());
+  EXPECT_EQ(origin.asset_id, made.asset.id);
+  EXPECT_EQ(origin.provider_id, "gen");
+  EXPECT_EQ(origin.ref, "gen_17");
+  EXPECT_EQ(origin.url, "");
+  EXPECT_FALSE(origin.expires_at.has_value());
+  EXPECT_EQ(origin.account.id, gen.id);
+  EXPECT_EQ(origin.account.credentials_encrypted, "sealed");
+  EXPECT_NE(origin.account.settings.find(R"("eu")"), std::string::npos);  // JSON as stored
+  const storage::CacheCopy& at_cdn = of[*generated.sha256][1];
+  EXPECT_TRUE(at_cdn.upload_id.has_value());
+  EXPECT_EQ(at_cdn.ref, "cdn_1");
+  EXPECT_EQ(at_cdn.url, "https://cdn.example/cdn_1");
+  EXPECT_EQ(at_cdn.account.id, cdn.id);
+  ASSERT_EQ(of[Sha256Hex("uploaded")].size(), 1u);
+  EXPECT_EQ(of[Sha256Hex("uploaded")][0].ref, "cdn_2");
+  EXPECT_TRUE(of[Sha256Hex("uploaded")][0].expires_at.has_value());
+  // The policy decides too: an expired row and providers it does not accept are no copies.
+  policy.now = clock_.Now() + 2 * kMicrosPerSecond;
+  policy.providers = std::vector<std::string>{"cdn"};
+  PV_ASSERT_OK_AND_ASSIGN(
+      copies, store_->ListCacheCopies({Sha256Hex("uploaded"), *generated.sha256}, policy));
+  ASSERT_EQ(copies.size(), 1u);
+  EXPECT_EQ(copies[0].ref, "cdn_1");
+  PV_EXPECT_ERROR(store_->ListCacheCopies(std::vector<std::string>(501, "x"), policy),
+                  ErrorCode::kInvalidArgument);
+}
+
 // --- Jobs ------------------------------------------------------------------------------
 
 TEST_P(StoreGraph, EnqueueIsIdempotentByKey) {

@@ -111,7 +111,7 @@ int CmdCacheEvict(Context& ctx, const CacheOptions& o) {
         << report->unverified_error << ")\n";
   }
   if (report->over_budget) {
-    out << "still over budget: the rest is pinned or the only copy of its bytes\n";
+    out << "still over budget: the rest is pinned, the only copy of its bytes, or unconfirmed\n";
   }
   if (!providers_file && report->evicted_blobs > 0 && !o.dry_run) {
     out << "(recorded copies were trusted: pass --providers FILE to have each checked)\n";

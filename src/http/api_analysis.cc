@@ -219,7 +219,8 @@ const char* const kAnalysisSchemas = R"json({
       "updated_at": {"type": "string", "format": "date-time"}}}}}},
   "NearDuplicates": {"type": "object", "properties": {
     "asset_id": {"type": "integer"},
-    "complete": {"type": "boolean", "description": "false when more than 20,000 assets share an index band with this one and only the 20,000 of lowest id were compared"},
+    "complete": {"type": "boolean", "description":
+      "false when more assets share an index band with this one than one search compares (20,000): only those of lowest id were"},
     "items": {"type": "array", "items": {"type": "object", "properties": {
       "distance": {"type": "integer", "description": "pHash Hamming distance"},
       "dhash_distance": {"type": "integer"},

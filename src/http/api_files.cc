@@ -84,9 +84,11 @@ std::string Disposition(const std::string& name) {
 using OpenedFile = std::pair<std::shared_ptr<const int>, std::int64_t>;  // fd, size
 
 // The asset's bytes opened for reading. Bytes evicted from the local cache are fetched back
-// first (service::RestoreLocalCopy) when `may_restore`; without, nullopt says they must be.
-// The file is opened here, so an eviction between this and writing the response cannot take
-// it away (an open file stays readable).
+// first (service::FetchBackBytes) when `may_restore`; without, nullopt says they must be (or
+// that the bytes must be marked local again: a database write). The file is opened before
+// its assets are marked local again, and an eviction pass leaves `remote` assets alone, so no
+// eviction can take the bytes between the fetch-back and the open; once open, an eviction
+// cannot take them from this reader either (an open file stays readable).
 Result<std::optional<OpenedFile>> OpenAssetFile(ApiContext& api, const Asset& a, bool may_restore) {
   if (!a.sha256 ||
       (a.sync_status != SyncStatus::kDownloaded && a.sync_status != SyncStatus::kRemote)) {
@@ -95,12 +97,9 @@ Result<std::optional<OpenedFile>> OpenAssetFile(ApiContext& api, const Asset& a,
                                              std::string(ToString(a.sync_status)) + ")");
   }
   const std::filesystem::path path = api.blobs.PathFor(*a.sha256);
-  bool restore = a.sync_status == SyncStatus::kRemote;
+  bool mark_local = a.sync_status == SyncStatus::kRemote;
+  if (mark_local && !may_restore) return std::nullopt;
   for (int attempt = 0;; ++attempt) {
-    if (restore) {
-      if (!may_restore) return std::nullopt;
-      PV_RETURN_IF_ERROR(service::RestoreLocalCopy(api.store, api.blobs, api.resolver, a));
-    }
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
       auto owned = std::shared_ptr<const int>(new int(fd), [](const int* p) {
@@ -109,6 +108,7 @@ Result<std::optional<OpenedFile>> OpenAssetFile(ApiContext& api, const Asset& a,
       });
       struct stat st {};
       if (::fstat(fd, &st) != 0) return Fail(ErrorCode::kInternal, "cannot stat a blob");
+      if (mark_local) PV_RETURN_IF_ERROR(api.store.MarkBlobLocal(*a.sha256));
       return OpenedFile(std::move(owned), static_cast<std::int64_t>(st.st_size));
     }
     // Evicted (by this process or another) since the asset was read: fetch the bytes back.
@@ -116,7 +116,9 @@ Result<std::optional<OpenedFile>> OpenAssetFile(ApiContext& api, const Asset& a,
       return Fail(ErrorCode::kUnavailable,
                   "the bytes of asset " + std::to_string(a.id) + " cannot be opened");
     }
-    restore = true;
+    if (!may_restore) return std::nullopt;
+    PV_RETURN_IF_ERROR(service::FetchBackBytes(api.blobs, api.resolver, a));
+    mark_local = true;
   }
 }
 

@@ -22,18 +22,11 @@ namespace json = boost::json;
 
 namespace {
 
-// Blobs per eviction transaction (the store's limit).
-constexpr std::size_t kEvictBatch = 500;
-
 // Files of a batch removed this many at a time. A removal can wait on the disk: on a
 // filesystem mounted with `discard` each freed extent is trimmed synchronously (about 200 us
 // per file on the VM disks this was measured on), and a network filesystem answers every
 // unlink; overlapped, a batch's removals take a fraction of the time.
 constexpr std::size_t kRemoveThreads = 8;
-
-// Copies checked with their providers this many at a time (each is a request to a provider;
-// a folder provider's is a stat).
-constexpr std::size_t kCheckThreads = 8;
 
 // A provider account whose checks failed this many times (kUnavailable) without a success in
 // between is not asked again in the same pass: a provider that is down or hanging costs a
@@ -49,7 +42,7 @@ void ParallelFor(std::size_t n, std::size_t max_threads, std::size_t per_thread,
     for (std::size_t i = next++; i < n; i = next++) work(i);
   };
   std::vector<std::jthread> helpers;
-  const std::size_t threads = std::min(max_threads, n / per_thread + 1);
+  const std::size_t threads = std::min(max_threads, (n + per_thread - 1) / per_thread);
   for (std::size_t t = 1; t < threads; ++t) {
     try {
       helpers.emplace_back(run);
@@ -101,8 +94,17 @@ std::string EvictionReport::ToJson() const {
 }
 
 Cache::Cache(storage::Store& store, blob::BlobStore& blobs,
-             const providers::ProviderRegistry* registry, const Clock& clock, CopyCheck check)
-    : store_(store), blobs_(blobs), registry_(registry), clock_(clock), check_(std::move(check)) {}
+             const providers::ProviderRegistry* registry, const Clock& clock, CopyCheck check,
+             CacheOptions options)
+    : store_(store),
+      blobs_(blobs),
+      registry_(registry),
+      clock_(clock),
+      check_(std::move(check)),
+      options_(options) {
+  options_.batch = std::clamp<std::size_t>(options_.batch, 1, 500);  // the store's limit
+  options_.check_threads = std::max<std::size_t>(options_.check_threads, 1);
+}
 
 Result<Cache::Verification> Cache::Verified(const std::vector<std::string>& batch,
                                             const storage::CachePolicy& policy, CheckState& state) {
@@ -115,20 +117,30 @@ Result<Cache::Verification> Cache::Verified(const std::vector<std::string>& batc
   for (const std::string& sha : batch) {
     if (of.count(sha)) listed.push_back(sha);  // others are no longer evictable anyway
   }
-  std::vector<char> confirmed(listed.size(), 0);
+  // Per blob: 0 no copy confirmed, 1 confirmed, 2 not asked (the pass is stopping).
+  std::vector<char> outcome(listed.size(), 0);
   Verification out;
-  ParallelFor(listed.size(), kCheckThreads, 1, [&](std::size_t i) {
-    for (const storage::CacheCopy* copy : of[listed[i]]) {
+  ParallelFor(listed.size(), options_.check_threads, 1, [&](std::size_t i) {
+    for (const storage::CacheCopy* copy : of.find(listed[i])->second) {
+      if (state.stop || (state.cancelled && state.cancelled())) {
+        outcome[i] = 2;
+        return;
+      }
       const std::pair<std::string, std::int64_t> account{copy->provider_id, copy->account.id};
       {
         const std::lock_guard lock(state.mu);
         if (state.unavailable[account] >= kMaxUnavailableChecks) continue;
       }
-      const pixvault::Status known = check_(*copy);
+      pixvault::Status known = Ok();
+      try {
+        known = check_(*copy);
+      } catch (const std::exception& e) {  // on a helper thread: never let it end the process
+        known = Fail(ErrorCode::kInternal, std::string("checking the copy failed: ") + e.what());
+      }
       const std::lock_guard lock(state.mu);
       if (known) {
         state.unavailable[account] = 0;
-        confirmed[i] = 1;
+        outcome[i] = 1;
         return;
       }
       if (known.error().code == ErrorCode::kUnavailable) ++state.unavailable[account];
@@ -139,9 +151,9 @@ Result<Cache::Verification> Cache::Verified(const std::vector<std::string>& batc
     }
   });
   for (std::size_t i = 0; i < listed.size(); ++i) {
-    if (confirmed[i]) {
+    if (outcome[i] == 1) {
       out.blobs.push_back(std::move(listed[i]));
-    } else {
+    } else if (outcome[i] == 0) {
       ++out.unverified;
     }
   }
@@ -204,7 +216,7 @@ Result<EvictionReport> Cache::Evict(std::int64_t budget, bool dry_run,
     const auto plan = [&](std::int64_t pending) {
       std::vector<std::string> batch;
       std::int64_t planned = pending;
-      while (next < inv.evictable.size() && batch.size() < kEvictBatch &&
+      while (next < inv.evictable.size() && batch.size() < options_.batch &&
              local - planned > budget) {
         const storage::CacheCandidate& c = inv.evictable[next++];
         planned += c.size_bytes;
@@ -214,6 +226,7 @@ Result<EvictionReport> Cache::Evict(std::int64_t budget, bool dry_run,
       return batch;
     };
     CheckState checks;
+    checks.cancelled = cancelled;
     const auto verify = [&](std::vector<std::string> batch) -> Result<Verification> {
       if (!check_ || batch.empty()) return Verification{std::move(batch), 0, {}};
       return Verified(batch, policy, checks);
@@ -235,9 +248,13 @@ Result<EvictionReport> Cache::Evict(std::int64_t budget, bool dry_run,
         ahead = std::async(std::launch::async | std::launch::deferred, verify, std::move(upcoming));
       }
       if (!current->blobs.empty()) {
-        PV_ASSIGN_OR_RETURN(std::vector<std::string> evicted,
-                            store_.EvictBlobs(current->blobs, policy, unlink));
-        for (const std::string& h : evicted) {
+        Result<std::vector<std::string>> evicted =
+            store_.EvictBlobs(current->blobs, policy, unlink);
+        if (!evicted) {
+          checks.stop = true;  // the next batch's checks are not wanted any more
+          return Fail(evicted.error());
+        }
+        for (const std::string& h : *evicted) {
           local -= sizes[h];
           report.evicted_bytes += sizes[h];
           ++report.evicted_blobs;
@@ -257,29 +274,24 @@ Result<EvictionReport> Cache::Evict(std::int64_t budget, bool dry_run,
   return report;
 }
 
-pixvault::Status RestoreLocalCopy(storage::Store& store, blob::BlobStore& blobs, Resolver* resolver,
-                                  const Asset& asset) {
+pixvault::Status FetchBackBytes(blob::BlobStore& blobs, Resolver* resolver, const Asset& asset) {
   if (!asset.sha256) {
     return Fail(ErrorCode::kUnavailable, "the bytes of asset " + std::to_string(asset.id) +
                                              " are not stored locally (" +
                                              std::string(ToString(asset.sync_status)) + ")");
   }
   PV_ASSIGN_OR_RETURN(const bool present, blobs.Exists(*asset.sha256));
-  if (!present) {
-    if (resolver == nullptr) {
-      return Fail(ErrorCode::kUnavailable,
-                  "the bytes of asset " + std::to_string(asset.id) +
-                      " were evicted from the local cache and no provider is configured to "
-                      "fetch them back");
-    }
-    pixvault::Status fetched = resolver->EnsureLocalCopy(asset);
-    if (!fetched) {
-      // Whatever went wrong upstream, the reader is told the bytes are unavailable for now.
-      return Fail(ErrorCode::kUnavailable, fetched.error().message);
-    }
+  if (present) return Ok();
+  if (resolver == nullptr) {
+    return Fail(ErrorCode::kUnavailable,
+                "the bytes of asset " + std::to_string(asset.id) +
+                    " were evicted from the local cache and no provider is configured to "
+                    "fetch them back");
   }
-  if (asset.sync_status == SyncStatus::kRemote || !present) {
-    PV_RETURN_IF_ERROR(store.MarkBlobLocal(*asset.sha256));
+  pixvault::Status fetched = resolver->EnsureLocalCopy(asset);
+  if (!fetched) {
+    // Whatever went wrong upstream, the reader is told the bytes are unavailable for now.
+    return Fail(ErrorCode::kUnavailable, fetched.error().message);
   }
   return Ok();
 }

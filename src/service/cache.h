@@ -20,12 +20,13 @@
 // Eviction marks the blob's assets `remote` in the transaction that decides (after re-checking
 // pins and copies under row locks) and removes the file before committing; an open BlobReader
 // keeps reading its file. A reader that finds the bytes gone fetches them back through
-// Resolver::EnsureLocalCopy and marks them `downloaded` again (RestoreLocalCopy).
+// Resolver::EnsureLocalCopy (FetchBackBytes), opens them, and marks them `downloaded` again.
 //
 // Thread-safety: Cache is safe for concurrent use; several processes may evict from one
 // database and blob root at once (the store's transactions arbitrate).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -79,6 +80,11 @@ struct EvictionReport {
   std::string ToJson() const;
 };
 
+struct CacheOptions {
+  std::size_t batch = 500;        // blobs per eviction transaction (at most 500)
+  std::size_t check_threads = 8;  // copies checked with their providers at once
+};
+
 class Cache {
  public:
   // Asks a copy's provider whether it still has it (Resolver::CheckCopy): Ok when it does.
@@ -88,13 +94,14 @@ class Cache {
   // Borrows everything; `registry` may be null (see the header comment). With `check`, an
   // eviction pass evicts a blob only after a provider confirmed one of its copies.
   Cache(storage::Store& store, blob::BlobStore& blobs, const providers::ProviderRegistry* registry,
-        const Clock& clock, CopyCheck check = nullptr);
+        const Clock& clock, CopyCheck check = nullptr, CacheOptions options = {});
 
   // Errors: the store's.
   Result<CacheStatus> GetStatus(std::optional<std::int64_t> budget);
   // Evicts least recently accessed evictable blobs until the local bytes are within `budget`
   // (kInvalidArgument when negative). A dry run decides without changing anything.
-  // `cancelled` is checked between batches. Errors: the store's and the blob store's.
+  // `cancelled` is checked between batches and before each copy is checked (from several
+  // threads at once). Errors: the store's and the blob store's.
   Result<EvictionReport> Evict(std::int64_t budget, bool dry_run,
                                const std::function<bool()>& cancelled = nullptr);
 
@@ -104,6 +111,8 @@ class Cache {
   struct CheckState {
     std::mutex mu;
     std::map<std::pair<std::string, std::int64_t>, int> unavailable;
+    std::function<bool()> cancelled;  // the pass's; checked before each copy
+    std::atomic<bool> stop{false};    // the pass failed: ask nothing more
   };
   struct Verification {
     std::vector<std::string> blobs;  // those one of whose copies its provider confirmed
@@ -119,13 +128,15 @@ class Cache {
   const providers::ProviderRegistry* registry_;
   const Clock& clock_;
   CopyCheck check_;
+  CacheOptions options_;
 };
 
-// Makes an asset's bytes readable for a reader: when they are not in the blob store, fetches
-// them back through `resolver` (kUnavailable when it is null or no provider has them) and
-// marks the blob's assets `downloaded` again. kUnavailable for an asset without bytes yet.
-Status RestoreLocalCopy(storage::Store& store, blob::BlobStore& blobs, Resolver* resolver,
-                        const Asset& asset);
+// Puts an asset's bytes back in the blob store for a reader when they are not there: fetches
+// them back through `resolver` (kUnavailable when it is null or no provider has them). Their
+// assets stay `remote` (so no eviction pass takes them) until the reader, holding the file
+// open, marks them `downloaded` again (Store::MarkBlobLocal). kUnavailable for an asset
+// without bytes yet.
+Status FetchBackBytes(blob::BlobStore& blobs, Resolver* resolver, const Asset& asset);
 
 // "1048576", "500M", "10G", "1.5T", "64KiB": bytes, with binary (1024-based) suffixes K, M, G,
 // T (optionally followed by "B" or "iB"). kInvalidArgument otherwise or above 2^63.

@@ -16,8 +16,8 @@ namespace {
 Status DownloadLoop(providers::Provider& provider, const providers::AccountAccess& account,
                     const providers::ProviderRef& ref, const DownloadOptions& options,
                     const std::function<std::int64_t()>& size,
-                    const std::function<Status(std::span<const std::byte>)>& append,
-                    int& requests) {
+                    const std::function<Status(std::span<const std::byte>)>& append, int& requests,
+                    const bool& local_failure) {
   int transient = 0;
   int not_found = 0;
   Timestamp delay = options.initial_backoff;
@@ -46,7 +46,8 @@ Status DownloadLoop(providers::Provider& provider, const providers::AccountAcces
     const bool retry =
         (code == ErrorCode::kUnavailable && ++transient < options.max_attempts) ||
         (code == ErrorCode::kNotFound && offset == 0 && ++not_found <= options.not_found_retries);
-    if (!retry) {
+    // A failure to store the bytes here is not retried: the destination is what failed.
+    if (!retry || local_failure) {
       return Fail(
           WithContext(got.error(), "download of '" + ref.ref + "' from '" + provider.id() + "'"));
     }
@@ -61,18 +62,42 @@ Result<DownloadedBlob> DownloadToBlob(blob::BlobStore& blobs, providers::Provide
                                       const providers::AccountAccess& account,
                                       const providers::ProviderRef& ref,
                                       const DownloadOptions& options) {
+  bool unreported = false;
+  bool& local_failure = options.local_failure != nullptr ? *options.local_failure : unreported;
+  local_failure = false;
+  // A failure of the blob store is this machine's.
+  const auto local = [&local_failure](Status st) {
+    if (!st) local_failure = true;
+    return st;
+  };
   blob::WriteOptions write_options;
   write_options.max_size = options.max_bytes;
-  PV_ASSIGN_OR_RETURN(std::unique_ptr<blob::BlobWriter> writer, blobs.BeginWrite(write_options));
+  auto begun = blobs.BeginWrite(write_options);
+  if (!begun) {
+    local_failure = true;
+    return Fail(begun.error());
+  }
+  std::unique_ptr<blob::BlobWriter> writer = std::move(*begun);
   DownloadedBlob out;
   Status got = DownloadLoop(
       provider, account, ref, options, [&] { return writer->size(); },
-      [&](std::span<const std::byte> data) { return writer->Append(data); }, out.requests);
+      [&](std::span<const std::byte> data) {
+        Status appended = writer->Append(data);
+        // Over the size limit is the provider's file; anything else is the disk here.
+        if (!appended && appended.error().code != ErrorCode::kInvalidArgument) local_failure = true;
+        return appended;
+      },
+      out.requests, local_failure);
   if (!got) {
     writer->Abort();
     return Fail(got.error());
   }
-  PV_ASSIGN_OR_RETURN(out.sha256, writer->Finish());
+  auto finished = writer->Finish();
+  if (!finished) {
+    local_failure = true;
+    return Fail(finished.error());
+  }
+  out.sha256 = std::move(*finished);
   out.size = writer->size();
   if (options.expected_sha256 && *options.expected_sha256 != out.sha256) {
     writer->Abort();
@@ -81,7 +106,7 @@ Result<DownloadedBlob> DownloadToBlob(blob::BlobStore& blobs, providers::Provide
                                          out.sha256 + ", expected " + *options.expected_sha256 +
                                          ")");
   }
-  PV_RETURN_IF_ERROR(writer->Publish());
+  PV_RETURN_IF_ERROR(local(writer->Publish()));
   return out;
 }
 
@@ -130,7 +155,7 @@ Result<std::int64_t> DownloadToFile(providers::Provider& provider,
         }
         return Ok();
       },
-      requests));
+      requests, /*local_failure=*/false));
   if (::fsync(fd) != 0) {
     return Fail(ErrorCode::kUnavailable, "cannot sync the download file");
   }

@@ -27,6 +27,9 @@ struct DownloadOptions {
   Timestamp initial_backoff = 200 * 1000;
   Timestamp max_backoff = 5 * kMicrosPerSecond;
   std::function<void(Timestamp)> sleep;  // required when retries may happen
+  // When set, DownloadToBlob sets it to whether its failure was this machine's (storing the
+  // bytes: a full disk, say) rather than the provider's.
+  bool* local_failure = nullptr;
 };
 
 struct DownloadedBlob {

@@ -588,20 +588,7 @@ Result<Resolution> Resolver::Work(const Viewer& viewer, const Asset& asset,
     }
     ProviderAttempt record =
         NewAttempt(asset, pid, access.account_id, "upload", options_.worker, clock_.Now());
-    // The outcome is counted whatever happens (an exception included): a try taken and never
-    // counted would keep the breaker's "one try under way" for good.
-    struct Outcome {
-      Resolver& resolver;
-      const BreakerKey& key;
-      bool counted = false;
-      void Count(bool unavailable) {
-        resolver.BreakerRecord(key, unavailable);
-        counted = true;
-      }
-      ~Outcome() {
-        if (!counted) resolver.BreakerRecord(key, true);
-      }
-    } outcome{*this, breaker};
+    BreakerOutcome outcome{*this, breaker};
     Result<providers::ProviderRef> ref = provider.Upload(access, file);
     record.finished_at = clock_.Now();
     outcome.Count(!ref && ref.error().code == ErrorCode::kUnavailable);
@@ -681,7 +668,10 @@ Result<bool> Resolver::EnsureLocal(const Asset& asset, UserId requester,
       last = allowed.error();
       continue;
     }
+    BreakerOutcome outcome{*this, breaker};
+    bool local_failure = false;
     DownloadOptions opts;
+    opts.local_failure = &local_failure;
     opts.expected_sha256 = *asset.sha256;
     opts.max_bytes = asset.file_size_bytes;
     opts.max_attempts = options_.max_attempts;
@@ -691,7 +681,8 @@ Result<bool> Resolver::EnsureLocal(const Asset& asset, UserId requester,
     ProviderAttempt record =
         NewAttempt(asset, s.provider, s.account, "download", options_.worker, clock_.Now());
     Result<DownloadedBlob> got = DownloadToBlob(blobs_, *from, *access, s.ref, opts);
-    BreakerRecord(breaker, !got && got.error().code == ErrorCode::kUnavailable);
+    // Only the provider's failures count: a full disk here is not the provider's.
+    outcome.Count(!got && got.error().code == ErrorCode::kUnavailable && !local_failure);
     record.finished_at = clock_.Now();
     record.succeeded = got.has_value();
     if (got) {
@@ -731,7 +722,13 @@ Status Resolver::CheckCopy(const storage::CacheCopy& copy) {
   if (!known && known.error().code == ErrorCode::kNotFound && copy.upload_id) {
     auto expired =
         store_.ExpireProviderUpload(copy.asset_id, copy.provider_id, copy.account.id, copy.ref);
-    if (!expired && expired.error().code != ErrorCode::kNotFound) return Fail(expired.error());
+    if (!expired && expired.error().code != ErrorCode::kNotFound) {
+      // Still the provider's answer (a database error is not the provider's failure); the
+      // row is expired by the next check or resolve.
+      Error e = known.error();
+      e.message += " (the record could not be marked expired: " + expired.error().message + ")";
+      return Fail(std::move(e));
+    }
   }
   return known;
 }

@@ -142,7 +142,8 @@ class Resolver {
   // whether it still has it, under the copy's account. A provider that no longer knows the
   // ref of an uploaded row makes the row `expired` (so nothing counts on it again and the next
   // Resolve uploads again). Errors: kNotFound (the provider is not configured here, or forgot
-  // the ref), kCorrupt (credentials that cannot be opened), the provider's other errors.
+  // the ref), kUnavailable (the account's breaker is open, or the provider's), kCorrupt
+  // (credentials that cannot be opened), the provider's other errors.
   Status CheckCopy(const storage::CacheCopy& copy);
 
   // The provider account the caller means (see ResolveRequest::account_id) and its opened
@@ -188,8 +189,23 @@ class Resolver {
   // the state is only read.
   using BreakerKey = std::pair<std::string, std::int64_t>;  // provider, account
   Status BreakerAllows(const BreakerKey& key, bool take_try);
-  // Counts an upload's outcome: a kUnavailable failure or anything else (the provider answered).
+  // Counts a transfer's outcome: a kUnavailable failure or anything else (the provider answered).
   void BreakerRecord(const BreakerKey& key, bool unavailable);
+  // Counts the outcome of a transfer let through by BreakerAllows(key, true) whatever happens,
+  // an exception included: a try taken and never counted would keep the breaker's "one try
+  // under way" for good (not counted: a failure).
+  struct BreakerOutcome {
+    Resolver& resolver;
+    const BreakerKey& key;
+    bool counted = false;
+    void Count(bool unavailable) {
+      resolver.BreakerRecord(key, unavailable);
+      counted = true;
+    }
+    ~BreakerOutcome() {
+      if (!counted) resolver.BreakerRecord(key, true);
+    }
+  };
 
   storage::Store& store_;
   blob::BlobStore& blobs_;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "blob/env.h"
+#include "blob/fault_injection_env.h"
 #include "media/image_header.h"
 #include "providers/folder_provider.h"
 #include "service/ingest.h"
@@ -99,7 +100,7 @@ class ResolverTest : public pixvault::testing::StoreTest {
   void SetUp() override {
     StoreTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    auto blobs = blob::FsBlobStore::Create(env_, blob_dir_.path());
+    auto blobs = blob::FsBlobStore::Create(faulty_env_, blob_dir_.path());
     ASSERT_TRUE(blobs.has_value()) << blobs.error().message;
     blobs_ = std::move(*blobs);
     PV_ASSERT_OK_AND_ASSIGN(alice_, store_->CreateUser(User{0, "alice", false, false, 0}));
@@ -170,6 +171,7 @@ class ResolverTest : public pixvault::testing::StoreTest {
   }
 
   blob::PosixEnv env_;
+  blob::FaultInjectionEnv faulty_env_{env_};  // disarmed unless a test arms it
   TempDir blob_dir_, folders_, scratch_;
   std::unique_ptr<blob::BlobStore> blobs_;
   std::unique_ptr<Ingestor> ingestor_;
@@ -644,7 +646,7 @@ TEST_P(ResolverTest, FetchBacksAndEvictionChecksShareTheAccountsBreaker) {
                           store_->ListCacheCopies({*asset.sha256}, policy));
   ASSERT_EQ(copies.size(), 1u);
   const int checks = archive_->checks.load();
-  EXPECT_EQ(resolver.CheckCopy(copies[0]).error().code, ErrorCode::kUnavailable);
+  PV_EXPECT_ERROR(resolver.CheckCopy(copies[0]), ErrorCode::kUnavailable);
   EXPECT_EQ(archive_->checks.load(), checks);
   // After the cooldown the provider is asked again; recovered, it gives the bytes back.
   clock_.Advance(61 * kMicrosPerSecond);
@@ -653,6 +655,22 @@ TEST_P(ResolverTest, FetchBacksAndEvictionChecksShareTheAccountsBreaker) {
   EXPECT_EQ(archive_->downloads.load(), tried + 1);
   PV_ASSERT_OK(resolver.CheckCopy(copies[0]));
   EXPECT_EQ(archive_->checks.load(), checks + 1);
+
+  // A disk that cannot take the bytes here is not the provider's failure: however often it
+  // fails, the provider is still asked.
+  PV_ASSERT_OK(blobs_->Remove(*asset.sha256));
+  for (int i = 0; i < 3; ++i) {
+    faulty_env_.ResetCounter();
+    faulty_env_.FailFrom(2);  // the temp file is made; writing the bytes fails
+    Status got = resolver.EnsureLocalCopy(asset);
+    ASSERT_FALSE(got.has_value());
+    EXPECT_NE(got.error().message.find("injected fault"), std::string::npos) << got.error().message;
+  }
+  const int asked = archive_->downloads.load();
+  EXPECT_EQ(asked, tried + 1 + 3);  // one request each: a failing disk is not retried
+  faulty_env_.Disarm();
+  PV_ASSERT_OK(resolver.EnsureLocalCopy(asset));
+  EXPECT_EQ(archive_->downloads.load(), asked + 1);
 }
 
 PV_INSTANTIATE_STORE_TEST(ResolverTest);

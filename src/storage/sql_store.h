@@ -41,8 +41,9 @@ class SqlStore final : public Store {
   Result<std::vector<std::string>> ListReferencedSha256(std::string_view after,
                                                         std::int64_t limit) override;
 
+  using Store::CreateAsset;
   Result<CreatedAsset> CreateAsset(const Asset& asset, const std::optional<BlobRef>& blob,
-                                   const AssetFollowUp& follow_up = nullptr) override;
+                                   const AssetFollowUp& follow_up) override;
   Result<std::vector<std::pair<std::string, AssetId>>> FindUploadsBySha256(
       UserId user, const std::vector<std::string>& sha256s) override;
   Result<Asset> GetAsset(const Viewer& viewer, AssetId id) override;
@@ -114,6 +115,7 @@ class SqlStore final : public Store {
   Result<ProviderUpload> FinishProviderUpload(
       const ProviderUpload& u, std::string_view owner,
       const std::vector<ProviderAttempt>& attempts) override;
+  using Store::ExpireProviderUpload;
   Status ExpireProviderUpload(AssetId asset, std::string_view provider, std::int64_t account,
                               std::optional<std::string_view> only_ref) override;
   Status RecordProviderAttempts(const std::vector<ProviderAttempt>& attempts) override;

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -283,6 +284,54 @@ TEST_P(HttpCacheTest, AProviderThatKeepsFailingIsNotAskedOncePerBlob) {
   PV_ASSERT_OK_AND_ASSIGN(service::EvictionReport later, up.Evict(0, false));
   EXPECT_EQ(later.evicted_blobs, kAssets);
   EXPECT_EQ(asked.load(), kAssets);
+}
+
+TEST_P(HttpCacheTest, ManyBatchesMakeUpForBlobsTheyKeep) {
+  AddAccount(alice_key_);
+  constexpr int kAssets = 10;
+  std::vector<std::int64_t> ids;  // least recently accessed first
+  for (int i = 0; i < kAssets; ++i) ids.push_back(MakeAsset(200 + i, true, 1 + i));
+  const std::int64_t blob = static_cast<std::int64_t>(WavBytes(200).size());
+  // Batches of 3, so a pass runs several of them, each checked while the one before it is
+  // evicted. The provider cannot confirm the two oldest copies, and the first check pins an
+  // asset of a later batch: the pass still evicts exactly what the budget asks (6 blobs), from
+  // further down the LRU order.
+  std::atomic<bool> pinned{false};
+  std::mutex mu;
+  std::vector<AssetId> asked;
+  service::CacheOptions options;
+  options.batch = 3;
+  options.check_threads = 2;
+  service::Cache cache(
+      *store_, *blobs_, &providers_, system_clock_,
+      [&](const storage::CacheCopy& copy) -> Status {
+        {
+          const std::lock_guard lock(mu);
+          asked.push_back(copy.asset_id);
+        }
+        if (!pinned.exchange(true)) {
+          EXPECT_TRUE(store_->PinAsset(Viewer::For(alice_), ids[4]).has_value());
+        }
+        if (copy.asset_id == ids[0] || copy.asset_id == ids[1]) {
+          return Fail(ErrorCode::kPermissionDenied, "not yours");
+        }
+        return resolver_->CheckCopy(copy);
+      },
+      options);
+  PV_ASSERT_OK_AND_ASSIGN(service::EvictionReport report, cache.Evict((kAssets - 6) * blob, false));
+  EXPECT_EQ(report.evicted_blobs, 6);
+  EXPECT_EQ(report.unverified_blobs, 2);
+  EXPECT_FALSE(report.over_budget);
+  EXPECT_EQ(report.local_bytes_after, (kAssets - 6) * blob);
+  EXPECT_NE(report.unverified_error.find("not yours"), std::string::npos);
+  // Kept: the two unconfirmed and the one pinned meanwhile; evicted: the six oldest others.
+  for (int i = 0; i < kAssets; ++i) {
+    const bool kept = i == 0 || i == 1 || i == 4 || i > 8;
+    EXPECT_EQ(Local(ids[static_cast<std::size_t>(i)]), kept) << i;
+  }
+  // Nothing past what was needed was asked about by a batch whose checks were wasted: at most
+  // one batch beyond the last blob evicted.
+  EXPECT_LE(asked.size(), static_cast<std::size_t>(kAssets));
 }
 
 TEST_P(HttpCacheTest, PinRoutesAreTheOwnersOrAnAdmins) {

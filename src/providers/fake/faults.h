@@ -28,7 +28,9 @@ struct FaultSettings {
   std::int64_t fail_generations = 0;     // the next N generation jobs end "failed"
   std::int64_t generation_delay_ms = 0;  // a job stays "running" at least this long
   std::int64_t lose_next_n_submits = 0;  // the next N jobs made are answered 504 all the same
-  std::int64_t lose_next_n_uploads = 0;  // the next N files stored are answered 504 all the same
+  // The next N uploads that store a file (or replay one under its key) are answered 504 all
+  // the same.
+  std::int64_t lose_next_n_uploads = 0;
 };
 
 class Faults {
