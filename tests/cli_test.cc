@@ -115,6 +115,17 @@ class Cli : public ::testing::TestWithParam<std::string> {
                                std::filesystem::copy_options::overwrite_existing);
   }
   int BlobFiles() { return CountFiles(data_ / "blobs") + CountFiles(data_ / "tmp"); }
+  // Imports clip.mp4 (a video) and still.png (an image); their assets by file name.
+  void ImportClipAndStill(std::map<std::string, boost::json::value>& assets) {
+    CopyMedia("video.mp4", "clip.mp4");
+    CopyMedia("image.png", "still.png");
+    Outcome imp = Pixvault({"import", "--json", "--recursive", Input("").string()});
+    ASSERT_EQ(imp.code, 0) << imp.err << imp.out;
+    for (const auto& line : imp.Lines()) {
+      assets[std::string(line.at("asset").at("original_filename").as_string())] = line.at("asset");
+    }
+    ASSERT_EQ(assets.size(), 2u);
+  }
   std::int64_t AssetCount() {
     Outcome r = Pixvault({"ls", "--json", "--all", "--limit", "1000"});
     EXPECT_EQ(r.code, 0) << r.err;
@@ -312,15 +323,9 @@ TEST_P(Cli, FsckReportsAndRepairsMissingBytes) {
 
 TEST_P(Cli, CacheStatusAndEvictKeepOnlyCopiesAndHonourTheBudget) {
   if (MediaFile("video.mp4").empty() || MediaFile("image.png").empty()) GTEST_SKIP();
-  CopyMedia("video.mp4", "clip.mp4");
-  CopyMedia("image.png", "still.png");
-  Outcome imp = Pixvault({"import", "--json", "--recursive", Input("").string()});
-  ASSERT_EQ(imp.code, 0) << imp.err << imp.out;
   std::map<std::string, boost::json::value> assets;
-  for (const auto& line : imp.Lines()) {
-    assets[std::string(line.at("asset").at("original_filename").as_string())] = line.at("asset");
-  }
-  ASSERT_EQ(assets.size(), 2u);
+  ImportClipAndStill(assets);
+  if (HasFatalFailure()) return;
   const std::int64_t clip_size = assets["clip.mp4"].at("file_size_bytes").as_int64();
   const std::int64_t still_size = assets["still.png"].at("file_size_bytes").as_int64();
   const std::string clip_sha(assets["clip.mp4"].at("sha256").as_string());
@@ -394,15 +399,9 @@ TEST_P(Cli, CacheStatusAndEvictKeepOnlyCopiesAndHonourTheBudget) {
 
 TEST_P(Cli, CacheEvictGivenTheProvidersAsksEachCopysProvider) {
   if (MediaFile("video.mp4").empty() || MediaFile("image.png").empty()) GTEST_SKIP();
-  CopyMedia("video.mp4", "clip.mp4");
-  CopyMedia("image.png", "still.png");
-  Outcome imp = Pixvault({"import", "--json", "--recursive", Input("").string()});
-  ASSERT_EQ(imp.code, 0) << imp.err << imp.out;
   std::map<std::string, boost::json::value> assets;
-  for (const auto& line : imp.Lines()) {
-    assets[std::string(line.at("asset").at("original_filename").as_string())] = line.at("asset");
-  }
-  ASSERT_EQ(assets.size(), 2u);
+  ImportClipAndStill(assets);
+  if (HasFatalFailure()) return;
   // A folder provider holding a copy of the clip only, though both are recorded as uploaded
   // under the local user's account (sealed as `account add` seals it).
   const std::filesystem::path cdn = dir_.path() / "cdn";

@@ -135,6 +135,13 @@ class ResolverTest : public pixvault::testing::StoreTest {
     };
     return o;
   }
+  // Options whose breaker opens after `threshold` failures in a row, for 60 s.
+  ResolverOptions BreakerOptions(int threshold) {
+    ResolverOptions o = Options();
+    o.breaker_threshold = threshold;
+    o.breaker_cooldown = 60 * kMicrosPerSecond;
+    return o;
+  }
 
   Resolver& MakeResolver() {
     resolver_ = std::make_unique<Resolver>(*store_, *blobs_, registry_, cipher_, clock_, Options());
@@ -389,9 +396,7 @@ TEST_P(ResolverTest, TransientFailuresAreRetriedWithBackoffAndRecorded) {
 }
 
 TEST_P(ResolverTest, AProviderFailingInARowIsNotAskedUntilItsCooldownEnds) {
-  ResolverOptions o = Options();
-  o.breaker_threshold = 3;
-  o.breaker_cooldown = 60 * kMicrosPerSecond;
+  const ResolverOptions o = BreakerOptions(3);
   Resolver resolver(*store_, *blobs_, registry_, cipher_, clock_, o);
   const Asset image = Ingest(alice_, "image.png");
   const Asset picture = Ingest(alice_, "picture.png");
@@ -613,9 +618,7 @@ TEST_P(ResolverTest, EvictedBytesAreFetchedBackAndVerifiedBeforeUploading) {
 }
 
 TEST_P(ResolverTest, FetchBacksAndEvictionChecksShareTheAccountsBreaker) {
-  ResolverOptions o = Options();
-  o.breaker_threshold = 2;
-  o.breaker_cooldown = 60 * kMicrosPerSecond;
+  const ResolverOptions o = BreakerOptions(2);
   Resolver resolver(*store_, *blobs_, registry_, cipher_, clock_, o);
   const Asset asset = Ingest(alice_, "image.png");
   AddAccount(alice_, "archive", "main");
