@@ -115,6 +115,11 @@ class Cli : public ::testing::TestWithParam<std::string> {
                                std::filesystem::copy_options::overwrite_existing);
   }
   int BlobFiles() { return CountFiles(data_ / "blobs") + CountFiles(data_ / "tmp"); }
+  // The database the commands use, for a test to open it directly.
+  std::string StoreUrl() const {
+    return pg_ ? pg_->url()
+               : "sqlite://" + (std::filesystem::absolute(data_) / "pixvault.db").string();
+  }
   // Imports clip.mp4 (a video) and still.png (an image); their assets by file name.
   void ImportClipAndStill(std::map<std::string, boost::json::value>& assets) {
     CopyMedia("video.mp4", "clip.mp4");
@@ -346,10 +351,7 @@ TEST_P(Cli, CacheStatusAndEvictKeepOnlyCopiesAndHonourTheBudget) {
   // CLI, which has no provider configuration, trusts that row.
   {
     SystemClock clock;
-    const std::string url =
-        pg_ ? pg_->url()
-            : "sqlite://" + (std::filesystem::absolute(data_) / "pixvault.db").string();
-    auto store = storage::OpenStore(url, clock);
+    auto store = storage::OpenStore(StoreUrl(), clock);
     ASSERT_TRUE(store.has_value()) << store.error().message;
     auto local = (*store)->GetUserByName("local");
     ASSERT_TRUE(local.has_value());
@@ -417,10 +419,7 @@ TEST_P(Cli, CacheEvictGivenTheProvidersAsksEachCopysProvider) {
   std::map<std::string, std::string> refs;
   {
     SystemClock clock;
-    const std::string url =
-        pg_ ? pg_->url()
-            : "sqlite://" + (std::filesystem::absolute(data_) / "pixvault.db").string();
-    auto store = storage::OpenStore(url, clock);
+    auto store = storage::OpenStore(StoreUrl(), clock);
     ASSERT_TRUE(store.has_value()) << store.error().message;
     for (const auto& [name, asset] : assets) {
       ProviderUpload u;
@@ -630,10 +629,7 @@ TEST_P(Cli, BundleExportWritesAFolderReadyToShipThatTheExamplePlays) {
   // go straight into the same database, as the CLI's user.
   {
     SystemClock clock;
-    const std::string url =
-        pg_ ? pg_->url()
-            : "sqlite://" + (std::filesystem::absolute(data_) / "pixvault.db").string();
-    auto store = storage::OpenStore(url, clock);
+    auto store = storage::OpenStore(StoreUrl(), clock);
     ASSERT_TRUE(store.has_value()) << store.error().message;
     auto local = (*store)->GetUserByName("local");
     ASSERT_TRUE(local.has_value());
