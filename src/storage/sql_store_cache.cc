@@ -294,13 +294,17 @@ Result<std::vector<CacheCopy>> SqlStore::ListCacheCopies(const std::vector<std::
     const bool pg = c.dialect() == Dialect::kPostgres;
     // Origin refs (kind 0) and uploaded rows (kind 1) of the blobs' assets, with the account
     // each is under (its columns as ToAccount reads them).
-    std::vector<Value> params;
-    std::string accounts;
-    for (std::string_view col : {"id", "user_id", "provider_id", "label", "credentials_encrypted",
-                                 "settings", "enabled", "created_at"}) {
-      accounts += ", pa." + std::string(col) + " AS " + std::string(col);
+    std::string accounts;  // ", pa.id AS id, ..." for each of kAccountColumns
+    for (std::string_view rest = kAccountColumns; !rest.empty();) {
+      const std::size_t comma = rest.find(", ");
+      const std::string col(rest.substr(0, comma));
+      accounts += ", pa." + col + " AS " + col;
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 2);
     }
     const std::string blob_condition = pg ? "a.sha256 = ANY(CAST(? AS TEXT[]))" : "a.sha256 = ?";
+    // The blob placeholders' values are set below, per call.
+    const std::size_t first_blob = 0;
+    std::vector<Value> params{std::monostate{}};
     std::string sql =
         "SELECT 0 AS kind, a.sha256 AS copy_sha256, a.id AS copy_asset_id, "
         "NULL AS copy_upload_id, a.provider_id AS copy_provider, a.provider_asset_id AS copy_ref, "
@@ -309,8 +313,6 @@ Result<std::vector<CacheCopy>> SqlStore::ListCacheCopies(const std::vector<std::
         accounts +
         " FROM assets a JOIN provider_accounts pa ON pa.id = a.provider_account_id WHERE " +
         blob_condition + " AND " + OriginCopyCondition(policy, params);
-    const std::size_t first_blob = 0;
-    params.insert(params.begin(), std::monostate{});
     sql +=
         " UNION ALL SELECT 1 AS kind, a.sha256 AS copy_sha256, a.id AS copy_asset_id, "
         "u.id AS copy_upload_id, u.provider_id AS copy_provider, u.provider_ref AS copy_ref, "
