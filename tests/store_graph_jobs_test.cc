@@ -433,6 +433,68 @@ TEST_P(StoreGraph, CacheCopiesAreOriginsThenUploadsUnderTheOwnersEnabledAccounts
                   ErrorCode::kInvalidArgument);
 }
 
+TEST_P(StoreGraph, AnOriginItsProviderLostIsNoCopyAndAPinShowsOnTheAsset) {
+  ProviderAccount acc;
+  acc.user_id = alice_.id;
+  acc.provider_id = "gen";
+  acc.label = "main";
+  acc.credentials_encrypted = "sealed";
+  PV_ASSERT_OK_AND_ASSIGN(const ProviderAccount gen, store_->CreateProviderAccount(acc));
+  Asset generated;
+  generated.user_id = alice_.id;
+  generated.media_type = MediaType::kVideo;
+  generated.upload_method = UploadMethod::kProvider;
+  generated.provider_id = "gen";
+  generated.provider_asset_id = "gen_17";
+  generated.provider_account_id = gen.id;
+  generated.sha256 = Sha256Hex("generated");
+  PV_ASSERT_OK_AND_ASSIGN(
+      auto made, store_->CreateAsset(generated, BlobRef{*generated.sha256, 1, "local", {}}));
+  const AssetId id = made.asset.id;
+  EXPECT_FALSE(made.asset.origin_lost_at.has_value());
+  EXPECT_FALSE(made.asset.pinned);
+
+  storage::CachePolicy policy;
+  policy.now = clock_.Now();
+  PV_ASSERT_OK_AND_ASSIGN(storage::CacheInventory before, store_->ScanCache(policy));
+  ASSERT_EQ(before.evictable.size(), 1u);  // the origin holds the bytes
+  EXPECT_EQ(before.only_copy_blobs, 0);
+
+  // Another ref than the asset's origin changes nothing.
+  PV_ASSERT_OK(store_->MarkOriginLost(id, "gen_18"));
+  PV_ASSERT_OK_AND_ASSIGN(Asset still, store_->GetAsset(Viewer::For(alice_), id));
+  EXPECT_FALSE(still.origin_lost_at.has_value());
+
+  clock_.Advance(5000);
+  const Timestamp lost_at = clock_.Now();
+  PV_ASSERT_OK(store_->MarkOriginLost(id, "gen_17"));
+  clock_.Advance(5000);
+  PV_ASSERT_OK(store_->MarkOriginLost(id, "gen_17"));  // the first time stays
+  PV_ASSERT_OK_AND_ASSIGN(Asset lost, store_->GetAsset(Viewer::For(alice_), id));
+  EXPECT_EQ(lost.origin_lost_at, lost_at);
+  EXPECT_EQ(lost.provider_asset_id, "gen_17");  // still the asset's origin, for the record
+  PV_ASSERT_OK_AND_ASSIGN(std::vector<storage::CacheCopy> copies,
+                          store_->ListCacheCopies({*generated.sha256}, policy));
+  EXPECT_TRUE(copies.empty());
+  PV_ASSERT_OK_AND_ASSIGN(storage::CacheInventory after, store_->ScanCache(policy));
+  EXPECT_TRUE(after.evictable.empty());
+  EXPECT_EQ(after.only_copy_blobs, 1);
+  PV_EXPECT_ERROR(store_->MarkOriginLost(id + 1000, "gen_17"), ErrorCode::kNotFound);
+
+  // The pin is part of the asset as read, in lists too.
+  PV_ASSERT_OK(store_->PinAsset(Viewer::For(alice_), id));
+  PV_ASSERT_OK_AND_ASSIGN(Asset pinned, store_->GetAsset(Viewer::For(alice_), id));
+  EXPECT_TRUE(pinned.pinned);
+  PV_ASSERT_OK_AND_ASSIGN(
+      storage::Page<Asset> page,
+      store_->ListAssets(Viewer::For(alice_), {}, storage::PageRequest{10, {}}));
+  ASSERT_EQ(page.items.size(), 1u);
+  EXPECT_TRUE(page.items[0].pinned);
+  PV_ASSERT_OK(store_->UnpinAsset(Viewer::For(alice_), id));
+  PV_ASSERT_OK_AND_ASSIGN(Asset unpinned, store_->GetAsset(Viewer::For(alice_), id));
+  EXPECT_FALSE(unpinned.pinned);
+}
+
 // --- Jobs ------------------------------------------------------------------------------
 
 TEST_P(StoreGraph, EnqueueIsIdempotentByKey) {

@@ -73,6 +73,9 @@ struct Asset {
   std::string provider_id = "user_upload";
   std::optional<std::string> provider_asset_id;
   std::optional<std::int64_t> provider_account_id;
+  // When the origin provider answered that it no longer has provider_asset_id (an eviction
+  // check or a fetch-back): from then on the origin ref is not a copy of the bytes.
+  std::optional<Timestamp> origin_lost_at;
   std::optional<std::string> remote_url;
   std::optional<std::string> original_source_url;
   std::optional<std::string> original_filename;
@@ -109,6 +112,9 @@ struct Asset {
   Timestamp created_at = 0;
   Timestamp updated_at = 0;
   std::optional<Timestamp> last_accessed_at;
+  // Pinned (POST /assets/{id}/pin): its bytes are never evicted from the local cache. Read
+  // from asset_pins; CreateAsset and UpdateAsset ignore it.
+  bool pinned = false;
 };
 
 // An asset whose bytes the local cache keeps (never evicted while pinned).

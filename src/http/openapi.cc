@@ -21,6 +21,8 @@ constexpr const char* kSchemas = R"json({
     "media_type": {"enum": ["video", "image", "audio", "3d_model"]},
     "provider_id": {"type": "string"}, "provider_asset_id": {"type": ["string", "null"]},
     "provider_account_id": {"type": ["integer", "null"]},
+    "origin_lost_at": {"type": ["string", "null"], "format": "date-time", "description":
+      "when the origin provider said it no longer has provider_asset_id"},
     "remote_url": {"type": ["string", "null"]}, "original_source_url": {"type": ["string", "null"]},
     "original_filename": {"type": ["string", "null"]},
     "upload_method": {"enum": ["extension", "api", "web", "mobile", "cli", "provider"]},
@@ -44,7 +46,8 @@ constexpr const char* kSchemas = R"json({
       "provider id -> account id -> {provider_ref, provider_url, status, attempts, uploaded_at, expires_at}"},
     "created_at": {"type": "string", "format": "date-time"},
     "updated_at": {"type": "string", "format": "date-time"},
-    "last_accessed_at": {"type": ["string", "null"], "format": "date-time"}}},
+    "last_accessed_at": {"type": ["string", "null"], "format": "date-time"},
+    "pinned": {"type": "boolean", "description": "never evicted from the local cache"}}},
   "AssetPage": {"type": "object", "required": ["items", "next_cursor"], "properties": {
     "items": {"type": "array", "items": {"$ref": "#/components/schemas/Asset"}},
     "next_cursor": {"type": ["string", "null"]}, "total": {"type": "integer"}}},

@@ -50,6 +50,7 @@ void AppendAssetJson(const Asset& a, const std::vector<ProviderUpload>& uploads,
   w.Optional(a.provider_asset_id);
   w.RawKey("provider_account_id");
   w.Optional(a.provider_account_id);
+  WriteTime(w, "origin_lost_at", a.origin_lost_at);
   w.RawKey("remote_url");
   w.Optional(a.remote_url);
   w.RawKey("original_source_url");
@@ -136,6 +137,8 @@ void AppendAssetJson(const Asset& a, const std::vector<ProviderUpload>& uploads,
   WriteTime(w, "created_at", a.created_at);
   WriteTime(w, "updated_at", a.updated_at);
   WriteTime(w, "last_accessed_at", a.last_accessed_at);
+  w.RawKey("pinned");
+  w.Bool(a.pinned);
   w.EndObject();
 }
 

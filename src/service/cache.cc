@@ -28,10 +28,20 @@ namespace {
 // unlink; overlapped, a batch's removals take a fraction of the time.
 constexpr std::size_t kRemoveThreads = 8;
 
-// A provider account whose checks failed this many times (kUnavailable) without a success in
-// between is not asked again in the same pass: a provider that is down or hanging costs a
-// pass a few timeouts, not one per blob.
-constexpr int kMaxUnavailableChecks = 3;
+// A provider account whose checks failed this many times for the account's sake (see
+// AccountFailure) without a success in between is not asked again in the same pass: a
+// provider that is down or hanging, or refuses the account's credentials, costs a pass a few
+// requests, not one per blob.
+constexpr int kMaxAccountFailures = 3;
+
+// A check failed for a reason that holds for every copy under the account: the provider is
+// down, hangs or its breaker is open (kUnavailable), it refuses the credentials
+// (kPermissionDenied), or they cannot be opened here (kCorrupt). A forgotten ref (kNotFound)
+// is that copy's alone.
+bool AccountFailure(ErrorCode code) {
+  return code == ErrorCode::kUnavailable || code == ErrorCode::kPermissionDenied ||
+         code == ErrorCode::kCorrupt;
+}
 
 // Runs work(0) ... work(n - 1) on up to `max_threads` threads (this one included), `per_thread`
 // items per extra thread at least; returns once all are done.
@@ -129,7 +139,7 @@ Result<Cache::Verification> Cache::Verified(const std::vector<std::string>& batc
       const std::pair<std::string, std::int64_t> account{copy->provider_id, copy->account.id};
       {
         const std::lock_guard lock(state.mu);
-        if (state.unavailable[account] >= kMaxUnavailableChecks) continue;
+        if (state.failing[account] >= kMaxAccountFailures) continue;
       }
       pixvault::Status known = Ok();
       try {
@@ -139,11 +149,11 @@ Result<Cache::Verification> Cache::Verified(const std::vector<std::string>& batc
       }
       const std::lock_guard lock(state.mu);
       if (known) {
-        state.unavailable[account] = 0;
+        state.failing[account] = 0;
         outcome[i] = 1;
         return;
       }
-      if (known.error().code == ErrorCode::kUnavailable) ++state.unavailable[account];
+      if (AccountFailure(known.error().code)) ++state.failing[account];
       if (out.first_error.empty()) {
         out.first_error = "asset " + std::to_string(copy->asset_id) + " at '" + copy->provider_id +
                           "': " + known.error().message;

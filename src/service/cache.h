@@ -12,10 +12,11 @@
 // A record is not proof: a provider may drop a file before the expiry it announced. With a
 // CopyCheck (the server's: Resolver::CheckCopy), a pass evicts a blob only after a provider
 // confirmed one of its copies, checked a few at a time just before the blob's batch is
-// evicted; a copy the provider no longer knows is expired (and no longer counted), and an
-// account whose provider keeps failing is not asked again in that pass. Without one (the CLI
-// unless given the providers file), the recorded rows are trusted. Dry runs and GetStatus
-// read the records only.
+// evicted. A copy the provider no longer knows stops counting for good (an uploaded row is
+// expired, an origin ref marked lost: Asset::origin_lost_at), and an account whose provider
+// keeps failing or refusing it is not asked again in that pass. Without a CopyCheck (the CLI
+// unless given the providers), the records are trusted. Dry runs and GetStatus read the
+// records only.
 //
 // Eviction marks the blob's assets `remote` in the transaction that decides (after re-checking
 // pins and copies under row locks) and removes the file before committing; an open BlobReader
@@ -107,10 +108,11 @@ class Cache {
 
  private:
   storage::CachePolicy Policy() const;
-  // Per pass: kUnavailable check failures per (provider, account) since its last success.
+  // Per pass: failed checks that hold for the whole account (cache.cc, AccountFailure) per
+  // (provider, account) since its last success.
   struct CheckState {
     std::mutex mu;
-    std::map<std::pair<std::string, std::int64_t>, int> unavailable;
+    std::map<std::pair<std::string, std::int64_t>, int> failing;
     std::function<bool()> cancelled;  // the pass's; checked before each copy
     std::atomic<bool> stop{false};    // the pass failed: ask nothing more
   };

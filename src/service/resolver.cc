@@ -631,11 +631,12 @@ Result<bool> Resolver::EnsureLocal(const Asset& asset, UserId requester,
     std::string provider;
     std::int64_t account = 0;
     providers::ProviderRef ref;
+    bool origin = false;
   };
   std::vector<Source> sources;
-  if (asset.provider_asset_id && asset.provider_account_id) {
+  if (asset.provider_asset_id && asset.provider_account_id && !asset.origin_lost_at) {
     sources.push_back({asset.provider_id, *asset.provider_account_id,
-                       providers::ProviderRef{*asset.provider_asset_id, "", std::nullopt}});
+                       providers::ProviderRef{*asset.provider_asset_id, "", std::nullopt}, true});
   }
   PV_ASSIGN_OR_RETURN(std::vector<ProviderUpload> rows,
                       store_.ListProviderUploads(kSystem, asset.id));
@@ -694,7 +695,14 @@ Result<bool> Resolver::EnsureLocal(const Asset& asset, UserId requester,
     record.error = got.error().message;
     attempts.push_back(std::move(record));
     last = got.error();
+    // The provider no longer has it: not a source (nor a copy to evict against) any more.
+    // Best effort: a record that could not be updated is tried, and updated, next time.
+    if (got.error().code == ErrorCode::kNotFound && !local_failure) {
+      (void)ForgetCopy(asset.id, s.provider, s.account, s.ref.ref, s.origin);
+    }
   }
+  // A provider that lost the file leaves the asset's bytes unavailable, not the asset unknown.
+  if (last.code == ErrorCode::kNotFound) last.code = ErrorCode::kUnavailable;
   return Fail(WithContext(last, "local copy of asset " + std::to_string(asset.id)));
 }
 
@@ -719,18 +727,26 @@ Status Resolver::CheckCopy(const storage::CacheCopy& copy) {
   PV_ASSIGN_OR_RETURN(const providers::AccountAccess access, Access(copy.account));
   const Status known =
       provider->Check(access, providers::ProviderRef{copy.ref, copy.url, copy.expires_at});
-  if (!known && known.error().code == ErrorCode::kNotFound && copy.upload_id) {
-    auto expired =
-        store_.ExpireProviderUpload(copy.asset_id, copy.provider_id, copy.account.id, copy.ref);
-    if (!expired && expired.error().code != ErrorCode::kNotFound) {
+  if (!known && known.error().code == ErrorCode::kNotFound) {
+    Status forgotten = ForgetCopy(copy.asset_id, copy.provider_id, copy.account.id, copy.ref,
+                                  !copy.upload_id.has_value());
+    if (!forgotten) {
       // Still the provider's answer (a database error is not the provider's failure); the
-      // row is expired by the next check or resolve.
+      // record is updated by the next check, fetch-back or resolve.
       Error e = known.error();
-      e.message += " (the record could not be marked expired: " + expired.error().message + ")";
+      e.message += " (the record could not be updated: " + forgotten.error().message + ")";
       return Fail(std::move(e));
     }
   }
   return known;
+}
+
+Status Resolver::ForgetCopy(AssetId asset, const std::string& provider, std::int64_t account,
+                            const std::string& ref, bool origin) {
+  Status st = origin ? store_.MarkOriginLost(asset, ref)
+                     : store_.ExpireProviderUpload(asset, provider, account, ref);
+  if (!st && st.error().code == ErrorCode::kNotFound) return Ok();  // nothing left to update
+  return st;
 }
 
 Status Resolver::Invalidate(AssetId asset, std::string_view provider, std::int64_t account) {

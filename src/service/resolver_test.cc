@@ -676,6 +676,42 @@ TEST_P(ResolverTest, FetchBacksAndEvictionChecksShareTheAccountsBreaker) {
   EXPECT_EQ(archive_->downloads.load(), asked + 1);
 }
 
+TEST_P(ResolverTest, AFetchBackSourceThatNoLongerHasTheFileIsNotAskedAgain) {
+  Resolver& resolver = MakeResolver();
+  // Made on the archive (its origin ref there), then uploaded to the cdn.
+  const std::int64_t archive_account = AddAccount(alice_, "archive", "main");
+  AddAccount(alice_, "cdn", "main");
+  IngestRequest made;
+  made.upload_method = UploadMethod::kProvider;
+  made.provider_id = "archive";
+  made.provider_asset_id = "made-on-archive.png";
+  made.provider_account_id = archive_account;
+  PV_ASSERT_OK_AND_ASSIGN(IngestResult ingested,
+                          ingestor_->IngestFile(alice_, MediaFile("image.png"), made));
+  const Asset asset = ingested.asset;
+  std::filesystem::copy_file(MediaFile("image.png"),
+                             folders_.path() / "archive" / *made.provider_asset_id);
+  PV_ASSERT_OK_AND_ASSIGN(Resolution at_cdn,
+                          resolver.Resolve(Viewer::For(alice_), Request(asset, "cdn")));
+  // Both providers drop the file, and the local copy is evicted.
+  std::filesystem::remove(folders_.path() / "archive" / *made.provider_asset_id);
+  std::filesystem::remove(folders_.path() / "cdn" / *at_cdn.upload.provider_ref);
+  PV_ASSERT_OK(blobs_->Remove(*asset.sha256));
+
+  PV_EXPECT_ERROR(resolver.EnsureLocalCopy(asset), ErrorCode::kUnavailable);
+  EXPECT_EQ(archive_->downloads.load(), 1);
+  EXPECT_EQ(cdn_->downloads.load(), 1);
+  PV_ASSERT_OK_AND_ASSIGN(Asset after, store_->GetAsset(Viewer::For(alice_), asset.id));
+  EXPECT_TRUE(after.origin_lost_at.has_value());
+  PV_ASSERT_OK_AND_ASSIGN(ProviderUpload row,
+                          store_->GetProviderUpload(asset.id, "cdn", at_cdn.upload.account_id));
+  EXPECT_EQ(row.status, UploadStatus::kExpired);
+  // Asked again, neither is: nothing holds the bytes.
+  PV_EXPECT_ERROR(resolver.EnsureLocalCopy(after), ErrorCode::kUnavailable);
+  EXPECT_EQ(archive_->downloads.load(), 1);
+  EXPECT_EQ(cdn_->downloads.load(), 1);
+}
+
 PV_INSTANTIATE_STORE_TEST(ResolverTest);
 
 }  // namespace

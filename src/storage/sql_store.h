@@ -115,6 +115,7 @@ class SqlStore final : public Store {
   Result<ProviderUpload> FinishProviderUpload(
       const ProviderUpload& u, std::string_view owner,
       const std::vector<ProviderAttempt>& attempts) override;
+  Status MarkOriginLost(AssetId asset, std::string_view ref) override;
   using Store::ExpireProviderUpload;
   Status ExpireProviderUpload(AssetId asset, std::string_view provider, std::int64_t account,
                               std::optional<std::string_view> only_ref) override;

@@ -62,9 +62,11 @@ std::string OwnersAccountCondition(std::string_view column) {
          " AND pa.user_id = a.user_id AND pa.enabled = TRUE)";
 }
 
-// The asset aliased `a` came from a provider the policy accepts (its origin ref is a copy).
+// The asset aliased `a` came from a provider the policy accepts, which has not said it lost
+// the file (its origin ref is a copy).
 std::string OriginCopyCondition(const CachePolicy& policy, std::vector<Value>& params) {
-  return "(a.provider_asset_id IS NOT NULL AND a.provider_account_id IS NOT NULL AND " +
+  return "(a.provider_asset_id IS NOT NULL AND a.provider_account_id IS NOT NULL AND "
+         "a.origin_lost_at IS NULL AND " +
          ProviderCondition(policy, "a.provider_id", params) + " AND " +
          OwnersAccountCondition("a.provider_account_id") + ")";
 }

@@ -273,6 +273,19 @@ Status SqlStore::ExpireProviderUpload(AssetId asset, std::string_view provider,
   });
 }
 
+Status SqlStore::MarkOriginLost(AssetId asset, std::string_view ref) {
+  return db_->Transaction([&](Connection& c) -> Status {
+    PV_RETURN_IF_ERROR(
+        c.Query("UPDATE assets SET origin_lost_at = ? WHERE id = ? AND "
+                "provider_asset_id = ? AND origin_lost_at IS NULL",
+                {clock_.Now(), asset, Str(ref)}));
+    if (c.Changes() > 0) return Ok();
+    PV_ASSIGN_OR_RETURN(Rows rows, c.Query("SELECT 1 FROM assets WHERE id = ?", {asset}));
+    if (rows.empty()) return Fail(ErrorCode::kNotFound, "no such asset");
+    return Ok();
+  });
+}
+
 Result<std::vector<ProviderAttempt>> SqlStore::ListProviderAttempts(AssetId asset,
                                                                     std::string_view provider,
                                                                     std::int64_t account,

@@ -356,6 +356,11 @@ class Store {
   Status ExpireProviderUpload(AssetId asset, std::string_view provider, std::int64_t account) {
     return ExpireProviderUpload(asset, provider, account, std::nullopt);
   }
+  // The asset's origin provider no longer has `ref` (its provider_asset_id): sets
+  // origin_lost_at, so that the origin stops counting as a copy (eviction) and as a source
+  // (fetch-back). Nothing changes when the asset's origin ref is no longer `ref` or was lost
+  // before. kNotFound when there is no such asset.
+  virtual Status MarkOriginLost(AssetId asset, std::string_view ref) = 0;
   // Records attempts made outside a lease (re-fetching evicted bytes for a reader).
   virtual Status RecordProviderAttempts(const std::vector<ProviderAttempt>& attempts) = 0;
   // The latest `limit` attempts for (asset, provider, account), newest first.

@@ -260,20 +260,39 @@ TEST_P(HttpCacheTest, AProviderThatKeepsFailingIsNotAskedOncePerBlob) {
   std::vector<std::int64_t> ids;
   for (int i = 0; i < kAssets; ++i) ids.push_back(MakeAsset(100 + i, true, 1 + i));
   std::atomic<int> asked{0};
-  service::Cache down(*store_, *blobs_, &providers_, system_clock_,
-                      [&asked](const storage::CacheCopy&) -> Status {
-                        ++asked;
-                        return Fail(ErrorCode::kUnavailable, "503 from the provider");
-                      });
-  PV_ASSERT_OK_AND_ASSIGN(service::EvictionReport report, down.Evict(0, false));
-  EXPECT_EQ(report.evicted_blobs, 0);
-  EXPECT_EQ(report.unverified_blobs, kAssets);
-  EXPECT_TRUE(report.over_budget);
-  EXPECT_NE(report.unverified_error.find("503 from the provider"), std::string::npos);
-  // A few failures (and the checks already under way on the other threads), not one per blob.
-  EXPECT_GE(asked.load(), 3);
-  EXPECT_LE(asked.load(), 12);
+  // Failures that hold for the whole account: the provider is down, refuses the credentials,
+  // or they cannot be opened.
+  for (const Error& failure : {Error{ErrorCode::kUnavailable, "503 from the provider"},
+                               Error{ErrorCode::kPermissionDenied, "401 invalid api key"},
+                               Error{ErrorCode::kCorrupt, "credentials cannot be opened"}}) {
+    SCOPED_TRACE(failure.message);
+    asked = 0;
+    service::Cache down(*store_, *blobs_, &providers_, system_clock_,
+                        [&](const storage::CacheCopy&) -> Status {
+                          ++asked;
+                          return Fail(failure);
+                        });
+    PV_ASSERT_OK_AND_ASSIGN(service::EvictionReport report, down.Evict(0, false));
+    EXPECT_EQ(report.evicted_blobs, 0);
+    EXPECT_EQ(report.unverified_blobs, kAssets);
+    EXPECT_TRUE(report.over_budget);
+    EXPECT_NE(report.unverified_error.find(failure.message), std::string::npos);
+    // A few failures (and the checks already under way on the other threads), not one per
+    // blob.
+    EXPECT_GE(asked.load(), 3);
+    EXPECT_LE(asked.load(), 12);
+  }
   for (const std::int64_t id : ids) EXPECT_TRUE(Local(id)) << id;
+  // A copy the provider forgot is that copy's own failure: every blob is asked about.
+  asked = 0;
+  service::Cache forgetful(*store_, *blobs_, &providers_, system_clock_,
+                           [&asked](const storage::CacheCopy&) -> Status {
+                             ++asked;
+                             return Fail(ErrorCode::kNotFound, "404 no such file");
+                           });
+  PV_ASSERT_OK_AND_ASSIGN(service::EvictionReport forgotten, forgetful.Evict(0, false));
+  EXPECT_EQ(forgotten.unverified_blobs, kAssets);
+  EXPECT_EQ(asked.load(), kAssets);
   // A provider that answers again is asked again in the next pass.
   asked = 0;
   service::Cache up(*store_, *blobs_, &providers_, system_clock_,
@@ -351,6 +370,7 @@ TEST_P(HttpCacheTest, PinRoutesAreTheOwnersOrAnAdmins) {
   ASSERT_EQ(again.status, 200);
   EXPECT_EQ(ParseJson(again.body).at("pinned_at"), p.at("pinned_at"));
   EXPECT_TRUE(ParseJson(Call("GET", pin, alice_key_).body).at("pinned").as_bool());
+  EXPECT_TRUE(GetJson(alice_key_, id).at("pinned").as_bool());  // the asset's JSON says so too
 
   // Another user's asset is unknown to bob; an admin may pin it; bad ids are 400/404.
   struct Case {
@@ -379,6 +399,7 @@ TEST_P(HttpCacheTest, PinRoutesAreTheOwnersOrAnAdmins) {
   ASSERT_EQ(unpinned.status, 200) << unpinned.body;
   EXPECT_FALSE(ParseJson(unpinned.body).at("pinned").as_bool());
   EXPECT_FALSE(ParseJson(Call("GET", pin, alice_key_).body).at("pinned").as_bool());
+  EXPECT_FALSE(GetJson(alice_key_, id).at("pinned").as_bool());
   EXPECT_EQ(Call("DELETE", pin, alice_key_).status, 200);  // idempotent
 }
 

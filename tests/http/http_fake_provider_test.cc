@@ -367,6 +367,45 @@ TEST_P(HttpFakeProviderTest, EvictionAsksTheProviderAndKeepsBytesItForgot) {
   }
 }
 
+TEST_P(HttpFakeProviderTest, AGeneratedFileTheProviderLostIsNotAskedForAgain) {
+  const std::int64_t account = AddAccount(alice_key_, "fake", "main", kAliceToken);
+  HttpResponse queued =
+      Generate(json::object{{"provider_id", "fake"},
+                            {"account_id", account},
+                            {"operation_type", "text_to_image"},
+                            {"params", json::object{{"width", 64}, {"height", 48}}}});
+  ASSERT_EQ(queued.status, 202) << queued.body;
+  ASSERT_TRUE(GenerationPool().RunOnce());
+  const json::value done = Job(ParseJson(queued.body).at("id").as_int64());
+  ASSERT_EQ(done.at("status").as_string(), "succeeded") << json::serialize(done);
+  const std::int64_t image =
+      done.at("result").at("outputs").as_array()[0].at("asset_id").as_int64();
+  EXPECT_TRUE(GetJson(alice_key_, image).at("origin_lost_at").is_null());
+  service::Cache cache(
+      *store_, *blobs_, &providers_, system_clock_,
+      [this](const storage::CacheCopy& copy) { return resolver_->CheckCopy(copy); });
+  // The provider dropped the file it made: its origin ref and the row that records it there
+  // are both asked about once, and neither counts afterwards.
+  fake_->ExpireAllRefs();
+  PV_ASSERT_OK_AND_ASSIGN(service::EvictionReport first, cache.Evict(0, false));
+  EXPECT_EQ(first.evicted_blobs, 0);
+  EXPECT_EQ(first.unverified_blobs, 1);
+  const json::value asset = GetJson(alice_key_, image);
+  EXPECT_TRUE(asset.at("origin_lost_at").is_string()) << json::serialize(asset);
+  EXPECT_EQ(asset.at("provider_uploads").at("fake").at(std::to_string(account)).at("status"),
+            "expired");
+  const std::int64_t requests = fake_->stats().requests;
+  PV_ASSERT_OK_AND_ASSIGN(service::EvictionReport second, cache.Evict(0, false));
+  EXPECT_EQ(second.evicted_blobs, 0);
+  EXPECT_EQ(second.unverified_blobs, 0);  // nothing left to ask about: the only copy
+  EXPECT_TRUE(second.over_budget);
+  EXPECT_EQ(fake_->stats().requests, requests);
+  PV_ASSERT_OK_AND_ASSIGN(service::CacheStatus status, cache.GetStatus(0));
+  EXPECT_EQ(status.only_copy_blobs, 1);
+  HttpResponse file = Call("GET", AssetPath(image) + "/file", alice_key_);
+  EXPECT_EQ(file.status, 200);
+}
+
 TEST_P(HttpFakeProviderTest, AProviderFailingInARowIsAnswered503AtOnce) {
   provider_failures_expected_ = true;
   const std::int64_t first = UploadWav(alice_key_, 19);

@@ -1,0 +1,1 @@
+ALTER TABLE assets DROP COLUMN origin_lost_at;
