@@ -87,7 +87,9 @@ Result<Graph> BuildGraph(SqlStore& store, const User& user, std::int64_t n) {
   std::cerr << "bundle_http_bench:   " << n << " assets\n";
   Graph g;
   g.root = ids.front();
-  for (std::int64_t k = 0; kVariantsPerBranch * k + kVariantsPerBranch < n; ++k) {
+  // Asset k branches to the next kVariantsPerBranch unattached assets (the last branch point
+  // to fewer when n - 1 is not a multiple), so that every asset is in the tree.
+  for (std::int64_t k = 0; kVariantsPerBranch * k + 1 < n; ++k) {
     Branch b;
     b.source_asset_id = ids[static_cast<std::size_t>(k)];
     b.branch_time = 6;
@@ -95,7 +97,7 @@ Result<Graph> BuildGraph(SqlStore& store, const User& user, std::int64_t n) {
     b.branch_name = "choice " + std::to_string(k);
     PV_ASSIGN_OR_RETURN(Branch branch, store.CreateBranch(me, b));
     ++g.branches;
-    for (int j = 1; j <= kVariantsPerBranch; ++j) {
+    for (int j = 1; j <= kVariantsPerBranch && kVariantsPerBranch * k + j < n; ++j) {
       BranchVariant v;
       v.branch_id = branch.id;
       v.variant_asset_id = ids[static_cast<std::size_t>(kVariantsPerBranch * k + j)];
@@ -171,6 +173,8 @@ Status Main(const Options& o) {
   http::ServerOptions server_options;
   server_options.port = 0;
   server_options.threads = 2;
+  // As `pixvault serve` runs with a database server (its default db_connections).
+  if (storage::IsDatabaseServerUrl(o.db)) server_options.database_threads = 16;
   http::Server server(
       router,
       [&](std::string_view header) {

@@ -218,6 +218,8 @@ Status Main(const Options& o) {
   http::ServerOptions server_options;
   server_options.port = 0;
   server_options.threads = 2;
+  // As `pixvault serve` runs with a database server (its default db_connections).
+  if (storage::IsDatabaseServerUrl(o.db)) server_options.database_threads = 16;
   http::Server server(
       router,
       [&](std::string_view header) {

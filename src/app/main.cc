@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
         pixvault::app::LoadServeConfig(f, [](const char* name) { return std::getenv(name); });
     if (!config) return ctx.ReportError(config.error());
     ctx.SetStorage(config->data_dir, config->db);
+    ctx.SetDatabasePool(config->db_connections);
     return pixvault::app::RunServe(ctx, *config);
   };
   return pixvault::cli::RunCli(argc, argv, std::cout, std::cerr, hooks);

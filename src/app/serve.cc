@@ -25,6 +25,7 @@
 #include "service/ingest.h"
 #include "service/resolver.h"
 #include "service/worker_pool.h"
+#include "storage/store.h"
 
 namespace pixvault::app {
 
@@ -112,12 +113,18 @@ int RunServe(cli::Context& ctx, const ServeConfig& config) {
   http::RegisterRoutes(router, api);
   storage::Store& s = **store;
   const Clock& clock = ctx.clock();
+  http::ServerOptions server_options = config.server;
+  // A database server answers each query over the network: its waits stay off the I/O
+  // threads. An embedded database answers in microseconds, on the I/O thread.
+  if (storage::IsDatabaseServerUrl(ctx.DatabaseUrl())) {
+    server_options.database_threads = config.db_connections;
+  }
   http::Server server(
       router,
       [&s, &clock](std::string_view authorization) {
         return service::AuthenticateBearer(s, clock, authorization);
       },
-      metrics, config.server);
+      metrics, server_options);
   if (auto st = server.Start(); !st) return ctx.ReportError(st.error());
   if (!pool_options.kinds.empty()) {
     if (auto st = pool.Start(); !st) return ctx.ReportError(st.error());

@@ -64,6 +64,8 @@ std::vector<Setting> Settings() {
       int_setting(
           "blocking_threads", 1, 256,
           [](ServeConfig& c, std::int64_t n) { c.server.blocking_threads = static_cast<int>(n); }),
+      int_setting("db_connections", 1, 1024,
+                  [](ServeConfig& c, std::int64_t n) { c.db_connections = static_cast<int>(n); }),
       int_setting(
           "remote_threads", 1, 1024,
           [](ServeConfig& c, std::int64_t n) { c.server.remote_threads = static_cast<int>(n); }),

@@ -38,6 +38,10 @@ struct ServeConfig {
   // eviction pass enqueued every `cache_evict_interval` (service/cache.h).
   std::optional<std::int64_t> cache_budget;
   Timestamp cache_evict_interval = 60 * kMicrosPerSecond;
+  // Database connections at most (PostgreSQL; SQLite: idle reader connections kept). With a
+  // database server, the requests' database work runs on as many threads
+  // (http::ServerOptions::database_threads) instead of on the I/O threads.
+  int db_connections = 16;
 };
 
 // Values given on the command line; unset fields fall through to the environment, then

@@ -37,7 +37,7 @@ TEST(ServeConfig, FlagsBeatEnvironmentBeatsFile) {
   WriteFile(dir / "p.toml",
             "listen = \"0.0.0.0:9000\"\nthreads = 3\nmax_connections = 10\n"
             "upload_limit_bytes = 1000\ndata_dir = \"/srv/pv\"\nremote_threads = 7\n"
-            "blocking_threads = 2\n");
+            "blocking_threads = 2\ndb_connections = 24\n");
   FakeEnv env;
   env.vars["PIXVAULT_THREADS"] = "5";
   env.vars["PIXVAULT_BLOCKING_THREADS"] = "3";
@@ -55,6 +55,7 @@ TEST(ServeConfig, FlagsBeatEnvironmentBeatsFile) {
   EXPECT_EQ(c->data_dir, "/srv/pv");
   EXPECT_EQ(c->server.blocking_threads, 3);  // environment over file
   EXPECT_EQ(c->server.remote_threads, 7);    // file only
+  EXPECT_EQ(c->db_connections, 24);          // file only
 }
 
 TEST(ServeConfig, ProvidersComeFromTheConfigFileOrTheirOwnFile) {
@@ -112,6 +113,11 @@ TEST(ServeConfig, BadInputsNameTheirSource) {
   auto threads = LoadServeConfig({}, bad_env.Getter());
   ASSERT_FALSE(threads.has_value());
   EXPECT_NE(threads.error().message.find("PIXVAULT_THREADS"), std::string::npos);
+  FakeEnv no_connections;
+  no_connections.vars["PIXVAULT_DB_CONNECTIONS"] = "0";
+  auto connections = LoadServeConfig({}, no_connections.Getter());
+  ASSERT_FALSE(connections.has_value());
+  EXPECT_NE(connections.error().message.find("PIXVAULT_DB_CONNECTIONS"), std::string::npos);
 
   FakeEnv hosts;
   hosts.vars["PIXVAULT_FETCH_ALLOW_HOSTS"] = "127.0.0.1/32, 10.0.0.0/8";

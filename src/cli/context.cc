@@ -48,6 +48,7 @@ Result<storage::Store*> Context::Store(bool migrate) {
   }
   storage::StoreOptions so;
   so.migrate = migrate;
+  so.pool_size = pool_size_;
   auto store = storage::OpenStore(DatabaseUrl(), clock_, so);
   if (!store) return Fail(store.error());
   store_ = std::move(*store);

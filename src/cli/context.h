@@ -41,6 +41,8 @@ class Context {
     options_.data_dir = std::move(data_dir);
     options_.db = std::move(db);
   }
+  // The database's connection pool (storage::StoreOptions::pool_size); only before Store().
+  void SetDatabasePool(int connections) { pool_size_ = connections; }
   std::ostream& out() { return out_; }
   std::ostream& err() { return err_; }
   const Clock& clock() const { return clock_; }
@@ -66,6 +68,7 @@ class Context {
   std::ostream& err_;
   SystemClock clock_;
   blob::PosixEnv env_;
+  int pool_size_ = storage::StoreOptions{}.pool_size;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<blob::BlobStore> blobs_;
   std::optional<User> user_;

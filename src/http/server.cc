@@ -60,6 +60,9 @@ struct Server::Impl {
     acceptor.emplace(contexts[0]->get_executor());
     blocking_pool.emplace(static_cast<std::size_t>(std::max(1, options.blocking_threads)));
     remote_pool.emplace(static_cast<std::size_t>(std::max(1, options.remote_threads)));
+    if (options.database_threads > 0) {
+      database_pool.emplace(static_cast<std::size_t>(options.database_threads));
+    }
   }
 
   const Router& router;
@@ -76,6 +79,9 @@ struct Server::Impl {
   // Routes waiting on other services (Route::remote): a pool of their own, so a hung provider
   // holds none of the threads above.
   std::optional<net::thread_pool> remote_pool;
+  // The database work of requests (ServerOptions::database_threads), when it is not done on
+  // the I/O threads.
+  std::optional<net::thread_pool> database_pool;
   std::optional<tcp::acceptor> acceptor;
   std::vector<std::thread> threads;
   std::atomic<bool> draining{false};
@@ -101,7 +107,23 @@ struct Server::Impl {
   // Runs `work` on `pool`; the coroutine resumes on its own I/O thread after.
   net::awaitable<Result<Response>> OnPool(net::thread_pool& pool,
                                           std::function<Result<Response>()> work);
+  // Runs `work` where database work runs: inline, or on the database pool.
+  net::awaitable<void> OnDatabase(const std::function<void()>& work);
 };
+
+net::awaitable<void> Server::Impl::OnDatabase(const std::function<void()>& work) {
+  if (!database_pool) {
+    work();
+    co_return;
+  }
+  co_await net::co_spawn(
+      database_pool->get_executor(),
+      [&]() -> net::awaitable<void> {
+        work();
+        co_return;
+      },
+      net::use_awaitable);
+}
 
 net::awaitable<Result<Response>> Server::Impl::OnPool(net::thread_pool& pool,
                                                       std::function<Result<Response>()> work) {
@@ -284,7 +306,8 @@ net::awaitable<Response> Server::Impl::Dispatch(beast::tcp_stream& stream,
   req.path_params = std::move(match->params);
   if (route->auth) {
     auto header = req.headers.Get("Authorization");
-    auto user = authenticate(header.value_or(""));
+    Result<User> user = User{};
+    co_await OnDatabase([&] { user = authenticate(header.value_or("")); });
     if (!user) {
       Response r = Problem(401, "unauthorized", user.error().message);
       r.headers.Set("WWW-Authenticate", "Bearer");
@@ -304,7 +327,8 @@ net::awaitable<Response> Server::Impl::Dispatch(beast::tcp_stream& stream,
   }
   std::unique_ptr<BodySink> sink;
   if (route->streaming) {
-    auto opened = route->streaming(req);
+    Result<std::unique_ptr<BodySink>> opened = nullptr;
+    co_await OnDatabase([&] { opened = route->streaming(req); });
     if (!opened) co_return refuse(ProblemFor(opened.error()));
     sink = std::move(*opened);
   }
@@ -362,7 +386,7 @@ net::awaitable<Response> Server::Impl::Dispatch(beast::tcp_stream& stream,
     res = co_await OnPool(*blocking_pool, [&] { return sink->Finish(); });
   } else if (route->blocking) {
     std::optional<Result<Response>> now;
-    if (route->at_once) now = route->at_once(req);
+    if (route->at_once) co_await OnDatabase([&] { now = route->at_once(req); });
     if (now) {
       res = std::move(*now);
     } else {
@@ -371,7 +395,7 @@ net::awaitable<Response> Server::Impl::Dispatch(beast::tcp_stream& stream,
                             [&] { return req.then ? req.then() : route->handler(req); });
     }
   } else {
-    res = route->handler(req);
+    co_await OnDatabase([&] { res = route->handler(req); });
   }
   if (!res) co_return ProblemFor(res.error());
   co_return std::move(*res);
@@ -497,6 +521,7 @@ void Server::Stop() {
   // holds references to the request it serves.
   impl_->blocking_pool->join();
   impl_->remote_pool->join();
+  if (impl_->database_pool) impl_->database_pool->join();
   for (auto& t : impl_->threads) {
     if (t.joinable()) t.join();
   }

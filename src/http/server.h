@@ -2,9 +2,11 @@
 //
 // Network I/O never blocks a thread: a slow client holds a suspended coroutine, not a
 // worker. Each I/O thread runs its own event loop and owns the connections assigned to it
-// round-robin. Handlers run inline on their I/O thread (store queries are short), except
-// routes marked `blocking` and the end of a streamed upload (fsync), which run on a
-// separate pool while the connection's coroutine waits. Limits: header size and read time,
+// round-robin. Handlers run inline on their I/O thread (an embedded database answers in
+// microseconds), or on a pool of `database_threads` when it is set (a database across the
+// network: a query's wait never holds an I/O thread), except routes marked `blocking` and
+// the end of a streamed upload (fsync), which run on a separate pool while the connection's
+// coroutine waits. Limits: header size and read time,
 // per-route body size, idle time per body chunk and between keep-alive requests, and a connection
 // cap. Stop() drains: the listener closes, in-flight requests finish (up to `shutdown_grace`), then
 // threads exit.
@@ -39,6 +41,9 @@ struct ServerOptions {
   int threads = 4;            // I/O threads, each with its own share of the connections
   int blocking_threads = 4;   // for routes marked blocking and upload finishing (fsync)
   int remote_threads = 16;    // for blocking routes marked remote (waiting on providers)
+  // 0: the API key check, route handlers and `at_once` steps run on the I/O thread; N: on a
+  // pool of N threads (PostgreSQL, whose every query waits on the network).
+  int database_threads = 0;
   int max_connections = 4096;
   std::int64_t header_limit = 16 * 1024;
   Timestamp header_timeout = 10 * kMicrosPerSecond;  // to receive a complete header

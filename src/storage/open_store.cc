@@ -7,13 +7,15 @@
 
 namespace pixvault::storage {
 
+bool IsDatabaseServerUrl(std::string_view url) {
+  return url.starts_with("postgresql://") || url.starts_with("postgres://");
+}
+
 namespace sql {
 
 Result<std::unique_ptr<Database>> OpenDatabase(std::string_view url,
                                                const DatabaseOptions& options) {
-  if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
-    return OpenPostgresDatabase(std::string(url), options);
-  }
+  if (IsDatabaseServerUrl(url)) return OpenPostgresDatabase(std::string(url), options);
   if (url == "sqlite::memory:") return OpenSqliteDatabase(":memory:", options);
   if (url.starts_with("sqlite://")) {
     std::string path(url.substr(9));  // sqlite:///abs -> /abs ; sqlite://rel -> rel

@@ -444,8 +444,13 @@ class Store {
 
 struct StoreOptions {
   bool migrate = true;  // apply pending migrations on open
+  // Connections at most (PostgreSQL); idle reader connections kept (SQLite).
   int pool_size = 4;
 };
+
+// Whether `url` names a database server (PostgreSQL), whose every query waits on the
+// network, rather than an embedded file.
+bool IsDatabaseServerUrl(std::string_view url);
 
 // "sqlite:///abs/path.db", "sqlite://relative/path.db", "sqlite::memory:",
 // "postgresql://..." / "postgres://...". The clock must outlive the store.

@@ -148,6 +148,10 @@ void HttpTest::SetUp() {
   RegisterRoutes(router_, *api_);
   storage::Store* store = store_.get();
   const Clock* clock = &system_clock_;
+  // As `pixvault serve` runs with a database server: its work off the I/O threads.
+  if (GetParam() == "postgres" && server_options_.database_threads == 0) {
+    server_options_.database_threads = 4;
+  }
   server_ = std::make_unique<Server>(
       router_,
       [store, clock](std::string_view header) {

@@ -340,7 +340,46 @@ TEST_P(HttpBlockingRouteTest, ABlockingHandlerDoesNotStallItsIoThread) {
   EXPECT_EQ(res.body, R"({"released":true})");
 }
 
+// One I/O thread and a pool for database work (as with PostgreSQL), and a plain route whose
+// handler waits until the test releases it: it waits on a pool thread, and the I/O thread
+// goes on serving requests, their API key checks and handlers included.
+class HttpDatabasePoolTest : public HttpBlockingRouteTest {
+ protected:
+  HttpDatabasePoolTest() {
+    server_options_.database_threads = 2;
+    Route route{"GET",
+                "/test/slow-read",
+                "testSlowRead",
+                false,
+                0,
+                [this](Request&) -> Result<Response> {
+                  entered_.set_value();
+                  released_.wait();
+                  return Response::Json(200, R"({"released":true})");
+                },
+                nullptr,
+                RouteDoc{}};
+    router_.Add(std::move(route));
+  }
+};
+
+TEST_P(HttpDatabasePoolTest, AWaitingQueryDoesNotStallItsIoThread) {
+  std::future<void> entered = entered_.get_future();
+  PV_ASSERT_OK_AND_ASSIGN(Connection slow, Connection::Open(port()));
+  ASSERT_TRUE(slow.Send(HttpRequest{"GET", "/test/slow-read", {}, {}, {}}.Serialize()));
+  entered.wait();
+  const std::int64_t id = UploadWav(alice_key_, 5);
+  ASSERT_NE(id, 0);
+  EXPECT_EQ(GetJson(alice_key_, id).at("id").as_int64(), id);
+  EXPECT_EQ(Call("GET", AssetPath(id), "").status, 401);
+  release_.set_value();
+  PV_ASSERT_OK_AND_ASSIGN(HttpResponse res, slow.Read());
+  EXPECT_EQ(res.status, 200);
+  EXPECT_EQ(res.body, R"({"released":true})");
+}
+
 PV_INSTANTIATE_STORE_TEST(HttpServerTest);
+PV_INSTANTIATE_STORE_TEST(HttpDatabasePoolTest);
 PV_INSTANTIATE_STORE_TEST(HttpBlockingRouteTest);
 PV_INSTANTIATE_STORE_TEST(HttpLongTimeoutsTest);
 PV_INSTANTIATE_STORE_TEST(HttpConnectionLimitTest);
