@@ -131,6 +131,44 @@ class Cli : public ::testing::TestWithParam<std::string> {
     }
     ASSERT_EQ(assets.size(), 2u);
   }
+  // Imports clip.mp4 and still.png, adds the local user's account at a folder provider "cdn"
+  // (cdn_dir()) and records an upload of each there; only the clip's copy is in the folder.
+  // Returns the assets by file name.
+  std::map<std::string, boost::json::value> ClipAndStillRecordedAtCdn() {
+    std::map<std::string, boost::json::value> assets;
+    ImportClipAndStill(assets);
+    if (::testing::Test::HasFatalFailure()) return assets;
+    const std::filesystem::path creds = dir_.path() / "creds.json";
+    WriteFile(creds, R"({"api_key": "unused"})");
+    Outcome added =
+        Pixvault({"--json", "account", "add", "cdn", "main", "--credentials-file", creds.string()});
+    EXPECT_EQ(added.code, 0) << added.err;
+    if (added.code != 0) return assets;
+    const std::int64_t account = added.Json().at("id").as_int64();
+    std::filesystem::create_directories(cdn_dir());
+    SystemClock clock;
+    auto store = storage::OpenStore(StoreUrl(), clock);
+    EXPECT_TRUE(store.has_value()) << store.error().message;
+    if (!store) return assets;
+    for (const auto& [name, asset] : assets) {
+      ProviderUpload u;
+      u.asset_id = asset.at("id").as_int64();
+      u.provider_id = "cdn";
+      u.account_id = account;
+      u.provider_ref = std::string(asset.at("sha256").as_string());
+      u.status = UploadStatus::kUploaded;
+      u.uploaded_at = clock.Now();
+      EXPECT_TRUE((*store)->PutProviderUpload(u).has_value());
+    }
+    WriteFile(cdn_dir() / std::string(assets["clip.mp4"].at("sha256").as_string()),
+              "the provider's copy");
+    return assets;
+  }
+  std::filesystem::path cdn_dir() const { return dir_.path() / "cdn"; }
+  // The [providers] table of the folder provider "cdn".
+  std::string CdnProviders() const {
+    return "[providers.cdn]\ntype = \"folder\"\nroot = \"" + cdn_dir().string() + "\"\n";
+  }
   std::int64_t AssetCount() {
     Outcome r = Pixvault({"ls", "--json", "--all", "--limit", "1000"});
     EXPECT_EQ(r.code, 0) << r.err;
@@ -401,39 +439,12 @@ TEST_P(Cli, CacheStatusAndEvictKeepOnlyCopiesAndHonourTheBudget) {
 
 TEST_P(Cli, CacheEvictGivenTheProvidersAsksEachCopysProvider) {
   if (MediaFile("video.mp4").empty() || MediaFile("image.png").empty()) GTEST_SKIP();
-  std::map<std::string, boost::json::value> assets;
-  ImportClipAndStill(assets);
-  if (HasFatalFailure()) return;
   // A folder provider holding a copy of the clip only, though both are recorded as uploaded
   // under the local user's account (sealed as `account add` seals it).
-  const std::filesystem::path cdn = dir_.path() / "cdn";
+  std::map<std::string, boost::json::value> assets = ClipAndStillRecordedAtCdn();
+  if (HasFailure()) return;
   const std::filesystem::path toml = dir_.path() / "providers.toml";
-  WriteFile(toml, "[providers.cdn]\ntype = \"folder\"\nroot = \"" + cdn.string() + "\"\n");
-  const std::filesystem::path creds = dir_.path() / "creds.json";
-  WriteFile(creds, R"({"api_key": "unused"})");
-  Outcome added =
-      Pixvault({"--json", "account", "add", "cdn", "main", "--credentials-file", creds.string()});
-  ASSERT_EQ(added.code, 0) << added.err;
-  const std::int64_t account = added.Json().at("id").as_int64();
-  std::filesystem::create_directories(cdn);
-  std::map<std::string, std::string> refs;
-  {
-    SystemClock clock;
-    auto store = storage::OpenStore(StoreUrl(), clock);
-    ASSERT_TRUE(store.has_value()) << store.error().message;
-    for (const auto& [name, asset] : assets) {
-      ProviderUpload u;
-      u.asset_id = asset.at("id").as_int64();
-      u.provider_id = "cdn";
-      u.account_id = account;
-      u.provider_ref = std::string(asset.at("sha256").as_string());
-      u.status = UploadStatus::kUploaded;
-      u.uploaded_at = clock.Now();
-      ASSERT_TRUE((*store)->PutProviderUpload(u).has_value());
-      refs[name] = *u.provider_ref;
-    }
-  }
-  WriteFile(cdn / refs["clip.mp4"], "the provider's copy");
+  WriteFile(toml, CdnProviders());
 
   // Trusting the records, both could go; asked, the provider confirms the clip only.
   Outcome dry = Pixvault({"cache", "evict", "--budget", "0", "--dry-run", "--json"});
@@ -469,6 +480,45 @@ TEST_P(Cli, CacheEvictGivenTheProvidersAsksEachCopysProvider) {
   EXPECT_NE(text.out.find("evicted 0 blobs"), std::string::npos) << text.out;
   Outcome missing = Pixvault(
       {"cache", "evict", "--budget", "0", "--providers", (dir_.path() / "nope.toml").string()});
+  EXPECT_NE(missing.code, 0);
+  EXPECT_NE(missing.err.find("nope.toml"), std::string::npos) << missing.err;
+}
+
+TEST_P(Cli, CacheCommandsReadTheServersConfigFile) {
+  if (MediaFile("video.mp4").empty() || MediaFile("image.png").empty()) GTEST_SKIP();
+  std::map<std::string, boost::json::value> assets = ClipAndStillRecordedAtCdn();
+  if (HasFailure()) return;
+  // The server's config: its budget and providers (and a data folder the flag overrides).
+  const std::filesystem::path config = dir_.path() / "pixvault.toml";
+  WriteFile(config, "cache_budget = \"0\"\ndata_dir = \"" + (dir_.path() / "elsewhere").string() +
+                        "\"\n" + CdnProviders());
+  Outcome status = Pixvault({"cache", "status", "--config", config.string(), "--json"});
+  ASSERT_EQ(status.code, 0) << status.err;
+  EXPECT_EQ(status.Json().at("budget"), 0);
+  EXPECT_EQ(status.Json().at("local_blobs"), 2);
+  EXPECT_EQ(status.Json().at("evictable_blobs"), 2);  // as recorded: status asks no provider
+  // No --budget, no --providers: both from the config, and each copy is asked about.
+  Outcome evict = Pixvault({"cache", "evict", "--config", config.string(), "--json"});
+  ASSERT_EQ(evict.code, 0) << evict.err;
+  EXPECT_EQ(evict.Json().at("evicted_blobs"), 1);
+  EXPECT_EQ(evict.Json().at("unverified_blobs"), 1);
+  EXPECT_EQ(evict.Json().at("budget"), 0);
+
+  // Without --data-dir (and --db), the config's are used, as `serve` would.
+  std::string own = "data_dir = \"" + data_.string() + "\"\n";
+  if (pg_) own += "db = \"" + pg_->url() + "\"\n";
+  WriteFile(config, own + CdnProviders());
+  Outcome at_data =
+      Exec({PIXVAULT_BINARY, "cache", "status", "--config", config.string(), "--json"});
+  ASSERT_EQ(at_data.code, 0) << at_data.err;
+  EXPECT_EQ(at_data.Json().at("local_blobs"), 1);
+  EXPECT_TRUE(at_data.Json().at("budget").is_null());
+  // A config the server would refuse is refused here too, naming the key.
+  WriteFile(config, "colour = \"blue\"\n");
+  Outcome bad = Pixvault({"cache", "status", "--config", config.string()});
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("colour"), std::string::npos) << bad.err;
+  Outcome missing = Pixvault({"cache", "evict", "--config", (dir_.path() / "nope.toml").string()});
   EXPECT_NE(missing.code, 0);
   EXPECT_NE(missing.err.find("nope.toml"), std::string::npos) << missing.err;
 }

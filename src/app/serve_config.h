@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/cli.h"
 #include "core/error.h"
 #include "http/api.h"
 #include "http/server.h"
@@ -44,19 +45,9 @@ struct ServeConfig {
   int db_connections = 16;
 };
 
-// Values given on the command line; unset fields fall through to the environment, then
-// the file, then the defaults.
-struct ServeFlags {
-  std::optional<std::string> config_file;
-  std::optional<std::string> listen;  // HOST:PORT
-  std::optional<int> threads;
-  std::optional<int> max_connections;
-  std::optional<std::int64_t> upload_limit;
-  std::optional<std::string> data_dir;
-  std::optional<std::string> db;
-  std::optional<std::string> providers_file;
-  std::optional<std::string> cache_budget;  // "10G", "500M", bytes, or "none"
-};
+// Values given on the command line (cli::ServeFlags); unset fields fall through to the
+// environment, then the file, then the defaults.
+using ServeFlags = cli::ServeFlags;
 
 // `getenv` is injected so tests control the environment. Errors: kInvalidArgument naming
 // the bad key and its source; kNotFound for a missing config file.

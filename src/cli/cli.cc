@@ -142,20 +142,35 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   CacheOptions cache_options;
   auto* cstatus = cache->add_subcommand(
       "status", "Local bytes and blobs, what is evictable, pinned or the only copy");
-  cstatus->add_option("--budget", cache_options.budget,
-                      "Budget to report against (bytes, or 500M, 10G); default "
-                      "PIXVAULT_CACHE_BUDGET");
-  cstatus->callback([&] { run = [&](Context& c) { return CmdCacheStatus(c, cache_options); }; });
+  cache_options.settings = hooks.server_settings;
+  // As the server reads them: flags, then the environment, then the config file.
+  const auto cache_callback = [&](int (*command)(Context&, const CacheOptions&)) {
+    return [&, command] {
+      if (data_dir_opt->count() > 0) cache_options.data_dir = global.data_dir;
+      if (db_opt->count() > 0) cache_options.db = global.db;
+      run = [&, command](Context& c) { return command(c, cache_options); };
+    };
+  };
+  const auto add_cache_settings = [&](CLI::App* sub) {
+    sub->add_option("--budget", cache_options.budget,
+                    "Bytes to keep at most (or 500M, 10G); default PIXVAULT_CACHE_BUDGET, or "
+                    "cache_budget in the config file");
+    sub->add_option("--providers", cache_options.providers,
+                    "Providers file (as for serve; default PIXVAULT_PROVIDERS_FILE, or the "
+                    "config file's): only copies at these providers count, and eviction asks "
+                    "each copy's provider before counting on it");
+    sub->add_option("--config", cache_options.config,
+                    "The server's TOML configuration file (default PIXVAULT_CONFIG): its data "
+                    "folder, database, providers and cache budget");
+  };
+  add_cache_settings(cstatus);
+  cstatus->callback(cache_callback(&CmdCacheStatus));
   auto* cevict = cache->add_subcommand(
       "evict",
       "Evict least recently accessed bytes that a provider still holds until within the budget");
-  cevict->add_option("--budget", cache_options.budget,
-                     "Bytes to keep at most (or 500M, 10G); default PIXVAULT_CACHE_BUDGET");
+  add_cache_settings(cevict);
   cevict->add_flag("--dry-run", cache_options.dry_run, "Only say what would be evicted");
-  cevict->add_option("--providers", cache_options.providers,
-                     "Providers file (as for serve; default PIXVAULT_PROVIDERS_FILE): ask each "
-                     "copy's provider before counting on it");
-  cevict->callback([&] { run = [&](Context& c) { return CmdCacheEvict(c, cache_options); }; });
+  cevict->callback(cache_callback(&CmdCacheEvict));
 
   AnalyzeOptions analyze;
   auto* analyze_cmd = app.add_subcommand(

@@ -3,10 +3,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "cli/cli.h"
 #include "cli/context.h"
 
 namespace pixvault::cli {
@@ -71,8 +73,17 @@ int CmdAccountRemove(Context& ctx, std::int64_t id);
 struct CacheOptions {
   std::optional<std::string> budget;
   bool dry_run = false;
-  // evict: the providers file (as `serve --providers`); else PIXVAULT_PROVIDERS_FILE.
+  // The providers file (as `serve --providers`).
   std::optional<std::string> providers;
+  // The server's config file (as `serve --config`): its data folder, database, providers and
+  // cache budget, unless given otherwise.
+  std::optional<std::string> config;
+  // --data-dir / --db given explicitly (they beat the config file, as for serve).
+  std::optional<std::string> data_dir;
+  std::optional<std::string> db;
+  // Reads the settings as `serve` does (CliHooks::server_settings); unset: flags and the
+  // environment only.
+  std::function<Result<ServerSettings>(const ServeFlags&)> settings;
 };
 int CmdCacheStatus(Context& ctx, const CacheOptions& options);
 int CmdCacheEvict(Context& ctx, const CacheOptions& options);
