@@ -12,17 +12,29 @@
 #include <thread>
 #include <utility>
 
-#include <boost/json/parse.hpp>
-
 #include "core/sha256.h"
 #include "media/downscale.h"
-#include "service/provider_accounts.h"
-#include "service/provider_download.h"
+#include "service/resolver_internal.h"
 
 namespace pixvault::service {
+
+ProviderAttempt resolver_internal::NewAttempt(const Asset& asset, std::string_view provider,
+                                              std::int64_t account, std::string_view operation,
+                                              const std::string& worker, Timestamp now) {
+  ProviderAttempt a;
+  a.asset_id = asset.id;
+  a.provider_id = std::string(provider);
+  a.account_id = account;
+  a.operation = std::string(operation);
+  a.worker = worker;
+  a.started_at = now;
+  return a;
+}
+
 namespace {
 
-constexpr Viewer kSystem{0, true, true};
+using resolver_internal::kSystem;
+using resolver_internal::NewAttempt;
 
 // "<host>:<pid>:<random>": unique even for processes of one pid on hosts of one name
 // (containers), since a lease is recognised by its owner's name.
@@ -83,18 +95,6 @@ std::string UploadFilename(const Asset& asset) {
   return *asset.sha256 + (plain ? ext : "");
 }
 
-ProviderAttempt NewAttempt(const Asset& asset, std::string_view provider, std::int64_t account,
-                           std::string_view operation, const std::string& worker, Timestamp now) {
-  ProviderAttempt a;
-  a.asset_id = asset.id;
-  a.provider_id = std::string(provider);
-  a.account_id = account;
-  a.operation = std::string(operation);
-  a.worker = worker;
-  a.started_at = now;
-  return a;
-}
-
 }  // namespace
 
 // One in-process resolution that concurrent callers for the same key join.
@@ -129,112 +129,10 @@ void Resolver::Sleep(Timestamp micros) const {
   }
 }
 
-Status Resolver::BreakerAllows(const BreakerKey& key, bool take_try) {
-  std::lock_guard lock(breaker_mu_);
-  auto it = breakers_.find(key);
-  if (it == breakers_.end() || it->second.failures < std::max(1, options_.breaker_threshold)) {
-    return Ok();  // closed
-  }
-  Breaker& b = it->second;
-  const Timestamp now = clock_.Now();
-  const std::string what = "provider '" + key.first + "' failed " + std::to_string(b.failures) +
-                           " transfers in a row for account " + std::to_string(key.second);
-  if (b.open_until > now) {
-    return Fail(ErrorCode::kUnavailable,
-                what + "; it is not asked again for " +
-                    std::to_string((b.open_until - now + kMicrosPerSecond - 1) / kMicrosPerSecond) +
-                    " s");
-  }
-  if (b.trying) {
-    return Fail(ErrorCode::kUnavailable, what + "; one try is under way, the others wait for it");
-  }
-  if (take_try) b.trying = true;
-  return Ok();
-}
-
-void Resolver::BreakerRecord(const BreakerKey& key, bool unavailable) {
-  std::lock_guard lock(breaker_mu_);
-  if (!unavailable) {
-    breakers_.erase(key);
-    return;
-  }
-  Breaker& b = breakers_[key];
-  b.trying = false;
-  // Once open, every failure (the one try after a cooldown included) opens it again.
-  if (++b.failures >= std::max(1, options_.breaker_threshold)) {
-    b.open_until = clock_.Now() + options_.breaker_cooldown;
-  }
-}
-
 Timestamp Resolver::Backoff(int attempt) const {
   Timestamp delay = options_.initial_backoff;
   for (int i = 1; i < attempt && delay < options_.max_backoff; ++i) delay *= 2;
   return std::min(delay, options_.max_backoff);
-}
-
-Result<std::pair<ProviderAccount, providers::AccountAccess>> Resolver::OpenAccount(
-    const Viewer& viewer, std::string_view provider, std::optional<std::int64_t> account_id) {
-  PV_ASSIGN_OR_RETURN(ProviderAccount account, FindAccount(viewer, provider, account_id));
-  PV_ASSIGN_OR_RETURN(providers::AccountAccess access, Access(account));
-  return std::make_pair(std::move(account), std::move(access));
-}
-
-Result<ProviderAccount> Resolver::FindAccount(const Viewer& viewer, std::string_view provider,
-                                              std::optional<std::int64_t> account_id) {
-  ProviderAccount account;
-  if (account_id) {
-    auto found = store_.GetProviderAccount(viewer, *account_id);
-    // An admin reaches every account through the store; resolution uses only the caller's.
-    if (!found || found->user_id != viewer.user_id) {
-      return Fail(ErrorCode::kNotFound,
-                  "provider account " + std::to_string(*account_id) + " not found");
-    }
-    if (found->provider_id != provider) {
-      return Fail(ErrorCode::kInvalidArgument, "provider account " + std::to_string(*account_id) +
-                                                   " is an account of '" + found->provider_id +
-                                                   "', not of '" + std::string(provider) + "'");
-    }
-    account = std::move(*found);
-  } else {
-    PV_ASSIGN_OR_RETURN(std::vector<ProviderAccount> all, store_.ListProviderAccounts(viewer));
-    std::vector<ProviderAccount> mine;
-    for (ProviderAccount& a : all) {
-      if (a.user_id == viewer.user_id && a.provider_id == provider && a.enabled) {
-        mine.push_back(std::move(a));
-      }
-    }
-    if (mine.empty()) {
-      return Fail(ErrorCode::kInvalidArgument,
-                  "you have no enabled account for provider '" + std::string(provider) +
-                      "' (add one with POST /api/v1/provider-accounts or `pixvault account add`)");
-    }
-    if (mine.size() > 1) {
-      std::string ids;
-      for (const ProviderAccount& a : mine) {
-        ids += (ids.empty() ? "" : ", ") + std::to_string(a.id) + " (" + a.label + ")";
-      }
-      return Fail(ErrorCode::kInvalidArgument, "you have several accounts for provider '" +
-                                                   std::string(provider) +
-                                                   "': name one with account=ID: " + ids);
-    }
-    account = std::move(mine.front());
-  }
-  if (!account.enabled) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "provider account " + std::to_string(account.id) + " is disabled");
-  }
-  return account;
-}
-
-Result<providers::AccountAccess> Resolver::Access(const ProviderAccount& account) const {
-  providers::AccountAccess access;
-  access.account_id = account.id;
-  access.label = account.label;
-  PV_ASSIGN_OR_RETURN(access.credentials, OpenProviderCredentials(cipher_, account));
-  boost::system::error_code ec;
-  const boost::json::value settings = boost::json::parse(account.settings, ec);
-  if (!ec && settings.is_object()) access.settings = settings.as_object();
-  return access;
 }
 
 Result<Resolver::Subject> Resolver::Read(const Viewer& viewer, const ResolveRequest& request) {
@@ -618,139 +516,6 @@ Result<Resolution> Resolver::Work(const Viewer& viewer, const Asset& asset,
     last_error = std::move(failure);
     Sleep(Backoff(attempt));
   }
-}
-
-Result<bool> Resolver::EnsureLocal(const Asset& asset, UserId requester,
-                                   std::vector<ProviderAttempt>& attempts,
-                                   std::optional<std::pair<std::string, std::int64_t>> exclude) {
-  PV_ASSIGN_OR_RETURN(const bool present, blobs_.Exists(*asset.sha256));
-  if (present) return false;
-  // The bytes were evicted from the local cache: fetch them back from a provider that has
-  // them (the asset's origin first, then any recorded upload), verifying their hash.
-  struct Source {
-    std::string provider;
-    std::int64_t account = 0;
-    providers::ProviderRef ref;
-    bool origin = false;
-  };
-  std::vector<Source> sources;
-  if (asset.provider_asset_id && asset.provider_account_id && !asset.origin_lost_at) {
-    sources.push_back({asset.provider_id, *asset.provider_account_id,
-                       providers::ProviderRef{*asset.provider_asset_id, "", std::nullopt}, true});
-  }
-  PV_ASSIGN_OR_RETURN(std::vector<ProviderUpload> rows,
-                      store_.ListProviderUploads(kSystem, asset.id));
-  for (const ProviderUpload& r : rows) {
-    if (r.status == UploadStatus::kUploaded && r.provider_ref &&
-        (!exclude || r.provider_id != exclude->first || r.account_id != exclude->second)) {
-      sources.push_back(
-          {r.provider_id, r.account_id,
-           providers::ProviderRef{*r.provider_ref, r.provider_url.value_or(""), r.expires_at}});
-    }
-  }
-  Error last{ErrorCode::kUnavailable, "asset " + std::to_string(asset.id) +
-                                          " has no local copy and no provider holds its bytes"};
-  for (const Source& s : sources) {
-    std::shared_ptr<providers::Provider> from = registry_.Find(s.provider);
-    if (from == nullptr) continue;
-    // Only the accounts of the asset's owner or of the caller, enabled: another user's
-    // account (its quota, its bill) is never spent on someone else's behalf.
-    auto account = store_.GetProviderAccount(kSystem, s.account);
-    if (!account || !account->enabled ||
-        (account->user_id != asset.user_id && account->user_id != requester)) {
-      continue;
-    }
-    auto access = Access(*account);
-    if (!access) continue;
-    // A provider account failing in a row is not asked (its breaker, shared with uploads);
-    // after the cooldown this download may be its one try.
-    const BreakerKey breaker{s.provider, s.account};
-    if (Status allowed = BreakerAllows(breaker, /*take_try=*/true); !allowed) {
-      last = allowed.error();
-      continue;
-    }
-    BreakerOutcome outcome{*this, breaker};
-    bool local_failure = false;
-    DownloadOptions opts;
-    opts.local_failure = &local_failure;
-    opts.expected_sha256 = *asset.sha256;
-    opts.max_bytes = asset.file_size_bytes;
-    opts.max_attempts = options_.max_attempts;
-    opts.initial_backoff = options_.initial_backoff;
-    opts.max_backoff = options_.max_backoff;
-    opts.sleep = [this](Timestamp t) { Sleep(t); };
-    ProviderAttempt record =
-        NewAttempt(asset, s.provider, s.account, "download", options_.worker, clock_.Now());
-    Result<DownloadedBlob> got = DownloadToBlob(blobs_, *from, *access, s.ref, opts);
-    // Only the provider's failures count: a full disk here is not the provider's.
-    outcome.Count(!got && got.error().code == ErrorCode::kUnavailable && !local_failure);
-    record.finished_at = clock_.Now();
-    record.succeeded = got.has_value();
-    if (got) {
-      record.bytes = got->size;
-      attempts.push_back(std::move(record));
-      return true;
-    }
-    record.error_code = std::string(ErrorCodeName(got.error().code));
-    record.error = got.error().message;
-    attempts.push_back(std::move(record));
-    last = got.error();
-    // The provider no longer has it: not a source (nor a copy to evict against) any more.
-    // Best effort: a record that could not be updated is tried, and updated, next time.
-    if (got.error().code == ErrorCode::kNotFound && !local_failure) {
-      (void)ForgetCopy(asset.id, s.provider, s.account, s.ref.ref, s.origin);
-    }
-  }
-  // A provider that lost the file leaves the asset's bytes unavailable, not the asset unknown.
-  if (last.code == ErrorCode::kNotFound) last.code = ErrorCode::kUnavailable;
-  return Fail(WithContext(last, "local copy of asset " + std::to_string(asset.id)));
-}
-
-Status Resolver::EnsureLocalCopy(const Asset& asset) {
-  if (!asset.sha256) {
-    return Fail(ErrorCode::kUnavailable,
-                "asset " + std::to_string(asset.id) + " has no bytes yet (it is still remote)");
-  }
-  std::vector<ProviderAttempt> attempts;
-  Result<bool> fetched = EnsureLocal(asset, 0, attempts, std::nullopt);
-  auto recorded = store_.RecordProviderAttempts(attempts);
-  if (!fetched) return Fail(fetched.error());
-  return recorded;
-}
-
-Status Resolver::CheckCopy(const storage::CacheCopy& copy) {
-  const std::shared_ptr<providers::Provider> provider = registry_.Find(copy.provider_id);
-  if (provider == nullptr) {
-    return Fail(ErrorCode::kNotFound, "provider '" + copy.provider_id + "' is not configured");
-  }
-  PV_RETURN_IF_ERROR(BreakerAllows({copy.provider_id, copy.account.id}, /*take_try=*/false));
-  PV_ASSIGN_OR_RETURN(const providers::AccountAccess access, Access(copy.account));
-  const Status known =
-      provider->Check(access, providers::ProviderRef{copy.ref, copy.url, copy.expires_at});
-  if (!known && known.error().code == ErrorCode::kNotFound) {
-    Status forgotten = ForgetCopy(copy.asset_id, copy.provider_id, copy.account.id, copy.ref,
-                                  !copy.upload_id.has_value());
-    if (!forgotten) {
-      // Still the provider's answer (a database error is not the provider's failure); the
-      // record is updated by the next check, fetch-back or resolve.
-      Error e = known.error();
-      e.message += " (the record could not be updated: " + forgotten.error().message + ")";
-      return Fail(std::move(e));
-    }
-  }
-  return known;
-}
-
-Status Resolver::ForgetCopy(AssetId asset, const std::string& provider, std::int64_t account,
-                            const std::string& ref, bool origin) {
-  Status st = origin ? store_.MarkOriginLost(asset, ref)
-                     : store_.ExpireProviderUpload(asset, provider, account, ref);
-  if (!st && st.error().code == ErrorCode::kNotFound) return Ok();  // nothing left to update
-  return st;
-}
-
-Status Resolver::Invalidate(AssetId asset, std::string_view provider, std::int64_t account) {
-  return store_.ExpireProviderUpload(asset, provider, account);
 }
 
 }  // namespace pixvault::service
