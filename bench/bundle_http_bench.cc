@@ -158,7 +158,9 @@ Status Main(const Options& o) {
   PV_ASSIGN_OR_RETURN(auto issued, service::IssueApiKey(store, user.id, "bundle bench"));
 
   // The server side, wired as `pixvault serve` does.
-  PV_ASSIGN_OR_RETURN(auto server_db, storage::sql::OpenDatabase(o.db));
+  storage::sql::DatabaseOptions server_db_options;
+  server_db_options.pool_size = 16;  // serve's default db_connections
+  PV_ASSIGN_OR_RETURN(auto server_db, storage::sql::OpenDatabase(o.db, server_db_options));
   SqlStore server_store(std::move(server_db), clock);
   blob::PosixEnv env;
   char tmpl[] = "/tmp/bundle-bench-blobs.XXXXXX";
@@ -173,8 +175,10 @@ Status Main(const Options& o) {
   http::ServerOptions server_options;
   server_options.port = 0;
   server_options.threads = 2;
-  // As `pixvault serve` runs with a database server (its default db_connections).
-  if (storage::IsDatabaseServerUrl(o.db)) server_options.database_threads = 16;
+  // As `pixvault serve` runs with a database server.
+  if (storage::IsDatabaseServerUrl(o.db)) {
+    server_options.database_threads = server_db_options.pool_size;
+  }
   http::Server server(
       router,
       [&](std::string_view header) {

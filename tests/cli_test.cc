@@ -12,6 +12,9 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "blob/derived_files.h"
 #include "core/clock.h"
@@ -94,7 +97,13 @@ class Cli : public ::testing::TestWithParam<std::string> {
     cargv.push_back(nullptr);
     pid_t pid = 0;
     Outcome r;
-    if (posix_spawn(&pid, cargv[0], &actions, nullptr, cargv.data(), environ) != 0) {
+    // The commands read PIXVAULT_* settings: the developer's own must not change the results.
+    std::vector<char*> env;
+    for (char** e = environ; *e != nullptr; ++e) {
+      if (std::string_view(*e).rfind("PIXVAULT_", 0) != 0) env.push_back(*e);
+    }
+    env.push_back(nullptr);
+    if (posix_spawn(&pid, cargv[0], &actions, nullptr, cargv.data(), env.data()) != 0) {
       posix_spawn_file_actions_destroy(&actions);
       ADD_FAILURE() << "cannot spawn " << argv[0];
       return r;
@@ -513,6 +522,18 @@ TEST_P(Cli, CacheCommandsReadTheServersConfigFile) {
   ASSERT_EQ(at_data.code, 0) << at_data.err;
   EXPECT_EQ(at_data.Json().at("local_blobs"), 1);
   EXPECT_TRUE(at_data.Json().at("budget").is_null());
+  // A data folder without a database (a relative path read from elsewhere, a typo) is an
+  // error, and no database is made there.
+  if (!pg_) {
+    const std::filesystem::path nowhere = dir_.path() / "nowhere";
+    WriteFile(config, "data_dir = \"" + nowhere.string() + "\"\n");
+    Outcome wrong =
+        Exec({PIXVAULT_BINARY, "cache", "evict", "--budget", "0", "--config", config.string()});
+    EXPECT_EQ(wrong.code, 3);
+    EXPECT_NE(wrong.err.find("no pixvault database in " + nowhere.string()), std::string::npos)
+        << wrong.err;
+    EXPECT_FALSE(std::filesystem::exists(nowhere));
+  }
   // A config the server would refuse is refused here too, naming the key.
   WriteFile(config, "colour = \"blue\"\n");
   Outcome bad = Pixvault({"cache", "status", "--config", config.string()});
@@ -521,6 +542,51 @@ TEST_P(Cli, CacheCommandsReadTheServersConfigFile) {
   Outcome missing = Pixvault({"cache", "evict", "--config", (dir_.path() / "nope.toml").string()});
   EXPECT_NE(missing.code, 0);
   EXPECT_NE(missing.err.find("nope.toml"), std::string::npos) << missing.err;
+}
+
+TEST_P(Cli, CacheRecheckOriginsCountsLostOriginsAgain) {
+  ASSERT_EQ(Pixvault({"ls"}).code, 0);  // the local user
+  AssetId made = 0;
+  {
+    SystemClock clock;
+    auto store = storage::OpenStore(StoreUrl(), clock);
+    ASSERT_TRUE(store.has_value()) << store.error().message;
+    auto local = (*store)->GetUserByName("local");
+    ASSERT_TRUE(local.has_value());
+    ProviderAccount a;
+    a.user_id = local->id;
+    a.provider_id = "gen";
+    a.label = "main";
+    a.credentials_encrypted = "x";
+    auto account = (*store)->CreateProviderAccount(a);
+    ASSERT_TRUE(account.has_value()) << account.error().message;
+    Asset generated;
+    generated.user_id = local->id;
+    generated.media_type = MediaType::kImage;
+    generated.upload_method = UploadMethod::kProvider;
+    generated.provider_id = "gen";
+    generated.provider_asset_id = "gen_1";
+    generated.provider_account_id = account->id;
+    generated.sha256 = Sha256Hex("generated");
+    auto created =
+        (*store)->CreateAsset(generated, storage::BlobRef{*generated.sha256, 1, "local", {}});
+    ASSERT_TRUE(created.has_value()) << created.error().message;
+    made = created->asset.id;
+    ASSERT_TRUE((*store)->ReportOriginMissing(made, "gen_1", 0).has_value());
+    auto lost = (*store)->ReportOriginMissing(made, "gen_1", 0);
+    ASSERT_TRUE(lost.has_value() && *lost);
+  }
+  Outcome before = Pixvault({"show", std::to_string(made), "--json"});
+  ASSERT_EQ(before.code, 0) << before.err;
+  EXPECT_TRUE(before.Json().at("origin_lost_at").is_string());
+  Outcome other = Pixvault({"cache", "recheck-origins", "--provider", "cdn", "--json"});
+  ASSERT_EQ(other.code, 0) << other.err;
+  EXPECT_EQ(other.Json().at("rechecked"), 0);
+  Outcome recheck = Pixvault({"cache", "recheck-origins"});
+  ASSERT_EQ(recheck.code, 0) << recheck.err;
+  EXPECT_NE(recheck.out.find("1 lost origins"), std::string::npos) << recheck.out;
+  Outcome after = Pixvault({"show", std::to_string(made), "--json"});
+  EXPECT_TRUE(after.Json().at("origin_lost_at").is_null());
 }
 
 TEST_P(Cli, KeysArePrintedOnceListedByPrefixAndRevoked) {

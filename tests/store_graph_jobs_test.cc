@@ -460,18 +460,44 @@ TEST_P(StoreGraph, AnOriginItsProviderLostIsNoCopyAndAPinShowsOnTheAsset) {
   ASSERT_EQ(before.evictable.size(), 1u);  // the origin holds the bytes
   EXPECT_EQ(before.only_copy_blobs, 0);
 
+  constexpr Timestamp kConfirm = 1000 * kMicrosPerSecond;
   // Another ref than the asset's origin changes nothing.
-  PV_ASSERT_OK(store_->MarkOriginLost(id, "gen_18"));
+  PV_ASSERT_OK_AND_ASSIGN(bool other, store_->ReportOriginMissing(id, "gen_18", kConfirm));
+  EXPECT_FALSE(other);
   PV_ASSERT_OK_AND_ASSIGN(Asset still, store_->GetAsset(Viewer::For(alice_), id));
-  EXPECT_FALSE(still.origin_lost_at.has_value());
+  EXPECT_FALSE(still.origin_missing_since.has_value());
 
-  clock_.Advance(5000);
+  // One answer is not believed; a second one too soon after it neither; the origin found
+  // again forgets them.
+  const Timestamp first = clock_.Now();
+  PV_ASSERT_OK_AND_ASSIGN(bool once, store_->ReportOriginMissing(id, "gen_17", kConfirm));
+  EXPECT_FALSE(once);
+  clock_.Advance(kConfirm / 2);
+  PV_ASSERT_OK_AND_ASSIGN(bool soon, store_->ReportOriginMissing(id, "gen_17", kConfirm));
+  EXPECT_FALSE(soon);
+  PV_ASSERT_OK_AND_ASSIGN(Asset suspect, store_->GetAsset(Viewer::For(alice_), id));
+  EXPECT_EQ(suspect.origin_missing_since, first);
+  EXPECT_FALSE(suspect.origin_lost_at.has_value());
+  PV_ASSERT_OK_AND_ASSIGN(std::vector<storage::CacheCopy> suspected,
+                          store_->ListCacheCopies({*generated.sha256}, policy));
+  ASSERT_EQ(suspected.size(), 1u);  // still a copy, asked about again
+  EXPECT_EQ(suspected[0].missing_since, first);
+  PV_ASSERT_OK(store_->ReportOriginFound(id, "gen_17"));
+  clock_.Advance(kConfirm);
+  PV_ASSERT_OK_AND_ASSIGN(bool after_found, store_->ReportOriginMissing(id, "gen_17", kConfirm));
+  EXPECT_FALSE(after_found);  // a new first answer
+
+  // Said again once confirm_after has passed: lost.
+  clock_.Advance(kConfirm);
   const Timestamp lost_at = clock_.Now();
-  PV_ASSERT_OK(store_->MarkOriginLost(id, "gen_17"));
+  PV_ASSERT_OK_AND_ASSIGN(bool lost_now, store_->ReportOriginMissing(id, "gen_17", kConfirm));
+  EXPECT_TRUE(lost_now);
   clock_.Advance(5000);
-  PV_ASSERT_OK(store_->MarkOriginLost(id, "gen_17"));  // the first time stays
+  PV_ASSERT_OK_AND_ASSIGN(bool again, store_->ReportOriginMissing(id, "gen_17", kConfirm));
+  EXPECT_TRUE(again);
+  PV_ASSERT_OK(store_->ReportOriginFound(id, "gen_17"));  // too late: only a recheck clears it
   PV_ASSERT_OK_AND_ASSIGN(Asset lost, store_->GetAsset(Viewer::For(alice_), id));
-  EXPECT_EQ(lost.origin_lost_at, lost_at);
+  EXPECT_EQ(lost.origin_lost_at, lost_at);      // the first time stays
   EXPECT_EQ(lost.provider_asset_id, "gen_17");  // still the asset's origin, for the record
   PV_ASSERT_OK_AND_ASSIGN(std::vector<storage::CacheCopy> copies,
                           store_->ListCacheCopies({*generated.sha256}, policy));
@@ -479,7 +505,18 @@ TEST_P(StoreGraph, AnOriginItsProviderLostIsNoCopyAndAPinShowsOnTheAsset) {
   PV_ASSERT_OK_AND_ASSIGN(storage::CacheInventory after, store_->ScanCache(policy));
   EXPECT_TRUE(after.evictable.empty());
   EXPECT_EQ(after.only_copy_blobs, 1);
-  PV_EXPECT_ERROR(store_->MarkOriginLost(id + 1000, "gen_17"), ErrorCode::kNotFound);
+  PV_EXPECT_ERROR(store_->ReportOriginMissing(id + 1000, "gen_17", kConfirm), ErrorCode::kNotFound);
+
+  // A recheck counts it again (of its provider; another provider's recheck leaves it).
+  PV_ASSERT_OK_AND_ASSIGN(std::int64_t elsewhere, store_->RecheckLostOrigins("cdn"));
+  EXPECT_EQ(elsewhere, 0);
+  PV_ASSERT_OK_AND_ASSIGN(std::int64_t rechecked, store_->RecheckLostOrigins("gen"));
+  EXPECT_EQ(rechecked, 1);
+  PV_ASSERT_OK_AND_ASSIGN(Asset counted, store_->GetAsset(Viewer::For(alice_), id));
+  EXPECT_FALSE(counted.origin_lost_at.has_value());
+  EXPECT_FALSE(counted.origin_missing_since.has_value());
+  PV_ASSERT_OK_AND_ASSIGN(storage::CacheInventory again_evictable, store_->ScanCache(policy));
+  EXPECT_EQ(again_evictable.evictable.size(), 1u);
 
   // The pin is part of the asset as read, in lists too.
   PV_ASSERT_OK(store_->PinAsset(Viewer::For(alice_), id));

@@ -240,7 +240,7 @@ Result<ServeConfig> LoadServeConfig(const ServeFlags& flags,
   // 3. Flags.
   const auto settings_apply = [&](std::string_view key, std::string_view value) -> Status {
     for (const Setting& s : settings) {
-      if (key == s.key) return s.apply(config, value, "--cache-budget");
+      if (key == s.key) return s.apply(config, value, "command line");
     }
     return Fail(ErrorCode::kInternal, "unknown setting");
   };

@@ -171,6 +171,15 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   add_cache_settings(cevict);
   cevict->add_flag("--dry-run", cache_options.dry_run, "Only say what would be evicted");
   cevict->callback(cache_callback(&CmdCacheEvict));
+  auto* crecheck = cache->add_subcommand(
+      "recheck-origins",
+      "Count the origins their providers said they lost as copies again: the next eviction pass "
+      "asks the providers once more (after fixing a provider's configuration)");
+  crecheck->add_option("--provider", cache_options.provider, "Only the origins at this provider");
+  crecheck->add_option("--config", cache_options.config,
+                       "The server's TOML configuration file (default PIXVAULT_CONFIG): its data "
+                       "folder and database");
+  crecheck->callback(cache_callback(&CmdCacheRecheckOrigins));
 
   AnalyzeOptions analyze;
   auto* analyze_cmd = app.add_subcommand(

@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <ostream>
 
@@ -37,8 +38,16 @@ Result<ServerSettings> Settings(Context& ctx, const CacheOptions& o) {
     flags.cache_budget = o.budget;
     PV_ASSIGN_OR_RETURN(s, o.settings(flags));
     ctx.SetStorage(s.data_dir, s.db);
-    return s;
   }
+  // A data folder without a database is the wrong folder (a relative path read from another
+  // directory): said so, rather than a new empty database made there.
+  if (ctx.options().db.empty() &&
+      !std::filesystem::exists(std::filesystem::path(ctx.options().data_dir) / "pixvault.db")) {
+    return Fail(ErrorCode::kNotFound, "no pixvault database in " + ctx.options().data_dir +
+                                          " (pass --data-dir, or --config with the server's "
+                                          "configuration)");
+  }
+  if (o.settings) return s;
   if (o.config) {
     return Fail(ErrorCode::kUnsupported, "--config needs the server's configuration reader");
   }
@@ -147,6 +156,22 @@ int CmdCacheEvict(Context& ctx, const CacheOptions& o) {
   if (!*registry && report->evicted_blobs > 0 && !o.dry_run) {
     out << "(recorded copies were trusted: pass --providers FILE or --config FILE to have each "
            "checked)\n";
+  }
+  return 0;
+}
+
+int CmdCacheRecheckOrigins(Context& ctx, const CacheOptions& o) {
+  auto settings = Settings(ctx, o);
+  if (!settings) return ctx.ReportError(settings.error());
+  auto store = ctx.Store();
+  if (!store) return ctx.ReportError(store.error());
+  auto count = (*store)->RecheckLostOrigins(o.provider);
+  if (!count) return ctx.ReportError(count.error());
+  if (ctx.options().json) {
+    ctx.PrintJson(json::object{{"rechecked", *count}});
+  } else {
+    ctx.out() << *count << " lost origins count as copies again; the next eviction pass asks "
+              << "their providers\n";
   }
   return 0;
 }

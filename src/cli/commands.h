@@ -84,9 +84,12 @@ struct CacheOptions {
   // Reads the settings as `serve` does (CliHooks::server_settings); unset: flags and the
   // environment only.
   std::function<Result<ServerSettings>(const ServeFlags&)> settings;
+  // recheck-origins: only those of this provider.
+  std::optional<std::string> provider;
 };
 int CmdCacheStatus(Context& ctx, const CacheOptions& options);
 int CmdCacheEvict(Context& ctx, const CacheOptions& options);
+int CmdCacheRecheckOrigins(Context& ctx, const CacheOptions& options);
 
 struct AnalyzeOptions {
   std::vector<std::int64_t> ids;

@@ -73,8 +73,10 @@ struct Asset {
   std::string provider_id = "user_upload";
   std::optional<std::string> provider_asset_id;
   std::optional<std::int64_t> provider_account_id;
-  // When the origin provider answered that it no longer has provider_asset_id (an eviction
-  // check or a fetch-back): from then on the origin ref is not a copy of the bytes.
+  // When the origin provider first answered that it no longer has provider_asset_id (cleared
+  // when it has it again), and when a later answer confirmed it: from then on the origin ref
+  // is not a copy of the bytes (storage::Store::ReportOriginMissing).
+  std::optional<Timestamp> origin_missing_since;
   std::optional<Timestamp> origin_lost_at;
   std::optional<std::string> remote_url;
   std::optional<std::string> original_source_url;

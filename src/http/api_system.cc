@@ -50,18 +50,24 @@ std::string JobMetrics(ApiContext& api) {
 }  // namespace
 
 void RegisterRoutes(Router& router, ApiContext& api) {
-  router.Add(Route{"GET", "/healthz", "healthz", false, 0,
-                   [](Request&) -> Result<Response> {
-                     return JsonResponse(200, boost::json::object{{"status", "ok"}});
-                   },
-                   nullptr,
-                   RouteDoc{"Liveness: the process answers",
-                            "system",
-                            {},
-                            {},
-                            "",
-                            false,
-                            {{200, "Alive", "Status"}}}});
+  Route healthz{"GET",
+                "/healthz",
+                "healthz",
+                false,
+                0,
+                [](Request&) -> Result<Response> {
+                  return JsonResponse(200, boost::json::object{{"status", "ok"}});
+                },
+                nullptr,
+                RouteDoc{"Liveness: the process answers",
+                         "system",
+                         {},
+                         {},
+                         "",
+                         false,
+                         {{200, "Alive", "Status"}}}};
+  healthz.database = false;
+  router.Add(std::move(healthz));
   router.Add(
       Route{"GET", "/readyz", "readyz", false, 0, [&api](Request&) { return Ready(api); }, nullptr,
             RouteDoc{"Readiness: the database is reachable",
@@ -99,18 +105,24 @@ void RegisterRoutes(Router& router, ApiContext& api) {
   RegisterLineageRoutes(router, api);
   RegisterBranchRoutes(router, api);
   // Last, so the document describes every route registered above, itself included.
-  router.Add(Route{"GET", "/api/v1/openapi.json", "openapi", false, 0,
-                   [&router](Request&) -> Result<Response> {
-                     return Response::Json(200, OpenApiDocument(router));
-                   },
-                   nullptr,
-                   RouteDoc{"This API's OpenAPI 3.1 description",
-                            "system",
-                            {},
-                            {},
-                            "",
-                            false,
-                            {{200, "The OpenAPI document", "", "application/json"}}}});
+  Route openapi{"GET",
+                "/api/v1/openapi.json",
+                "openapi",
+                false,
+                0,
+                [&router](Request&) -> Result<Response> {
+                  return Response::Json(200, OpenApiDocument(router));
+                },
+                nullptr,
+                RouteDoc{"This API's OpenAPI 3.1 description",
+                         "system",
+                         {},
+                         {},
+                         "",
+                         false,
+                         {{200, "The OpenAPI document", "", "application/json"}}}};
+  openapi.database = false;
+  router.Add(std::move(openapi));
 }
 
 }  // namespace pixvault::http

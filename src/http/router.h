@@ -67,6 +67,10 @@ struct Route {
   // or to `Request::then` when the step set it (to pass on what it has read).
   // It must not block (no network, no sleeping, no waiting on another request).
   std::function<std::optional<Result<Response>>(Request&)> at_once = nullptr;
+  // The handler (or at_once step) reads or writes the database, so it runs where database
+  // work runs (ServerOptions::database_threads). False: always on the I/O thread (a liveness
+  // probe must answer while the database is slow).
+  bool database = true;
 };
 
 struct Match {

@@ -107,12 +107,13 @@ struct Server::Impl {
   // Runs `work` on `pool`; the coroutine resumes on its own I/O thread after.
   net::awaitable<Result<Response>> OnPool(net::thread_pool& pool,
                                           std::function<Result<Response>()> work);
-  // Runs `work` where database work runs: inline, or on the database pool.
-  net::awaitable<void> OnDatabase(const std::function<void()>& work);
+  // Runs `work` where database work runs: inline, or on the database pool; inline when it
+  // does no `database` work (Route::database).
+  net::awaitable<void> OnDatabase(const std::function<void()>& work, bool database = true);
 };
 
-net::awaitable<void> Server::Impl::OnDatabase(const std::function<void()>& work) {
-  if (!database_pool) {
+net::awaitable<void> Server::Impl::OnDatabase(const std::function<void()>& work, bool database) {
+  if (!database_pool || !database) {
     work();
     co_return;
   }
@@ -395,7 +396,7 @@ net::awaitable<Response> Server::Impl::Dispatch(beast::tcp_stream& stream,
                             [&] { return req.then ? req.then() : route->handler(req); });
     }
   } else {
-    co_await OnDatabase([&] { res = route->handler(req); });
+    co_await OnDatabase([&] { res = route->handler(req); }, route->database);
   }
   if (!res) co_return ProblemFor(res.error());
   co_return std::move(*res);

@@ -70,6 +70,10 @@ struct ResolverOptions {
   // limit or failing files never hold back another's.
   int breaker_threshold = 8;
   Timestamp breaker_cooldown = 30 * kMicrosPerSecond;
+  // An origin ref counts as lost once its provider has said it does not have it twice, this
+  // far apart (a provider misconfigured or unmounted for a while says so of everything):
+  // storage::Store::ReportOriginMissing.
+  Timestamp origin_confirm_after = 3600 * kMicrosPerSecond;
 };
 
 struct ResolveRequest {
@@ -134,18 +138,19 @@ class Resolver {
 
   // Makes sure the asset's bytes are in the blob store: when they were evicted, fetches them
   // back from a provider that has them (the asset's origin first, then its recorded uploads),
-  // verifying their sha256, and records the attempts. A provider that answers it no longer has
-  // the file is not asked again: the origin is marked lost (Asset::origin_lost_at), an
-  // uploaded row expired. kUnavailable when no provider can give them back; kCorrupt when what
-  // came back is not the asset's content.
+  // verifying their sha256, and records the attempts. An origin provider answering that it no
+  // longer has the file is reported (storage::Store::ReportOriginMissing; once confirmed, the
+  // origin is not asked again). kUnavailable when no provider can give them back; kCorrupt when
+  // what came back is not the asset's content.
   Status EnsureLocalCopy(const Asset& asset);
 
   // Asks the provider of `copy` (a copy the local cache counts on before evicting bytes)
   // whether it still has it, under the copy's account. A provider that no longer knows the
   // ref of an uploaded row makes the row `expired` (so nothing counts on it again and the next
-  // Resolve uploads again); of an origin ref, marks the asset's origin lost. Errors: kNotFound (the
-  // provider is not configured here, or forgot the ref), kUnavailable (the account's breaker is
-  // open, or the provider's), kCorrupt (credentials that cannot be opened), the provider's other
+  // Resolve uploads again); of an origin ref, reports it missing (lost once confirmed:
+  // ResolverOptions::origin_confirm_after), and a later confirmation clears that. Errors: kNotFound
+  // (the provider is not configured here, or forgot the ref), kUnavailable (the account's breaker
+  // is open, or the provider's), kCorrupt (credentials that cannot be opened), the provider's other
   // errors.
   Status CheckCopy(const storage::CacheCopy& copy);
 
@@ -184,10 +189,6 @@ class Resolver {
   Result<bool> EnsureLocal(const Asset& asset, UserId requester,
                            std::vector<ProviderAttempt>& attempts,
                            std::optional<std::pair<std::string, std::int64_t>> exclude);
-  // Records that a provider answered it no longer has `ref`: the asset's origin is marked lost
-  // (`origin`), or its uploaded row for (provider, account) expired while it still holds `ref`.
-  Status ForgetCopy(AssetId asset, const std::string& provider, std::int64_t account,
-                    const std::string& ref, bool origin);
   void Sleep(Timestamp micros) const;
   Timestamp Backoff(int attempt) const;
   // The breaker of a provider account (ResolverOptions::breaker_threshold): an error while it

@@ -80,16 +80,22 @@ Result<bool> Resolver::EnsureLocal(const Asset& asset, UserId requester,
     if (got) {
       record.bytes = got->size;
       attempts.push_back(std::move(record));
+      if (s.origin && asset.origin_missing_since) {
+        (void)store_.ReportOriginFound(asset.id, s.ref.ref);  // best effort
+      }
       return true;
     }
     record.error_code = std::string(ErrorCodeName(got.error().code));
     record.error = got.error().message;
     attempts.push_back(std::move(record));
     last = got.error();
-    // The provider no longer has it: not a source (nor a copy to evict against) any more.
-    // Best effort: a record that could not be updated is tried, and updated, next time.
-    if (got.error().code == ErrorCode::kNotFound && !local_failure) {
-      (void)ForgetCopy(asset.id, s.provider, s.account, s.ref.ref, s.origin);
+    // The origin provider says it no longer has the file: once it has said so twice, far
+    // enough apart, the origin is no longer asked (best effort: a record that cannot be
+    // updated is updated next time). An uploaded row stays as it is: with no local bytes to
+    // upload again, forgetting the copy would only make its loss permanent if the answer was
+    // wrong.
+    if (s.origin && got.error().code == ErrorCode::kNotFound && !local_failure) {
+      (void)store_.ReportOriginMissing(asset.id, s.ref.ref, options_.origin_confirm_after);
     }
   }
   // A provider that lost the file leaves the asset's bytes unavailable, not the asset unknown.
@@ -118,26 +124,28 @@ Status Resolver::CheckCopy(const storage::CacheCopy& copy) {
   PV_ASSIGN_OR_RETURN(const providers::AccountAccess access, Access(copy.account));
   const Status known =
       provider->Check(access, providers::ProviderRef{copy.ref, copy.url, copy.expires_at});
-  if (!known && known.error().code == ErrorCode::kNotFound) {
-    Status forgotten = ForgetCopy(copy.asset_id, copy.provider_id, copy.account.id, copy.ref,
-                                  !copy.upload_id.has_value());
-    if (!forgotten) {
-      // Still the provider's answer (a database error is not the provider's failure); the
-      // record is updated by the next check, fetch-back or resolve.
-      Error e = known.error();
-      e.message += " (the record could not be updated: " + forgotten.error().message + ")";
-      return Fail(std::move(e));
-    }
+  const bool origin = !copy.upload_id.has_value();
+  if (known) {
+    // An earlier answer that it had not is forgotten (best effort: else the next check).
+    if (origin && copy.missing_since) (void)store_.ReportOriginFound(copy.asset_id, copy.ref);
+    return known;
+  }
+  if (known.error().code != ErrorCode::kNotFound) return known;
+  // An uploaded row is expired at once (the bytes are local: the next resolve uploads them
+  // again); an origin ref is lost once its provider said so twice, far enough apart.
+  Status recorded =
+      origin
+          ? store_.ReportOriginMissing(copy.asset_id, copy.ref, options_.origin_confirm_after)
+                .map([](bool) {})
+          : store_.ExpireProviderUpload(copy.asset_id, copy.provider_id, copy.account.id, copy.ref);
+  if (!recorded && recorded.error().code != ErrorCode::kNotFound) {
+    // Still the provider's answer (a database error is not the provider's failure); the
+    // record is updated by the next check, fetch-back or resolve.
+    Error e = known.error();
+    e.message += " (the record could not be updated: " + recorded.error().message + ")";
+    return Fail(std::move(e));
   }
   return known;
-}
-
-Status Resolver::ForgetCopy(AssetId asset, const std::string& provider, std::int64_t account,
-                            const std::string& ref, bool origin) {
-  Status st = origin ? store_.MarkOriginLost(asset, ref)
-                     : store_.ExpireProviderUpload(asset, provider, account, ref);
-  if (!st && st.error().code == ErrorCode::kNotFound) return Ok();  // nothing left to update
-  return st;
 }
 
 Status Resolver::Invalidate(AssetId asset, std::string_view provider, std::int64_t account) {

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <mutex>
 #include <thread>
 #include <variant>
@@ -15,6 +16,7 @@
 
 #include "blob/env.h"
 #include "blob/fault_injection_env.h"
+#include "core/sha256.h"
 #include "media/image_header.h"
 #include "providers/folder_provider.h"
 #include "service/ingest.h"
@@ -676,7 +678,7 @@ TEST_P(ResolverTest, FetchBacksAndEvictionChecksShareTheAccountsBreaker) {
   EXPECT_EQ(archive_->downloads.load(), asked + 1);
 }
 
-TEST_P(ResolverTest, AFetchBackSourceThatNoLongerHasTheFileIsNotAskedAgain) {
+TEST_P(ResolverTest, AnOriginThatKeepsAnsweringItLostTheFileIsNoLongerAsked) {
   Resolver& resolver = MakeResolver();
   // Made on the archive (its origin ref there), then uploaded to the cdn.
   const std::int64_t archive_account = AddAccount(alice_, "archive", "main");
@@ -684,32 +686,57 @@ TEST_P(ResolverTest, AFetchBackSourceThatNoLongerHasTheFileIsNotAskedAgain) {
   IngestRequest made;
   made.upload_method = UploadMethod::kProvider;
   made.provider_id = "archive";
-  made.provider_asset_id = "made-on-archive.png";
+  std::ifstream in(MediaFile("image.png"), std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  made.provider_asset_id = Sha256Hex(bytes) + ".png";  // as the folder provider names files
   made.provider_account_id = archive_account;
   PV_ASSERT_OK_AND_ASSIGN(IngestResult ingested,
                           ingestor_->IngestFile(alice_, MediaFile("image.png"), made));
   const Asset asset = ingested.asset;
-  std::filesystem::copy_file(MediaFile("image.png"),
-                             folders_.path() / "archive" / *made.provider_asset_id);
+  const std::filesystem::path origin = folders_.path() / "archive" / *made.provider_asset_id;
+  std::filesystem::copy_file(MediaFile("image.png"), origin);
   PV_ASSERT_OK_AND_ASSIGN(Resolution at_cdn,
                           resolver.Resolve(Viewer::For(alice_), Request(asset, "cdn")));
   // Both providers drop the file, and the local copy is evicted.
-  std::filesystem::remove(folders_.path() / "archive" / *made.provider_asset_id);
+  std::filesystem::remove(origin);
   std::filesystem::remove(folders_.path() / "cdn" / *at_cdn.upload.provider_ref);
   PV_ASSERT_OK(blobs_->Remove(*asset.sha256));
 
-  PV_EXPECT_ERROR(resolver.EnsureLocalCopy(asset), ErrorCode::kUnavailable);
+  // The first answers are not believed: both are asked again next time, and the cdn's row
+  // (its bytes are gone here, so nothing could upload them again) stays as it is.
+  const auto read = [&] { return *store_->GetAsset(Viewer::For(alice_), asset.id); };
+  PV_EXPECT_ERROR(resolver.EnsureLocalCopy(read()), ErrorCode::kUnavailable);
   EXPECT_EQ(archive_->downloads.load(), 1);
   EXPECT_EQ(cdn_->downloads.load(), 1);
-  PV_ASSERT_OK_AND_ASSIGN(Asset after, store_->GetAsset(Viewer::For(alice_), asset.id));
-  EXPECT_TRUE(after.origin_lost_at.has_value());
+  EXPECT_TRUE(read().origin_missing_since.has_value());
+  EXPECT_FALSE(read().origin_lost_at.has_value());
   PV_ASSERT_OK_AND_ASSIGN(ProviderUpload row,
                           store_->GetProviderUpload(asset.id, "cdn", at_cdn.upload.account_id));
-  EXPECT_EQ(row.status, UploadStatus::kExpired);
-  // Asked again, neither is: nothing holds the bytes.
-  PV_EXPECT_ERROR(resolver.EnsureLocalCopy(after), ErrorCode::kUnavailable);
-  EXPECT_EQ(archive_->downloads.load(), 1);
-  EXPECT_EQ(cdn_->downloads.load(), 1);
+  EXPECT_EQ(row.status, UploadStatus::kUploaded);
+  clock_.Advance(Options().origin_confirm_after / 2);
+  PV_EXPECT_ERROR(resolver.EnsureLocalCopy(read()), ErrorCode::kUnavailable);
+  EXPECT_EQ(archive_->downloads.load(), 2);
+  EXPECT_FALSE(read().origin_lost_at.has_value());  // too soon to be sure
+
+  // Still lost once origin_confirm_after has passed: the origin is not asked any more.
+  clock_.Advance(Options().origin_confirm_after);
+  PV_EXPECT_ERROR(resolver.EnsureLocalCopy(read()), ErrorCode::kUnavailable);
+  EXPECT_EQ(archive_->downloads.load(), 3);
+  EXPECT_TRUE(read().origin_lost_at.has_value());
+  PV_EXPECT_ERROR(resolver.EnsureLocalCopy(read()), ErrorCode::kUnavailable);
+  EXPECT_EQ(archive_->downloads.load(), 3);
+  EXPECT_EQ(cdn_->downloads.load(), 4);  // the recorded copy is asked each time
+
+  // An origin that has the file again before that is believed at once.
+  PV_ASSERT_OK_AND_ASSIGN(std::int64_t rechecked, store_->RecheckLostOrigins(std::nullopt));
+  EXPECT_EQ(rechecked, 1);
+  PV_EXPECT_ERROR(resolver.EnsureLocalCopy(read()), ErrorCode::kUnavailable);
+  EXPECT_EQ(archive_->downloads.load(), 4);
+  EXPECT_TRUE(read().origin_missing_since.has_value());
+  std::filesystem::copy_file(MediaFile("image.png"), origin);
+  PV_ASSERT_OK(resolver.EnsureLocalCopy(read()));
+  EXPECT_FALSE(read().origin_missing_since.has_value());
+  EXPECT_FALSE(read().origin_lost_at.has_value());
 }
 
 PV_INSTANTIATE_STORE_TEST(ResolverTest);

@@ -19,7 +19,8 @@ const char* const kAssetColumns =
     "a.description, a.embedding, a.embedding_model, a.content_domain, a.content_category, "
     "a.content_taxonomy, a.content_rating, a.age_restricted, a.searchable, a.media_metadata, "
     "a.created_at, a.updated_at, a.last_accessed_at, a.tag_list, a.analysis_errors, "
-    "a.origin_lost_at, EXISTS (SELECT 1 FROM asset_pins pin WHERE pin.asset_id = a.id) AS pinned";
+    "a.origin_missing_since, a.origin_lost_at, EXISTS (SELECT 1 FROM asset_pins pin WHERE "
+    "pin.asset_id = a.id) AS pinned";
 const char* const kBlobColumns = "sha256, size_bytes, refcount, location, created_at";
 const char* const kSegmentColumns =
     "id, asset_id, segment_type, timestamp_sec, end_sec, frame_number, thumbnail_url, "
@@ -207,6 +208,7 @@ Asset ToAsset(const sql::RowView& r) {
   a.created_at = r.Int("created_at");
   a.updated_at = r.Int("updated_at");
   a.last_accessed_at = r.OptInt("last_accessed_at");
+  a.origin_missing_since = r.OptInt("origin_missing_since");
   a.origin_lost_at = r.OptInt("origin_lost_at");
   a.pinned = r.Bool("pinned");
   // A malformed list (never written by the store) loses only the tags after the fault.

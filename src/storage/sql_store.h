@@ -115,7 +115,10 @@ class SqlStore final : public Store {
   Result<ProviderUpload> FinishProviderUpload(
       const ProviderUpload& u, std::string_view owner,
       const std::vector<ProviderAttempt>& attempts) override;
-  Status MarkOriginLost(AssetId asset, std::string_view ref) override;
+  Result<bool> ReportOriginMissing(AssetId asset, std::string_view ref,
+                                   Timestamp confirm_after) override;
+  Status ReportOriginFound(AssetId asset, std::string_view ref) override;
+  Result<std::int64_t> RecheckLostOrigins(std::optional<std::string_view> provider) override;
   using Store::ExpireProviderUpload;
   Status ExpireProviderUpload(AssetId asset, std::string_view provider, std::int64_t account,
                               std::optional<std::string_view> only_ref) override;

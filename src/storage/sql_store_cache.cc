@@ -311,7 +311,7 @@ Result<std::vector<CacheCopy>> SqlStore::ListCacheCopies(const std::vector<std::
         "SELECT 0 AS kind, a.sha256 AS copy_sha256, a.id AS copy_asset_id, "
         "NULL AS copy_upload_id, a.provider_id AS copy_provider, a.provider_asset_id AS copy_ref, "
         " NULL AS copy_url, "
-        "NULL AS copy_expires_at" +
+        "NULL AS copy_expires_at, a.origin_missing_since AS copy_missing_since" +
         accounts +
         " FROM assets a JOIN provider_accounts pa ON pa.id = a.provider_account_id WHERE " +
         blob_condition + " AND " + OriginCopyCondition(policy, params);
@@ -319,7 +319,7 @@ Result<std::vector<CacheCopy>> SqlStore::ListCacheCopies(const std::vector<std::
         " UNION ALL SELECT 1 AS kind, a.sha256 AS copy_sha256, a.id AS copy_asset_id, "
         "u.id AS copy_upload_id, u.provider_id AS copy_provider, u.provider_ref AS copy_ref, "
         " u.provider_url AS copy_url, "
-        "u.expires_at AS copy_expires_at" +
+        "u.expires_at AS copy_expires_at, NULL AS copy_missing_since" +
         accounts +
         " FROM assets a JOIN provider_uploads u ON u.asset_id = a.id "
         "JOIN provider_accounts pa ON pa.id = u.account_id WHERE " +
@@ -338,6 +338,7 @@ Result<std::vector<CacheCopy>> SqlStore::ListCacheCopies(const std::vector<std::
         copy.ref = r.Text("copy_ref");
         copy.url = r.OptText("copy_url").value_or("");
         copy.expires_at = r.OptInt("copy_expires_at");
+        copy.missing_since = r.OptInt("copy_missing_since");
         copy.account = ToAccount(r);
         copy.provider_id = r.Text("copy_provider");
         copies.push_back(std::move(copy));

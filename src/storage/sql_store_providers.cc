@@ -274,17 +274,63 @@ Status SqlStore::ExpireProviderUpload(AssetId asset, std::string_view provider,
   });
 }
 
-Status SqlStore::MarkOriginLost(AssetId asset, std::string_view ref) {
-  return db_->Transaction([&](Connection& c) -> Status {
-    PV_RETURN_IF_ERROR(
-        c.Query("UPDATE assets SET origin_lost_at = ? WHERE id = ? AND "
-                "provider_asset_id = ? AND origin_lost_at IS NULL",
-                {clock_.Now(), asset, Str(ref)}));
-    if (c.Changes() > 0) return Ok();
-    PV_ASSIGN_OR_RETURN(Rows rows, c.Query("SELECT 1 FROM assets WHERE id = ?", {asset}));
+Result<bool> SqlStore::ReportOriginMissing(AssetId asset, std::string_view ref,
+                                           Timestamp confirm_after) {
+  bool lost = false;
+  Status st = db_->Transaction([&](Connection& c) -> Status {
+    const Timestamp now = clock_.Now();
+    PV_ASSIGN_OR_RETURN(Rows rows, c.Query("SELECT provider_asset_id, origin_missing_since, "
+                                           "origin_lost_at FROM assets WHERE id = ?",
+                                           {asset}));
     if (rows.empty()) return Fail(ErrorCode::kNotFound, "no such asset");
+    const RowView r(rows, 0);
+    lost = r.OptInt("origin_lost_at").has_value();
+    if (lost || r.OptText("provider_asset_id") != ref) return Ok();
+    const std::optional<Timestamp> since = r.OptInt("origin_missing_since");
+    if (!since) {
+      return c.Query("UPDATE assets SET origin_missing_since = ? WHERE id = ?", {now, asset})
+          .map([](auto&&) {});
+    }
+    if (now - *since < confirm_after) return Ok();
+    lost = true;
+    return c
+        .Query("UPDATE assets SET origin_lost_at = ?, updated_at = ? WHERE id = ?",
+               {now, now, asset})
+        .map([](auto&&) {});
+  });
+  if (!st) return Fail(st.error());
+  return lost;
+}
+
+Status SqlStore::ReportOriginFound(AssetId asset, std::string_view ref) {
+  return db_->Transaction([&](Connection& c) -> Status {
+    return c
+        .Query(
+            "UPDATE assets SET origin_missing_since = NULL WHERE id = ? AND "
+            "provider_asset_id = ? AND origin_missing_since IS NOT NULL AND "
+            "origin_lost_at IS NULL",
+            {asset, Str(ref)})
+        .map([](auto&&) {});
+  });
+}
+
+Result<std::int64_t> SqlStore::RecheckLostOrigins(std::optional<std::string_view> provider) {
+  std::int64_t count = 0;
+  Status st = db_->Transaction([&](Connection& c) -> Status {
+    std::string sql =
+        "UPDATE assets SET origin_lost_at = NULL, origin_missing_since = NULL, updated_at = ? "
+        "WHERE origin_lost_at IS NOT NULL";
+    std::vector<Value> params{clock_.Now()};
+    if (provider) {
+      sql += " AND provider_id = ?";
+      params.push_back(Str(*provider));
+    }
+    PV_RETURN_IF_ERROR(c.Query(sql, params));
+    count = c.Changes();
     return Ok();
   });
+  if (!st) return Fail(st.error());
+  return count;
 }
 
 Result<std::vector<ProviderAttempt>> SqlStore::ListProviderAttempts(AssetId asset,

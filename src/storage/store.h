@@ -133,6 +133,9 @@ struct CacheCopy {
   std::string url;
   std::optional<Timestamp> expires_at;
   ProviderAccount account;
+  // An origin ref its provider has said it no longer has, since then (Asset::
+  // origin_missing_since).
+  std::optional<Timestamp> missing_since;
 };
 
 // A local blob that may be evicted: no asset of it is pinned and one of its assets has a copy
@@ -356,11 +359,21 @@ class Store {
   Status ExpireProviderUpload(AssetId asset, std::string_view provider, std::int64_t account) {
     return ExpireProviderUpload(asset, provider, account, std::nullopt);
   }
-  // The asset's origin provider no longer has `ref` (its provider_asset_id): sets
-  // origin_lost_at, so that the origin stops counting as a copy (eviction) and as a source
-  // (fetch-back). Nothing changes when the asset's origin ref is no longer `ref` or was lost
-  // before. kNotFound when there is no such asset.
-  virtual Status MarkOriginLost(AssetId asset, std::string_view ref) = 0;
+  // The asset's origin provider answered that it does not have `ref` (the asset's
+  // provider_asset_id). One answer is not trusted (a provider misconfigured or unreachable
+  // for a while answers so for everything): the first sets origin_missing_since; one at
+  // least `confirm_after` later, with no ReportOriginFound in between, sets origin_lost_at,
+  // and from then on the origin is neither a copy (eviction) nor a source (fetch-back).
+  // Returns whether the origin is lost. Nothing changes when `ref` is no longer the asset's
+  // origin. kNotFound when there is no such asset.
+  virtual Result<bool> ReportOriginMissing(AssetId asset, std::string_view ref,
+                                           Timestamp confirm_after) = 0;
+  // The origin provider has `ref` after all: clears origin_missing_since.
+  virtual Status ReportOriginFound(AssetId asset, std::string_view ref) = 0;
+  // Counts the lost origins again (clears origin_lost_at and origin_missing_since), of
+  // `provider` or of every provider; the next eviction pass asks their providers again.
+  // Returns how many.
+  virtual Result<std::int64_t> RecheckLostOrigins(std::optional<std::string_view> provider) = 0;
   // Records attempts made outside a lease (re-fetching evicted bytes for a reader).
   virtual Status RecordProviderAttempts(const std::vector<ProviderAttempt>& attempts) = 0;
   // The latest `limit` attempts for (asset, provider, account), newest first.

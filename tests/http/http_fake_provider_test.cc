@@ -381,20 +381,32 @@ TEST_P(HttpFakeProviderTest, AGeneratedFileTheProviderLostIsNotAskedForAgain) {
   const std::int64_t image =
       done.at("result").at("outputs").as_array()[0].at("asset_id").as_int64();
   EXPECT_TRUE(GetJson(alice_key_, image).at("origin_lost_at").is_null());
+  // An origin counts as lost once its provider said so twice, some time apart (here: any).
+  service::ResolverOptions confirm_at_once = resolver_options_;
+  confirm_at_once.origin_confirm_after = 1;
+  service::Resolver resolver(*store_, *blobs_, providers_, *credentials_, system_clock_,
+                             confirm_at_once);
   service::Cache cache(
       *store_, *blobs_, &providers_, system_clock_,
-      [this](const storage::CacheCopy& copy) { return resolver_->CheckCopy(copy); });
-  // The provider dropped the file it made: its origin ref and the row that records it there
-  // are both asked about once, and neither counts afterwards.
+      [&resolver](const storage::CacheCopy& copy) { return resolver.CheckCopy(copy); });
+  // The provider dropped the file it made: the row that records it there is expired at once;
+  // the origin ref is asked about again in the next pass, and is lost when the answer stays.
   fake_->ExpireAllRefs();
   PV_ASSERT_OK_AND_ASSIGN(service::EvictionReport first, cache.Evict(0, false));
   EXPECT_EQ(first.evicted_blobs, 0);
   EXPECT_EQ(first.unverified_blobs, 1);
-  const json::value asset = GetJson(alice_key_, image);
-  EXPECT_TRUE(asset.at("origin_lost_at").is_string()) << json::serialize(asset);
+  json::value asset = GetJson(alice_key_, image);
+  EXPECT_TRUE(asset.at("origin_lost_at").is_null()) << json::serialize(asset);
   EXPECT_EQ(asset.at("provider_uploads").at("fake").at(std::to_string(account)).at("status"),
             "expired");
-  const std::int64_t requests = fake_->stats().requests;
+  std::int64_t requests = fake_->stats().requests;
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  PV_ASSERT_OK_AND_ASSIGN(service::EvictionReport confirmed, cache.Evict(0, false));
+  EXPECT_EQ(confirmed.unverified_blobs, 1);
+  EXPECT_EQ(fake_->stats().requests, requests + 1);  // the origin, once
+  asset = GetJson(alice_key_, image);
+  EXPECT_TRUE(asset.at("origin_lost_at").is_string()) << json::serialize(asset);
+  requests = fake_->stats().requests;
   PV_ASSERT_OK_AND_ASSIGN(service::EvictionReport second, cache.Evict(0, false));
   EXPECT_EQ(second.evicted_blobs, 0);
   EXPECT_EQ(second.unverified_blobs, 0);  // nothing left to ask about: the only copy

@@ -321,9 +321,17 @@ class HttpBlockingRouteTest : public HttpTest {
     route.blocking = true;
     router_.Add(std::move(route));
   }
+  void TearDown() override {
+    Release();  // a test that failed half-way must not leave a pool thread waiting
+    HttpTest::TearDown();
+  }
+  void Release() {
+    if (!released_once_.exchange(true)) release_.set_value();
+  }
   std::promise<void> entered_;
   std::promise<void> release_;
   std::shared_future<void> released_ = release_.get_future().share();
+  std::atomic<bool> released_once_{false};
 };
 
 TEST_P(HttpBlockingRouteTest, ABlockingHandlerDoesNotStallItsIoThread) {
@@ -334,7 +342,7 @@ TEST_P(HttpBlockingRouteTest, ABlockingHandlerDoesNotStallItsIoThread) {
   // The only I/O thread is free: another connection is served while the handler waits.
   HttpResponse health = Call("GET", "/healthz");
   EXPECT_EQ(health.status, 200);
-  release_.set_value();
+  Release();
   PV_ASSERT_OK_AND_ASSIGN(HttpResponse res, slow.Read());
   EXPECT_EQ(res.status, 200);
   EXPECT_EQ(res.body, R"({"released":true})");
@@ -372,13 +380,32 @@ TEST_P(HttpDatabasePoolTest, AWaitingQueryDoesNotStallItsIoThread) {
   ASSERT_NE(id, 0);
   EXPECT_EQ(GetJson(alice_key_, id).at("id").as_int64(), id);
   EXPECT_EQ(Call("GET", AssetPath(id), "").status, 401);
-  release_.set_value();
+  Release();
   PV_ASSERT_OK_AND_ASSIGN(HttpResponse res, slow.Read());
   EXPECT_EQ(res.status, 200);
   EXPECT_EQ(res.body, R"({"released":true})");
 }
 
+// The only database thread waits: a route that does no database work is still answered.
+class HttpBusyDatabasePoolTest : public HttpDatabasePoolTest {
+ protected:
+  HttpBusyDatabasePoolTest() { server_options_.database_threads = 1; }
+};
+
+TEST_P(HttpBusyDatabasePoolTest, LivenessIsAnsweredWhileTheDatabaseThreadsAreBusy) {
+  std::future<void> entered = entered_.get_future();
+  PV_ASSERT_OK_AND_ASSIGN(Connection slow, Connection::Open(port()));
+  ASSERT_TRUE(slow.Send(HttpRequest{"GET", "/test/slow-read", {}, {}, {}}.Serialize()));
+  entered.wait();
+  EXPECT_EQ(Call("GET", "/healthz").status, 200);
+  EXPECT_EQ(Call("GET", "/api/v1/openapi.json").status, 200);
+  Release();
+  PV_ASSERT_OK_AND_ASSIGN(HttpResponse res, slow.Read());
+  EXPECT_EQ(res.status, 200);
+}
+
 PV_INSTANTIATE_STORE_TEST(HttpServerTest);
+PV_INSTANTIATE_STORE_TEST(HttpBusyDatabasePoolTest);
 PV_INSTANTIATE_STORE_TEST(HttpDatabasePoolTest);
 PV_INSTANTIATE_STORE_TEST(HttpBlockingRouteTest);
 PV_INSTANTIATE_STORE_TEST(HttpLongTimeoutsTest);
