@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -174,6 +175,23 @@ class Cli : public ::testing::TestWithParam<std::string> {
     return assets;
   }
   std::filesystem::path cdn_dir() const { return dir_.path() / "cdn"; }
+  // An account of the local user at `provider`, made in the database directly (its
+  // credentials are never opened).
+  std::optional<ProviderAccount> AddLocalAccount(storage::Store& store,
+                                                 const std::string& provider) {
+    auto local = store.GetUserByName("local");
+    EXPECT_TRUE(local.has_value());
+    if (!local) return std::nullopt;
+    ProviderAccount a;
+    a.user_id = local->id;
+    a.provider_id = provider;
+    a.label = "main";
+    a.credentials_encrypted = "x";
+    auto account = store.CreateProviderAccount(a);
+    EXPECT_TRUE(account.has_value()) << account.error().message;
+    if (!account) return std::nullopt;
+    return *account;
+  }
   // The [providers] table of the folder provider "cdn".
   std::string CdnProviders() const {
     return "[providers.cdn]\ntype = \"folder\"\nroot = \"" + cdn_dir().string() + "\"\n";
@@ -400,15 +418,8 @@ TEST_P(Cli, CacheStatusAndEvictKeepOnlyCopiesAndHonourTheBudget) {
     SystemClock clock;
     auto store = storage::OpenStore(StoreUrl(), clock);
     ASSERT_TRUE(store.has_value()) << store.error().message;
-    auto local = (*store)->GetUserByName("local");
-    ASSERT_TRUE(local.has_value());
-    ProviderAccount a;
-    a.user_id = local->id;
-    a.provider_id = "cdn";
-    a.label = "main";
-    a.credentials_encrypted = "x";
-    auto account = (*store)->CreateProviderAccount(a);
-    ASSERT_TRUE(account.has_value()) << account.error().message;
+    std::optional<ProviderAccount> account = AddLocalAccount(**store, "cdn");
+    ASSERT_TRUE(account.has_value());
     ProviderUpload u;
     u.asset_id = assets["clip.mp4"].at("id").as_int64();
     u.provider_id = "cdn";
@@ -551,17 +562,10 @@ TEST_P(Cli, CacheRecheckOriginsCountsLostOriginsAgain) {
     SystemClock clock;
     auto store = storage::OpenStore(StoreUrl(), clock);
     ASSERT_TRUE(store.has_value()) << store.error().message;
-    auto local = (*store)->GetUserByName("local");
-    ASSERT_TRUE(local.has_value());
-    ProviderAccount a;
-    a.user_id = local->id;
-    a.provider_id = "gen";
-    a.label = "main";
-    a.credentials_encrypted = "x";
-    auto account = (*store)->CreateProviderAccount(a);
-    ASSERT_TRUE(account.has_value()) << account.error().message;
+    std::optional<ProviderAccount> account = AddLocalAccount(**store, "gen");
+    ASSERT_TRUE(account.has_value());
     Asset generated;
-    generated.user_id = local->id;
+    generated.user_id = account->user_id;
     generated.media_type = MediaType::kImage;
     generated.upload_method = UploadMethod::kProvider;
     generated.provider_id = "gen";

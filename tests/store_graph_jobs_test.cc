@@ -39,6 +39,20 @@ class StoreGraph : public StoreTest {
     EXPECT_TRUE(created.has_value()) << created.error().message;
     return created ? created->asset.id : 0;
   }
+  // Alice's video made on the provider of `account` (its origin ref there: `ref`).
+  Asset MakeGenerated(const ProviderAccount& account, const std::string& ref) {
+    Asset a;
+    a.user_id = alice_.id;
+    a.media_type = MediaType::kVideo;
+    a.upload_method = UploadMethod::kProvider;
+    a.provider_id = account.provider_id;
+    a.provider_asset_id = ref;
+    a.provider_account_id = account.id;
+    a.sha256 = Sha256Hex("generated");
+    auto made = store_->CreateAsset(a, BlobRef{*a.sha256, 1, "local", {}});
+    EXPECT_TRUE(made.has_value()) << made.error().message;
+    return made ? made->asset : Asset{};
+  }
   LineageEdge Edge(AssetId child, AssetId parent, std::int64_t order = 0) {
     LineageEdge e;
     e.child_asset_id = child;
@@ -365,16 +379,8 @@ TEST_P(StoreGraph, CacheCopiesAreOriginsThenUploadsUnderTheOwnersEnabledAccounts
   PV_ASSERT_OK_AND_ASSIGN(const ProviderAccount bobs, store_->CreateProviderAccount(acc));
 
   // A generated asset (its origin ref is a copy) with an upload, and an upload-only asset.
-  Asset generated;
-  generated.user_id = alice_.id;
-  generated.media_type = MediaType::kVideo;
-  generated.upload_method = UploadMethod::kProvider;
-  generated.provider_id = "gen";
-  generated.provider_asset_id = "gen_17";
-  generated.provider_account_id = gen.id;
-  generated.sha256 = Sha256Hex("generated");
-  PV_ASSERT_OK_AND_ASSIGN(
-      auto made, store_->CreateAsset(generated, BlobRef{*generated.sha256, 1, "local", {}}));
+  const Asset generated = MakeGenerated(gen, "gen_17");
+  ASSERT_NE(generated.id, 0);
   const AssetId uploaded = Make(alice_, "uploaded");
   const auto upload = [&](AssetId asset, const ProviderAccount& account, std::string ref,
                           std::optional<Timestamp> expires) {
@@ -389,7 +395,7 @@ TEST_P(StoreGraph, CacheCopiesAreOriginsThenUploadsUnderTheOwnersEnabledAccounts
     u.expires_at = expires;
     PV_ASSERT_OK(store_->PutProviderUpload(u));
   };
-  upload(made.asset.id, cdn, "cdn_1", std::nullopt);
+  upload(generated.id, cdn, "cdn_1", std::nullopt);
   upload(uploaded, cdn, "cdn_2", clock_.Now() + kMicrosPerSecond);
   upload(uploaded, off, "off_2", std::nullopt);    // a disabled account: not a copy
   upload(uploaded, bobs, "bobs_2", std::nullopt);  // another user's account: not a copy
@@ -406,7 +412,7 @@ TEST_P(StoreGraph, CacheCopiesAreOriginsThenUploadsUnderTheOwnersEnabledAccounts
   ASSERT_EQ(of[*generated.sha256].size(), 2u);
   const storage::CacheCopy& origin = of[*generated.sha256][0];  // the origin first
   EXPECT_FALSE(origin.upload_id.has_value());
-  EXPECT_EQ(origin.asset_id, made.asset.id);
+  EXPECT_EQ(origin.asset_id, generated.id);
   EXPECT_EQ(origin.provider_id, "gen");
   EXPECT_EQ(origin.ref, "gen_17");
   EXPECT_EQ(origin.url, "");
@@ -440,19 +446,11 @@ TEST_P(StoreGraph, AnOriginItsProviderLostIsNoCopyAndAPinShowsOnTheAsset) {
   acc.label = "main";
   acc.credentials_encrypted = "sealed";
   PV_ASSERT_OK_AND_ASSIGN(const ProviderAccount gen, store_->CreateProviderAccount(acc));
-  Asset generated;
-  generated.user_id = alice_.id;
-  generated.media_type = MediaType::kVideo;
-  generated.upload_method = UploadMethod::kProvider;
-  generated.provider_id = "gen";
-  generated.provider_asset_id = "gen_17";
-  generated.provider_account_id = gen.id;
-  generated.sha256 = Sha256Hex("generated");
-  PV_ASSERT_OK_AND_ASSIGN(
-      auto made, store_->CreateAsset(generated, BlobRef{*generated.sha256, 1, "local", {}}));
-  const AssetId id = made.asset.id;
-  EXPECT_FALSE(made.asset.origin_lost_at.has_value());
-  EXPECT_FALSE(made.asset.pinned);
+  const Asset generated = MakeGenerated(gen, "gen_17");
+  ASSERT_NE(generated.id, 0);
+  const AssetId id = generated.id;
+  EXPECT_FALSE(generated.origin_lost_at.has_value());
+  EXPECT_FALSE(generated.pinned);
 
   storage::CachePolicy policy;
   policy.now = clock_.Now();

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <future>
 #include <optional>
+#include <string>
 #include <thread>
 
 #include "http/http_fixture.h"
@@ -306,9 +307,13 @@ class HttpBlockingRouteTest : public HttpTest {
  protected:
   HttpBlockingRouteTest() {
     server_options_.threads = 1;
+    AddWaitingRoute("/test/blocking", "testBlocking", true);
+  }
+  // A GET route whose handler signals `entered_` and waits until the test releases it.
+  void AddWaitingRoute(std::string path, std::string name, bool blocking) {
     Route route{"GET",
-                "/test/blocking",
-                "testBlocking",
+                std::move(path),
+                std::move(name),
                 false,
                 0,
                 [this](Request&) -> Result<Response> {
@@ -318,7 +323,7 @@ class HttpBlockingRouteTest : public HttpTest {
                 },
                 nullptr,
                 RouteDoc{}};
-    route.blocking = true;
+    route.blocking = blocking;
     router_.Add(std::move(route));
   }
   void TearDown() override {
@@ -355,19 +360,7 @@ class HttpDatabasePoolTest : public HttpBlockingRouteTest {
  protected:
   HttpDatabasePoolTest() {
     server_options_.database_threads = 2;
-    Route route{"GET",
-                "/test/slow-read",
-                "testSlowRead",
-                false,
-                0,
-                [this](Request&) -> Result<Response> {
-                  entered_.set_value();
-                  released_.wait();
-                  return Response::Json(200, R"({"released":true})");
-                },
-                nullptr,
-                RouteDoc{}};
-    router_.Add(std::move(route));
+    AddWaitingRoute("/test/slow-read", "testSlowRead", false);
   }
 };
 
